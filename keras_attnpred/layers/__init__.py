@@ -1,0 +1,3 @@
+"""Attention layers for Keras 3, backend-agnostic (`keras.ops` only)."""
+
+from keras_attnpred.layers.attention_pooling import AttentionPooling

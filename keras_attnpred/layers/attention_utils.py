@@ -1,0 +1,129 @@
+"""Helpers shared by the attention layers: argument checks, masks, softmax.
+
+Masks follow the Keras convention everywhere: `True` (or 1) marks a position
+that may be attended to, `False` (or 0) one that must be hidden.
+"""
+
+from keras import ops
+
+# Finite, so that a fully masked row never produces `inf - inf = NaN`.
+_MASKED_LOGIT = -1e9
+
+
+def check_positive_int(name, value, allow_none=False):
+    """Raises a `ValueError` naming `name` unless `value` is an int > 0."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+        )
+
+
+def check_rate(name, value):
+    """Raises a `ValueError` naming `name` unless `0 <= value < 1`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
+    if not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
+
+
+def check_choice(name, value, choices):
+    """Raises a `ValueError` naming `name` unless `value` is in `choices`."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {sorted(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def check_rank(name, shape, ranks):
+    """Raises a `ValueError` naming `name` unless `len(shape)` is in `ranks`."""
+    if len(shape) not in ranks:
+        expected = " or ".join(str(rank) for rank in ranks)
+        raise ValueError(
+            f"`{name}` must have rank {expected}. "
+            f"Received: {name}.shape={tuple(shape)}"
+        )
+
+
+def check_same_dim(name_a, dim_a, name_b, dim_b):
+    """Raises a `ValueError` when two known feature sizes differ."""
+    if dim_a is not None and dim_b is not None and dim_a != dim_b:
+        raise ValueError(
+            f"The last dimension of `{name_a}` and `{name_b}` must match. "
+            f"Received: {name_a}.shape[-1]={dim_a}, "
+            f"{name_b}.shape[-1]={dim_b}"
+        )
+
+
+def causal_mask(query_length, key_length, offset=0):
+    """Boolean mask of shape `(1, query_length, key_length)`.
+
+    Query step `i` may attend to key step `j` iff `j <= i + offset`. The offset
+    is the position of the first query step, which is what a decoder working
+    one step at a time through a key/value cache needs.
+    """
+    query_positions = ops.arange(query_length, dtype="int32")[:, None]
+    key_positions = ops.arange(key_length, dtype="int32")[None, :]
+    offset = ops.cast(offset, "int32")
+    return ops.expand_dims(key_positions <= query_positions + offset, 0)
+
+
+def merge_masks(*masks):
+    """Logical AND of broadcastable masks, skipping `None`s."""
+    merged = None
+    for mask in masks:
+        if mask is None:
+            continue
+        mask = ops.cast(mask, "bool")
+        merged = mask if merged is None else ops.logical_and(merged, mask)
+    return merged
+
+
+def attention_mask_from_padding(
+    query_mask=None, key_mask=None, attention_mask=None
+):
+    """Combines padding masks into a `(batch, query_len, key_len)` mask.
+
+    Args:
+        query_mask: `(batch, query_len)` padding mask of the queries, or None.
+        key_mask: `(batch, key_len)` padding mask of the keys, or None.
+        attention_mask: a mask broadcastable to `(batch, query_len, key_len)`,
+            or None.
+
+    Returns:
+        A boolean mask, or None when every argument is None.
+    """
+    if query_mask is not None:
+        query_mask = ops.expand_dims(ops.cast(query_mask, "bool"), -1)
+    if key_mask is not None:
+        key_mask = ops.expand_dims(ops.cast(key_mask, "bool"), -2)
+    return merge_masks(query_mask, key_mask, attention_mask)
+
+
+def masked_softmax(scores, mask=None, axis=-1):
+    """Softmax in float32 that gives exactly zero weight to hidden positions.
+
+    A row whose positions are all hidden gets all-zero weights rather than NaN
+    or a uniform spread over padding.
+
+    Args:
+        scores: attention logits, any float dtype.
+        mask: boolean mask broadcastable to `scores`, or None.
+        axis: the axis to normalise over.
+
+    Returns:
+        float32 weights with the shape of `scores`.
+    """
+    scores = ops.cast(scores, "float32")
+    if mask is None:
+        return ops.softmax(scores, axis=axis)
+    mask = ops.cast(mask, "bool")
+    scores = ops.where(mask, scores, _MASKED_LOGIT)
+    weights = ops.softmax(scores, axis=axis)
+    return weights * ops.cast(mask, weights.dtype)
