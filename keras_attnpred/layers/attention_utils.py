@@ -127,3 +127,13 @@ def masked_softmax(scores, mask=None, axis=-1):
     scores = ops.where(mask, scores, _MASKED_LOGIT)
     weights = ops.softmax(scores, axis=axis)
     return weights * ops.cast(mask, weights.dtype)
+
+
+def check_same_length(name_a, length_a, name_b, length_b):
+    """Raises a `ValueError` when two known sequence lengths differ."""
+    if length_a is not None and length_b is not None and length_a != length_b:
+        raise ValueError(
+            f"`{name_a}` and `{name_b}` must have the same length. "
+            f"Received: {name_a}.shape[1]={length_a}, "
+            f"{name_b}.shape[1]={length_b}"
+        )

@@ -1,0 +1,396 @@
+import math
+
+import keras
+from keras import ops
+
+from keras_attnpred.layers.attention_utils import attention_mask_from_padding
+from keras_attnpred.layers.attention_utils import causal_mask
+from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.layers.attention_utils import check_same_length
+from keras_attnpred.layers.attention_utils import masked_softmax
+from keras_attnpred.layers.attention_utils import merge_masks
+from keras_attnpred.serialization import register
+
+
+@register
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head attention with grouped-query heads and a key/value cache.
+
+    Projects the query into `num_heads` heads and key and value into
+    `num_key_value_heads` heads (fewer heads share keys and values: grouped-query
+    attention; one head: multi-query attention), attends with scaled dot
+    products and projects the concatenated heads back.
+
+    Masks from the inputs (e.g. `Embedding(mask_zero=True)`), an explicit
+    `attention_mask` and the causal mask are all combined with a logical AND;
+    none of them is ever dropped. Scores, masking and softmax run in float32
+    under the mixed precision policies; hidden keys get exactly zero weight and
+    a query that may see no key gives zeros, never NaN.
+
+    Where the semantics allow (no attention scores asked for, no attention
+    dropout in training) the heads go through `keras.ops.dot_product_attention`,
+    which is flash attention on GPUs with the JAX backend.
+    `use_fused_attention=False` turns that path off for this layer.
+
+    Args:
+        num_heads: int, number of query heads.
+        key_dim: int, size of each query and key head.
+        value_dim: int, size of each value head. Defaults to `key_dim`.
+        num_key_value_heads: int, number of key and value heads; must divide
+            `num_heads`. Defaults to `num_heads` (standard multi-head
+            attention).
+        dropout: float in [0, 1), dropout on the attention weights.
+        use_bias: bool, whether the projections have biases.
+        output_dim: int, size of the output features. Defaults to the query's
+            feature size.
+        use_fused_attention: bool, whether to use
+            `keras.ops.dot_product_attention` when possible.
+        kernel_initializer: initializer for the projection kernels.
+        bias_initializer: initializer for the projection biases.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Call arguments:
+        query: `(batch, query_length, query_features)`.
+        value: `(batch, key_length, value_features)`.
+        key: `(batch, key_length, key_features)`; defaults to `value`.
+        query_mask, value_mask, key_mask: optional boolean padding masks
+            `(batch, length)`; filled in from the inputs' Keras masks.
+        attention_mask: optional boolean mask broadcastable to
+            `(batch, query_length, key_length)`; `True` may be attended to.
+        use_causal_mask: bool, hide future keys: query step `i` sees key steps
+            `j <= i` (plus `cache_update_index` with a cache).
+        return_attention_scores: bool, also return the float32 attention
+            weights `(batch, num_heads, query_length, key_length)`.
+        training: bool, whether dropout is active.
+        cache: optional `(batch, 2, cache_length, num_key_value_heads,
+            key_dim)` tensor of projected keys (`[:, 0]`) and values
+            (`[:, 1]`), for incremental decoding. Requires
+            `value_dim == key_dim`.
+        cache_update_index: int or scalar int tensor. With a cache, the
+            position where this call's keys and values are written; slots
+            after the written ones are hidden. Leave `None` to attend to a
+            precomputed cache as is (cross-attention to an encoder).
+
+    Returns:
+        The output `(batch, query_length, output_dim)`, then the attention
+        weights if `return_attention_scores=True`, then the updated cache if
+        `cache` was given. The query's mask is propagated to the output.
+
+    Example:
+
+    >>> layer = MultiHeadAttention(num_heads=4, key_dim=16)
+    >>> target = keras.random.normal((2, 8, 32))
+    >>> source = keras.random.normal((2, 10, 32))
+    >>> output, scores = layer(target, source, return_attention_scores=True)
+    >>> tuple(output.shape), tuple(scores.shape)
+    ((2, 8, 32), (2, 4, 8, 10))
+
+    References:
+        - [Vaswani et al., 2017. Attention Is All You Need](
+          https://arxiv.org/abs/1706.03762)
+        - [Shazeer, 2019. Fast Transformer Decoding: One Write-Head is All You
+          Need](https://arxiv.org/abs/1911.02150)
+        - [Ainslie et al., 2023. GQA: Training Generalized Multi-Query
+          Transformer Models from Multi-Head Checkpoints](
+          https://arxiv.org/abs/2305.13245)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        num_key_value_heads=None,
+        dropout=0.0,
+        use_bias=True,
+        output_dim=None,
+        use_fused_attention=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("key_dim", key_dim)
+        check_positive_int("value_dim", value_dim, allow_none=True)
+        check_positive_int(
+            "num_key_value_heads", num_key_value_heads, allow_none=True
+        )
+        check_positive_int("output_dim", output_dim, allow_none=True)
+        check_rate("dropout", dropout)
+        if num_key_value_heads is not None and num_heads % num_key_value_heads:
+            raise ValueError(
+                "`num_key_value_heads` must divide `num_heads`. Received: "
+                f"num_heads={num_heads}, "
+                f"num_key_value_heads={num_key_value_heads}"
+            )
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim
+        self.num_key_value_heads = num_key_value_heads
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self.output_dim = output_dim
+        self.use_fused_attention = use_fused_attention
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.supports_masking = True
+
+    @property
+    def _value_dim(self):
+        return self.value_dim or self.key_dim
+
+    @property
+    def _key_value_heads(self):
+        return self.num_key_value_heads or self.num_heads
+
+    def _projection(self, name, equation, output_shape, bias_axes):
+        return keras.layers.EinsumDense(
+            equation,
+            output_shape=output_shape,
+            bias_axes=bias_axes if self.use_bias else None,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        check_rank("query", query_shape, (3,))
+        check_rank("value", value_shape, (3,))
+        key_shape = value_shape if key_shape is None else key_shape
+        check_rank("key", key_shape, (3,))
+        if None not in (key_shape[1], value_shape[1]):
+            check_same_length("key", key_shape[1], "value", value_shape[1])
+        self._query_dense = self._projection(
+            "query", "btd,dnh->btnh", (None, self.num_heads, self.key_dim), "nh"
+        )
+        self._query_dense.build(query_shape)
+        self._key_dense = self._projection(
+            "key",
+            "bsd,dnh->bsnh",
+            (None, self._key_value_heads, self.key_dim),
+            "nh",
+        )
+        self._key_dense.build(key_shape)
+        self._value_dense = self._projection(
+            "value",
+            "bsd,dnh->bsnh",
+            (None, self._key_value_heads, self._value_dim),
+            "nh",
+        )
+        self._value_dense.build(value_shape)
+        self._output_dense = self._projection(
+            "attention_output",
+            "btnh,nhd->btd",
+            (None, self.output_dim or query_shape[-1]),
+            "d",
+        )
+        self._output_dense.build(
+            (query_shape[0], query_shape[1], self.num_heads, self._value_dim)
+        )
+        self._dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="attention_dropout"
+        )
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+        cache=None,
+        cache_update_index=None,
+    ):
+        if cache is not None and self._value_dim != self.key_dim:
+            raise ValueError(
+                "A key/value cache needs `value_dim == key_dim`. Received: "
+                f"key_dim={self.key_dim}, value_dim={self.value_dim}"
+            )
+        key = value if key is None else key
+        query_heads = self._query_dense(query)
+        key_padding = merge_masks(value_mask, key_mask)
+        causal_offset = 0
+        if cache is None:
+            key_heads = self._key_dense(key)
+            value_heads = self._value_dense(value)
+        elif cache_update_index is None:
+            key_heads, value_heads = cache[:, 0], cache[:, 1]
+            key_padding = None  # The padding belongs to the cached sequence.
+        else:
+            key_heads, value_heads, cache, key_padding = self._update_cache(
+                cache, cache_update_index, key, value, key_padding
+            )
+            causal_offset = cache_update_index
+
+        query_length = ops.shape(query_heads)[1]
+        key_length = ops.shape(key_heads)[1]
+        mask = attention_mask_from_padding(query_mask, key_padding, attention_mask)
+        if use_causal_mask:
+            causal = causal_mask(query_length, key_length, causal_offset)
+            mask = merge_masks(mask, causal)
+        if cache is not None and cache_update_index is not None:
+            # Slots past the ones written so far hold no step yet.
+            written = ops.arange(key_length)[None, None, :] < (
+                cache_update_index + query_length
+            )
+            mask = merge_masks(mask, written)
+
+        attention_output, scores = self._attend(
+            query_heads,
+            key_heads,
+            value_heads,
+            mask,
+            return_attention_scores,
+            training,
+        )
+        output = self._output_dense(attention_output)
+        results = [output]
+        if return_attention_scores:
+            results.append(scores)
+        if cache is not None:
+            results.append(cache)
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def _update_cache(self, cache, cache_update_index, key, value, key_padding):
+        start = [0, cache_update_index, 0, 0]
+        key_heads = ops.slice_update(cache[:, 0], start, self._key_dense(key))
+        value_heads = ops.slice_update(
+            cache[:, 1], start, self._value_dense(value)
+        )
+        if key_padding is not None:
+            # Earlier slots hold earlier (real) steps; only the newly written
+            # slots have a padding mask of their own.
+            everything = ops.ones(ops.shape(cache)[:1] + ops.shape(cache)[2:3])
+            key_padding = ops.slice_update(
+                ops.cast(everything, "bool"),
+                [0, cache_update_index],
+                ops.cast(key_padding, "bool"),
+            )
+        return (
+            key_heads,
+            value_heads,
+            ops.stack([key_heads, value_heads], axis=1),
+            key_padding,
+        )
+
+    def _can_fuse(self, return_attention_scores, training):
+        if not self.use_fused_attention or return_attention_scores:
+            return False
+        if training and self.dropout > 0:
+            return False
+        # jax.nn.dot_product_attention needs value heads of the key size.
+        if self._value_dim != self.key_dim:
+            return False
+        # The TensorFlow kernel computes logits in the input dtype, which
+        # overflows in float16; the JAX one accumulates in float32.
+        if (
+            keras.backend.backend() == "tensorflow"
+            and self.compute_dtype == "float16"
+        ):
+            return False
+        return True
+
+    def _attend(self, query, key, value, mask, return_attention_scores, training):
+        repeats = self.num_heads // self._key_value_heads
+        if repeats > 1:
+            key = ops.repeat(key, repeats, axis=2)
+            value = ops.repeat(value, repeats, axis=2)
+        scale = 1.0 / math.sqrt(self.key_dim)
+        if self._can_fuse(return_attention_scores, training):
+            output = ops.dot_product_attention(
+                query,
+                key,
+                value,
+                mask=None if mask is None else ops.expand_dims(mask, 1),
+                scale=scale,
+            )
+            if mask is not None:
+                # Match the unfused path: a query that sees no key gives zeros.
+                can_see = ops.any(mask, axis=-1, keepdims=True)
+                output = output * ops.cast(
+                    ops.expand_dims(can_see, -1), output.dtype
+                )
+            return output, None
+
+        scores = ops.einsum(
+            "btnh,bsnh->bnts",
+            ops.cast(query, "float32") * scale,
+            ops.cast(key, "float32"),
+        )
+        weights = masked_softmax(
+            scores, None if mask is None else ops.expand_dims(mask, 1)
+        )
+        dropped = self._dropout(weights, training=training)
+        output = ops.einsum(
+            "bnts,bsnh->btnh", ops.cast(dropped, value.dtype), value
+        )
+        return output, weights
+
+    def compute_mask(self, query, previous_mask=None):
+        return previous_mask
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
+
+    def compute_output_spec(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+        cache=None,
+        cache_update_index=None,
+    ):
+        output = keras.KerasTensor(
+            self.compute_output_shape(query.shape, value.shape),
+            dtype=self.compute_dtype,
+        )
+        results = [output]
+        if return_attention_scores:
+            key_length = cache.shape[2] if cache is not None else value.shape[1]
+            results.append(
+                keras.KerasTensor(
+                    (query.shape[0], self.num_heads, query.shape[1], key_length),
+                    dtype="float32",
+                )
+            )
+        if cache is not None:
+            results.append(keras.KerasTensor(cache.shape, dtype=cache.dtype))
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "key_dim": self.key_dim,
+                "value_dim": self.value_dim,
+                "num_key_value_heads": self.num_key_value_heads,
+                "dropout": self.dropout,
+                "use_bias": self.use_bias,
+                "output_dim": self.output_dim,
+                "use_fused_attention": self.use_fused_attention,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(
+                    self.bias_initializer
+                ),
+            }
+        )
+        return config
