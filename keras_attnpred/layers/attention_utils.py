@@ -5,6 +5,7 @@ that may be attended to, `False` (or 0) one that must be hidden.
 """
 
 from keras import ops
+from keras.src.backend import get_keras_mask
 
 # Finite, so that a fully masked row never produces `inf - inf = NaN`.
 _MASKED_LOGIT = -1e9
@@ -59,6 +60,17 @@ def check_same_dim(name_a, dim_a, name_b, dim_b):
             f"Received: {name_a}.shape[-1]={dim_a}, "
             f"{name_b}.shape[-1]={dim_b}"
         )
+
+
+def padding_mask_of(inputs, padding_mask=None):
+    """The Keras mask attached to `inputs`, AND-ed with `padding_mask`.
+
+    Layers with several tensor arguments don't get `mask` filled in by Keras,
+    so they read it here; an explicit padding mask never replaces it.
+    Keras has no public getter for the attached mask (keras_hub reads it the
+    same way).
+    """
+    return merge_masks(get_keras_mask(inputs), padding_mask)
 
 
 def causal_mask(query_length, key_length, offset=0):

@@ -223,8 +223,8 @@ class MultiHeadAttention(keras.layers.Layer):
             key_heads = self._key_dense(key)
             value_heads = self._value_dense(value)
         elif cache_update_index is None:
+            # A precomputed cache of `value`: its padding mask still applies.
             key_heads, value_heads = cache[:, 0], cache[:, 1]
-            key_padding = None  # The padding belongs to the cached sequence.
         else:
             key_heads, value_heads, cache, key_padding = self._update_cache(
                 cache, cache_update_index, key, value, key_padding
