@@ -45,6 +45,17 @@ def padded_ids(lengths, max_length, vocabulary_size=20, seed=0):
     return ids.astype("int32")
 
 
+def xla_compile(fn):
+    """`fn` compiled with XLA on the current backend."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    import tensorflow as tf
+
+    return tf.function(fn, jit_compile=True)
+
+
 def to_numpy(x):
     return ops.convert_to_numpy(x)
 

@@ -13,23 +13,17 @@ from keras import ops
 
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
+from keras_attnpred.layers.attention_utils import check_known_features
 from keras_attnpred.layers.attention_utils import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 
 # Scores are always computed in float32, whatever the layer's policy: under
 # `mixed_float16` a dot product of moderate vectors overflows 65504.
 SCORE_DTYPE = "float32"
-
-
-def _check_defined_dim(name, shape):
-    if shape[-1] is None:
-        raise ValueError(
-            f"The last dimension of `{name}` must be defined. "
-            f"Received: {name}.shape={tuple(shape)}"
-        )
 
 
 def _check_causal_query(use_causal_mask, query_shape):
@@ -122,15 +116,9 @@ class BaseScoredAttention(keras.layers.Layer):
             key_shape = value_shape
         else:
             check_rank("key", key_shape, (3,))
-            value_steps, key_steps = value_shape[1], key_shape[1]
-            if None not in (value_steps, key_steps) and value_steps != key_steps:
-                raise ValueError(
-                    "`key` and `value` must have the same number of steps. "
-                    f"Received: key.shape={tuple(key_shape)}, "
-                    f"value.shape={tuple(value_shape)}"
-                )
-        _check_defined_dim("query", query_shape)
-        _check_defined_dim("key", key_shape)
+            check_same_length("key", key_shape[1], "value", value_shape[1])
+        check_known_features("query", query_shape)
+        check_known_features("key", key_shape)
         if len(query_shape) == 2:
             query_shape = (query_shape[0], 1, query_shape[1])
         self._build_scores(tuple(query_shape), tuple(key_shape))

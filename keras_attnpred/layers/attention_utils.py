@@ -42,6 +42,27 @@ def check_choice(name, value, choices):
         )
 
 
+def check_positive_number(name, value):
+    """Raises a `ValueError` naming `name` unless `value` is a number > 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not value > 0
+    ):
+        raise ValueError(
+            f"`{name}` must be a positive number. Received: {name}={value!r}"
+        )
+
+
+def check_known_features(name, shape, axis=-1):
+    """Raises a `ValueError` unless `shape[axis]` is statically known."""
+    if shape[axis] is None:
+        raise ValueError(
+            f"The feature size of `{name}` must be known. "
+            f"Received: {name}.shape={tuple(shape)}"
+        )
+
+
 def check_rank(name, shape, ranks):
     """Raises a `ValueError` naming `name` unless `len(shape)` is in `ranks`."""
     if len(shape) not in ranks:

@@ -133,10 +133,10 @@ class DotProductAttention(BaseScoredAttention):
     def _scores(self, query, key):
         if self.score == "concat":
             return self._additive_scores(query, key)
-        pass
+        key = ops.cast(key, SCORE_DTYPE)
         if self.score == "general":
             query = self._general_projection(query)
-        pass
+        query = ops.cast(query, SCORE_DTYPE)
         scores = ops.einsum("btd,bsd->bts", query, key)
         if self.score == "scaled_dot":
             scores = scores / math.sqrt(key.shape[-1])

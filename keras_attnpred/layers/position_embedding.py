@@ -3,7 +3,7 @@ from keras import ops
 
 from keras_attnpred.layers.attention_utils import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.layers.positional_encoding import check_known_features
+from keras_attnpred.layers.attention_utils import check_known_features
 from keras_attnpred.serialization import register
 
 

@@ -1,29 +1,10 @@
 import keras
 from keras import ops
 
+from keras_attnpred.layers.attention_utils import check_known_features
+from keras_attnpred.layers.attention_utils import check_positive_number
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.serialization import register
-
-
-def check_positive_number(name, value):
-    """Raises a `ValueError` naming `name` unless `value` is a number > 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not value > 0
-    ):
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value!r}"
-        )
-
-
-def check_known_features(name, shape, axis=-1):
-    """Raises a `ValueError` unless `shape[axis]` is statically known."""
-    if shape[axis] is None:
-        raise ValueError(
-            f"The feature size of `{name}` must be known. "
-            f"Received: {name}.shape={tuple(shape)}"
-        )
 
 
 def sinusoidal_table(length, features, max_wavelength, start_index=0):

@@ -2,14 +2,16 @@ import keras
 from keras import ops
 
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.layers.positional_encoding import check_known_features
-from keras_attnpred.layers.positional_encoding import check_positive_number
+from keras_attnpred.layers.attention_utils import check_known_features
+from keras_attnpred.layers.attention_utils import check_positive_number
 from keras_attnpred.serialization import register
 
 
 def _check_axis(name, value):
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be an integer. Received: {name}={value!r}"
+        )
 
 
 @register

@@ -8,7 +8,7 @@ from keras_attnpred.layers.attention_utils import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding
-from keras_attnpred.layers.positional_encoding import check_positive_number
+from keras_attnpred.layers.attention_utils import check_positive_number
 from keras_attnpred.serialization import register
 
 POSITION_ENCODINGS = ("learned", "sinusoidal")
@@ -131,7 +131,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 dtype=self.dtype_policy,
                 name="position_embedding",
             )
-        self._position_embedding.build(tuple(inputs_shape) + (self.embedding_dim,))
+        self._position_embedding.build(
+            tuple(inputs_shape) + (self.embedding_dim,)
+        )
 
     def call(self, inputs, start_index=0):
         tokens = self._token_embedding(inputs)

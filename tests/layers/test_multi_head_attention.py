@@ -57,9 +57,10 @@ def numpy_multi_head_attention(layer, query, value, mask=None):
     scores = np.einsum("btnh,bsnh->bnts", q, k) / np.sqrt(q.shape[-1])
     if mask is not None:
         scores = np.where(mask[:, None], scores, -np.inf)
-    scores = scores - scores.max(-1, keepdims=True)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(-1, keepdims=True)
+    with np.errstate(invalid="ignore"):  # fully hidden rows: never compared
+        scores = scores - scores.max(-1, keepdims=True)
+        weights = np.exp(scores)
+        weights = weights / weights.sum(-1, keepdims=True)
     heads = np.einsum("bnts,bsnh->btnh", weights, v)
     out = (
         np.einsum("btnh,nhd->btd", heads, w["attention_output/kernel"])

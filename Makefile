@@ -1,0 +1,32 @@
+# `make test` needs nothing but Python 3.10+: it makes .venv, installs the
+# package with its dev extras, runs the suite on TensorFlow and the layer
+# tests again on JAX.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install test test-tensorflow test-jax test-slow clean
+
+$(VENV)/.installed: setup.py setup.cfg
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+test: test-tensorflow test-jax
+
+test-tensorflow: install
+	KERAS_BACKEND=tensorflow $(PY) -m pytest $(PYTEST_ARGS)
+
+test-jax: install
+	KERAS_BACKEND=jax $(PY) -m pytest tests/layers $(PYTEST_ARGS)
+
+# Long tests, kept out of the default run.
+test-slow: install
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info
