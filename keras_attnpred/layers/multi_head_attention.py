@@ -234,21 +234,25 @@ class MultiHeadAttention(keras.layers.Layer):
         query_length = ops.shape(query_heads)[1]
         key_length = ops.shape(key_heads)[1]
         mask = attention_mask_from_padding(query_mask, key_padding, attention_mask)
-        if use_causal_mask:
-            causal = causal_mask(query_length, key_length, causal_offset)
-            mask = merge_masks(mask, causal)
         if cache is not None and cache_update_index is not None:
             # Slots past the ones written so far hold no step yet.
             written = ops.arange(key_length)[None, None, :] < (
                 cache_update_index + query_length
             )
             mask = merge_masks(mask, written)
+        causal = None
+        if use_causal_mask:
+            causal = causal_mask(query_length, key_length, causal_offset)
 
         attention_output, scores = self._attend(
             query_heads,
             key_heads,
             value_heads,
             mask,
+            causal,
+            # Without a cache the causal mask is the kernel's own `is_causal`,
+            # which lets cuDNN pick flash attention.
+            use_causal_mask and cache is None,
             return_attention_scores,
             training,
         )
@@ -299,23 +303,36 @@ class MultiHeadAttention(keras.layers.Layer):
             return False
         return True
 
-    def _attend(self, query, key, value, mask, return_attention_scores, training):
+    def _attend(
+        self,
+        query,
+        key,
+        value,
+        mask,
+        causal,
+        kernel_is_causal,
+        return_attention_scores,
+        training,
+    ):
         repeats = self.num_heads // self._key_value_heads
         if repeats > 1:
             key = ops.repeat(key, repeats, axis=2)
             value = ops.repeat(value, repeats, axis=2)
         scale = 1.0 / math.sqrt(self.key_dim)
+        full_mask = merge_masks(mask, causal)
         if self._can_fuse(return_attention_scores, training):
+            kernel_mask = mask if kernel_is_causal else full_mask
             output = ops.dot_product_attention(
                 query,
                 key,
                 value,
-                mask=None if mask is None else ops.expand_dims(mask, 1),
+                mask=None if kernel_mask is None else ops.expand_dims(kernel_mask, 1),
                 scale=scale,
+                is_causal=kernel_is_causal,
             )
             if mask is not None:
                 # Match the unfused path: a query that sees no key gives zeros.
-                can_see = ops.any(mask, axis=-1, keepdims=True)
+                can_see = ops.any(full_mask, axis=-1, keepdims=True)
                 output = output * ops.cast(
                     ops.expand_dims(can_see, -1), output.dtype
                 )
@@ -327,7 +344,7 @@ class MultiHeadAttention(keras.layers.Layer):
             ops.cast(key, "float32"),
         )
         weights = masked_softmax(
-            scores, None if mask is None else ops.expand_dims(mask, 1)
+            scores, None if full_mask is None else ops.expand_dims(full_mask, 1)
         )
         dropped = self._dropout(weights, training=training)
         output = ops.einsum(

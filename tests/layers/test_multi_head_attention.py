@@ -226,7 +226,7 @@ def test_fused_path_is_used_and_switch_really_turns_it_off(monkeypatch):
     real = ops.dot_product_attention
 
     def spy(*args, **kwargs):
-        calls.append(1)
+        calls.append(kwargs)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ops, "dot_product_attention", spy)
@@ -234,6 +234,9 @@ def test_fused_path_is_used_and_switch_really_turns_it_off(monkeypatch):
     fused = MultiHeadAttention(num_heads=2, key_dim=4)
     want = fused(x, x, use_causal_mask=True)
     assert len(calls) == 1
+    # A plain causal mask goes to the kernel as `is_causal`, not as a tensor,
+    # so that cuDNN can choose flash attention.
+    assert calls[0]["is_causal"] is True and calls[0]["mask"] is None
     unfused = MultiHeadAttention(num_heads=2, key_dim=4, use_fused_attention=False)
     unfused(x, x)
     unfused.set_weights(fused.get_weights())

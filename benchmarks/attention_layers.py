@@ -1,0 +1,114 @@
+"""Training-step time of one attention layer: ours against keras.layers.
+
+Times a jit-compiled forward and backward pass of a self-attention layer with
+a padding mask, in one process, for:
+  - keras_attnpred.layers.MultiHeadAttention, fused path (the default);
+  - the same layer with use_fused_attention=False;
+  - keras.layers.MultiHeadAttention.
+
+Usage (from the repository root):
+
+    KERAS_BACKEND=tensorflow .venv/bin/python benchmarks/attention_layers.py
+    KERAS_BACKEND=jax .venv/bin/python benchmarks/attention_layers.py
+
+Writes benchmarks/results/attention_layers_<backend>.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import keras
+import numpy as np
+
+from keras_attnpred import layers
+
+
+def make_model(attention, batch, length, model_dim):
+    x = keras.Input(shape=(length, model_dim), batch_size=batch)
+    mask = keras.Input(shape=(length,), batch_size=batch, dtype="bool")
+    y = attention(x, x, query_mask=mask, value_mask=mask)
+    model = keras.Model([x, mask], y)
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    return model
+
+
+def time_training_steps(model, inputs, target, steps, repeats):
+    model.train_on_batch(inputs, target)  # compile
+    per_step = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(inputs, target)
+        per_step.append((time.perf_counter() - start) / steps)
+    return statistics.median(per_step)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--length", type=int, default=128)
+    parser.add_argument("--model-dim", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.batch, args.length, args.model_dim))
+    x = x.astype("float32")
+    lengths = rng.integers(args.length // 2, args.length + 1, size=args.batch)
+    mask = np.arange(args.length)[None] < lengths[:, None]
+    target = np.zeros_like(x)
+    key_dim = args.model_dim // args.heads
+    candidates = {
+        "keras_attnpred fused": layers.MultiHeadAttention(args.heads, key_dim),
+        "keras_attnpred unfused": layers.MultiHeadAttention(
+            args.heads, key_dim, use_fused_attention=False
+        ),
+        "keras.layers.MultiHeadAttention": keras.layers.MultiHeadAttention(
+            args.heads, key_dim
+        ),
+    }
+    results = {}
+    for name, attention in candidates.items():
+        model = make_model(attention, args.batch, args.length, args.model_dim)
+        seconds = time_training_steps(
+            model, [x, mask], target, args.steps, args.repeats
+        )
+        results[name] = {
+            "ms_per_step": round(seconds * 1000, 3),
+            "tokens_per_second": round(args.batch * args.length / seconds),
+        }
+        print(f"{name:34s} {seconds * 1000:8.2f} ms/step")
+    baseline = results["keras.layers.MultiHeadAttention"]["ms_per_step"]
+    for result in results.values():
+        result["speedup_vs_keras"] = round(baseline / result["ms_per_step"], 3)
+
+    report = {
+        "benchmark": "attention_layers",
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": time.strftime("%Y-%m-%d"),
+        "config": vars(args),
+        "results": results,
+    }
+    out = args.out or os.path.join(
+        os.path.dirname(__file__),
+        "results",
+        f"attention_layers_{keras.backend.backend()}.json",
+    )
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
