@@ -1,0 +1,10 @@
+"""Strict readers for text datasets: classification texts and parallel pairs.
+
+Plain Python and NumPy: importing this subpackage loads neither Keras nor
+TensorFlow (Keras is imported only to download a URL). Every reader takes a
+local path or a URL; bad rows raise a `ValueError` naming file and line, or
+are skipped and counted with `on_error="skip"`.
+"""
+
+from keras_attnpred.data.labeled_texts import LabeledTexts
+from keras_attnpred.data.parallel_texts import ParallelTexts

@@ -1,0 +1,306 @@
+import re
+
+import numpy as np
+
+from keras_attnpred.data import text_file
+
+_CLASS_ID = re.compile(r"[0-9]+")
+
+
+class LabeledTexts:
+    """Texts with one class label each, read strictly from CSV or TSV files.
+
+    An immutable container for classification and sentiment data. Reading
+    never misaligns texts and labels in silence: a malformed row either
+    raises a `ValueError` naming the file and the 1-based line, or, with
+    `on_error="skip"`, is left out, counted in `skipped` and logged.
+
+    Args:
+        texts: sequence of str.
+        labels: sequence of int class ids, one per text, each in
+            `[0, len(label_names))`.
+        label_names: sequence of str, the name of each class id.
+        skipped: int, how many bad rows were left out when reading.
+
+    Attributes:
+        texts: tuple of str.
+        labels: read-only `np.int32` array of the same length.
+        label_names: tuple of str.
+        skipped: int.
+
+    Example:
+
+    >>> data = LabeledTexts.from_csv(
+    ...     "trec/train.csv", text_column="text", label_column="coarse_label")
+    >>> data.label_names
+    ('ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM')
+    >>> train, validation = data.split((0.9, 0.1), seed=0)
+    """
+
+    __slots__ = ("_texts", "_labels", "_label_names", "_skipped")
+
+    def __init__(self, texts, labels, label_names, skipped=0):
+        texts = tuple(texts)
+        if not all(isinstance(text, str) for text in texts):
+            raise ValueError("`texts` must all be strings.")
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or (
+            labels.size and not np.issubdtype(labels.dtype, np.integer)
+        ):
+            raise ValueError(
+                "`labels` must be a 1-D sequence of integer class ids. "
+                f"Received: labels with dtype {labels.dtype} and shape "
+                f"{labels.shape}"
+            )
+        label_names = tuple(str(name) for name in label_names)
+        if len(labels) != len(texts):
+            raise ValueError(
+                f"Got {len(texts)} texts but {len(labels)} labels: they must "
+                "be aligned one to one."
+            )
+        if labels.size and (
+            labels.min() < 0 or labels.max() >= len(label_names)
+        ):
+            raise ValueError(
+                f"`labels` must lie in [0, {len(label_names)}) for "
+                f"{len(label_names)} label names. Received: labels from "
+                f"{labels.min()} to {labels.max()}"
+            )
+        if isinstance(skipped, bool) or not isinstance(skipped, int) or (
+            skipped < 0
+        ):
+            raise ValueError(
+                "`skipped` must be a non-negative integer. "
+                f"Received: skipped={skipped!r}"
+            )
+        labels = labels.astype(np.int32)  # A copy: the caller's stays apart.
+        labels.flags.writeable = False
+        self._texts = texts
+        self._labels = labels
+        self._label_names = label_names
+        self._skipped = skipped
+
+    @property
+    def texts(self):
+        return self._texts
+
+    @property
+    def labels(self):
+        return self._labels
+
+    @property
+    def label_names(self):
+        return self._label_names
+
+    @property
+    def skipped(self):
+        return self._skipped
+
+    def __len__(self):
+        return len(self._texts)
+
+    def __repr__(self):
+        return (
+            f"LabeledTexts({len(self)} texts, "
+            f"{len(self._label_names)} classes, skipped={self._skipped})"
+        )
+
+    @classmethod
+    def from_csv(
+        cls,
+        path_or_url,
+        text_column,
+        label_column,
+        delimiter=None,
+        header=True,
+        label_names=None,
+        on_error="raise",
+        file_hash=None,
+        cache_dir=None,
+        quoted=None,
+    ):
+        """Reads texts and labels from a CSV or TSV file, local or URL.
+
+        The file may be plain or gzip (recognised by its bytes, not its
+        name) and must be UTF-8; a leading byte-order mark is ignored, blank
+        lines are ignored. Every row must have as many fields as the header
+        (without a header: as the first row).
+
+        Labels: with `label_names`, a label is either one of those names or,
+        when every label is a whole number, an index into them; any other
+        label is an error. Without `label_names`, labels that are all whole
+        numbers are used as class ids (`label_names` becomes
+        `("0", "1", ...)` up to the largest); otherwise the distinct labels
+        become the classes in sorted order. Surrounding whitespace in labels
+        is ignored.
+
+        Args:
+            path_or_url: local path, or an `http(s)://` URL downloaded once
+                into the Keras cache with `keras.utils.get_file`.
+            text_column: column name (needs `header=True`) or 0-based index.
+            label_column: column name or 0-based index.
+            delimiter: one character. Default: a tab when the name ends in
+                `.tsv` or `.tsv.gz`, else a comma.
+            header: bool, whether the first row names the columns.
+            label_names: optional sequence of str fixing the classes and
+                their order.
+            on_error: `"raise"` (default) or `"skip"`: what to do with a bad
+                row (wrong number of fields, empty text, empty or unknown
+                label). Skipped rows are counted in `skipped` and logged
+                with a warning. Errors in the file as a whole (bad UTF-8,
+                malformed quoting, missing column, wrong hash) always raise.
+            file_hash: optional SHA-256 or MD5 hex digest to verify the file
+                against, for a URL or a local path.
+            cache_dir: where downloads are kept; default `~/.keras`.
+            quoted: whether `"` quotes fields. Default: yes for commas, no
+                for tabs (TSV files hold bare quotes in their text).
+
+        Returns:
+            A `LabeledTexts`.
+
+        Raises:
+            ValueError: naming the file, and the 1-based line where a row is
+                at fault.
+        """
+        text_file.check_on_error(on_error)
+        if label_names is not None:
+            label_names = tuple(str(name) for name in label_names)
+            if not label_names or len(set(label_names)) != len(label_names):
+                raise ValueError(
+                    "`label_names` must be non-empty and without repeats. "
+                    f"Received: label_names={label_names!r}"
+                )
+        name, rows = text_file.delimited_rows(
+            path_or_url,
+            delimiter=delimiter,
+            quoted=quoted,
+            file_hash=file_hash,
+            cache_dir=cache_dir,
+        )
+        columns = None
+        if header:
+            if not rows:
+                raise ValueError(f"{name}: empty file, no header row.")
+            columns = [column.strip() for column in rows[0][1]]
+            rows = rows[1:]
+        width = len(columns) if columns is not None else (
+            len(rows[0][1]) if rows else 0
+        )
+        text_index = text_file.column_index(
+            name, text_column, columns, "text_column"
+        )
+        label_index = text_file.column_index(
+            name, label_column, columns, "label_column"
+        )
+        for argument, index in (
+            ("text_column", text_index),
+            ("label_column", label_index),
+        ):
+            if rows and index >= width:
+                raise ValueError(
+                    f"{name}: `{argument}={index}` is out of range for rows "
+                    f"of {width} fields."
+                )
+
+        errors = text_file.RowErrors(name, on_error)
+        kept = []  # (line, text, label)
+        for line, fields in rows:
+            if len(fields) != width:
+                errors(line, f"expected {width} fields, found {len(fields)}.")
+                continue
+            text, label = fields[text_index], fields[label_index].strip()
+            if not text.strip():
+                errors(line, "empty text.")
+                continue
+            if not label:
+                errors(line, "empty label.")
+                continue
+            kept.append((line, text, label))
+
+        labels, label_names, kept = _label_ids(kept, label_names, errors)
+        errors.log()
+        return cls(
+            [text for _, text, _ in kept],
+            labels,
+            label_names,
+            skipped=errors.count,
+        )
+
+    def shuffled(self, seed=0):
+        """Returns the same texts and labels in a random order.
+
+        Args:
+            seed: int, the same seed gives the same order.
+        """
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self._take(order, self._skipped)
+
+    def split(self, fractions=(0.9, 0.1), seed=0):
+        """Splits at random into disjoint parts that cover every item.
+
+        Args:
+            fractions: positive numbers summing to 1, one per part.
+            seed: int, the same seed gives the same parts.
+
+        Returns:
+            A tuple of `LabeledTexts`, one per fraction, each in shuffled
+            order, with `skipped=0`. Not stratified.
+
+        Raises:
+            ValueError: bad fractions, or a part would be empty.
+        """
+        sizes = text_file.split_sizes(fractions, len(self))
+        order = np.random.default_rng(seed).permutation(len(self))
+        bounds = np.cumsum([0] + sizes)
+        return tuple(
+            self._take(order[start:stop], 0)
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        )
+
+    def _take(self, indices, skipped):
+        return LabeledTexts(
+            [self._texts[i] for i in indices],
+            self._labels[indices],
+            self._label_names,
+            skipped=skipped,
+        )
+
+
+def _label_ids(kept, label_names, errors):
+    """Maps label strings to class ids; returns ids, names and kept rows."""
+    values = [label for _, _, label in kept]
+    given = label_names
+    by_name = given is not None and set(values) <= set(given)
+    as_ids = not by_name and all(_CLASS_ID.fullmatch(v) for v in values)
+    if given is None:
+        if as_ids:
+            largest = max((int(v) for v in values), default=-1)
+            label_names = tuple(str(i) for i in range(largest + 1))
+        else:
+            label_names = tuple(sorted(set(values)))
+        by_name = not as_ids
+    ids, good = [], []
+    index = {label: i for i, label in enumerate(label_names)}
+    for row in kept:
+        line, _, value = row
+        if by_name or not as_ids:
+            if value not in index:
+                errors(
+                    line,
+                    f"unknown label {value!r}; expected one of "
+                    f"{list(label_names)}.",
+                )
+                continue
+            ids.append(index[value])
+        else:
+            if int(value) >= len(label_names):
+                errors(
+                    line,
+                    f"unknown label {value!r}: class ids must lie in "
+                    f"[0, {len(label_names)}) for label_names "
+                    f"{list(label_names)}.",
+                )
+                continue
+            ids.append(int(value))
+        good.append(row)
+    return np.asarray(ids, dtype=np.int32), label_names, good

@@ -1,0 +1,354 @@
+"""Reading text files strictly: local or URL, plain or gzip, UTF-8 only.
+
+Shared by `LabeledTexts` and `ParallelTexts`. Every error is a `ValueError`
+that names the file (the path or URL the caller gave) and, where it applies,
+the 1-based line, so that a bad row can be found and fixed.
+"""
+
+import contextlib
+import csv
+import gzip
+import hashlib
+import logging
+import os
+import sys
+import urllib.parse
+import zlib
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_URL_SCHEMES = ("http", "https", "ftp")
+ON_ERROR_CHOICES = ("raise", "skip")
+
+logger = logging.getLogger("keras_attnpred.data")
+
+
+def is_url(path_or_url):
+    """Whether `path_or_url` is a URL to download rather than a local path."""
+    scheme = urllib.parse.urlsplit(str(path_or_url)).scheme
+    return scheme.lower() in _URL_SCHEMES
+
+
+def file_name(path_or_url):
+    """The last path component, without a URL's query string or fragment."""
+    if is_url(path_or_url):
+        return os.path.basename(urllib.parse.urlsplit(path_or_url).path)
+    return os.path.basename(os.fspath(path_or_url))
+
+
+def check_on_error(on_error):
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(
+            f"`on_error` must be one of {list(ON_ERROR_CHOICES)}. "
+            f"Received: on_error={on_error!r}"
+        )
+
+
+def _hasher(file_hash):
+    # Same convention as `keras.utils.get_file`: 64 hex digits is SHA-256,
+    # anything else is MD5.
+    return hashlib.sha256() if len(file_hash) == 64 else hashlib.md5()
+
+
+def hash_of(path, file_hash):
+    """The hash of the file at `path`, in the algorithm `file_hash` uses."""
+    hasher = _hasher(file_hash)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _hash_error(name, file_hash, actual):
+    algorithm = "sha256" if len(file_hash) == 64 else "md5"
+    return ValueError(
+        f"{name}: the {algorithm} file hash does not match. "
+        f"Expected: {file_hash}. Received: {actual}"
+    )
+
+
+def resolve(path_or_url, file_hash=None, cache_dir=None):
+    """Returns a local path for `path_or_url`, downloading a URL once.
+
+    A URL goes through `keras.utils.get_file` into
+    `<cache_dir or ~/.keras>/datasets/keras_attnpred/`; later calls find it
+    there and do not download again. With `file_hash` (SHA-256 or MD5 hex
+    digest) the file is verified, whether downloaded or local.
+
+    Raises:
+        ValueError: the file does not exist, or its hash does not match.
+    """
+    if file_hash is not None:
+        file_hash = str(file_hash).lower()
+    if not is_url(path_or_url):
+        path = os.fspath(path_or_url)
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such file.")
+        if file_hash is not None:
+            actual = hash_of(path, file_hash)
+            if actual != file_hash:
+                raise _hash_error(path, file_hash, actual)
+        return path
+
+    # Imported here so that reading local files never loads Keras (and with
+    # it TensorFlow or JAX).
+    import keras
+
+    url = str(path_or_url)
+    # The URL's own hash in the cache name: two URLs that end in the same
+    # file name (".../en/train.gz", ".../de/train.gz") never share a file.
+    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    fname = f"{key}-{file_name(url) or 'download'}"
+    try:
+        path = keras.utils.get_file(
+            fname,
+            origin=url,
+            file_hash=file_hash,
+            cache_subdir=os.path.join("datasets", "keras_attnpred"),
+            cache_dir=cache_dir,
+        )
+    except ValueError as error:
+        if file_hash is None or "hash" not in str(error):
+            raise
+        target = os.path.join(
+            os.path.expanduser(cache_dir or keras.config.keras_home()),
+            "datasets",
+            "keras_attnpred",
+            fname,
+        )
+        actual = hash_of(target, file_hash) if os.path.exists(target) else "?"
+        # A file that failed its check must not stay in the cache.
+        if os.path.exists(target):
+            os.remove(target)
+        raise _hash_error(url, file_hash, actual) from None
+    except Exception as error:
+        raise ValueError(f"{url}: download failed: {error}") from error
+    return path
+
+
+def _decoded_lines(stream, name):
+    """Yields each line of a binary stream as `str`, ending kept.
+
+    Lines end at `\\n` only: `\\r`, `\\x85`, `\\u2028` and friends inside a
+    line stay in the text, so line numbers match `wc -l` and other tools.
+    """
+    number = 0
+    try:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{name}, line {number}: not valid UTF-8 "
+                    f"(byte {raw[error.start:error.start + 1]!r} at column "
+                    f"{error.start + 1})."
+                ) from None
+            if number == 1 and line.startswith("\ufeff"):
+                line = line[1:]  # A byte-order mark is not part of the text.
+            yield line
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as error:
+        raise ValueError(
+            f"{name}, after line {number}: unreadable or truncated gzip "
+            f"data ({error})."
+        ) from None
+
+
+@contextlib.contextmanager
+def open_lines(path_or_url, file_hash=None, cache_dir=None):
+    """Opens a text file, local or URL, plain or gzip, for strict reading.
+
+    Gzip is recognised by its magic bytes, whatever the file is called.
+
+    Args:
+        path_or_url: local path, or an `http(s)://` or `ftp://` URL.
+        file_hash: optional SHA-256 or MD5 hex digest to verify.
+        cache_dir: where downloads are kept; default `~/.keras`.
+
+    Yields:
+        `(name, lines)`: the name to use in messages (what the caller gave)
+        and an iterator over the decoded lines, each ending in `\\n` except
+        perhaps the last. Decoding errors raise a `ValueError` naming the
+        file and the 1-based line.
+    """
+    name = str(path_or_url)
+    path = resolve(path_or_url, file_hash=file_hash, cache_dir=cache_dir)
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        with stream:
+            yield name, _decoded_lines(stream, name)
+
+
+def numbered_lines(path_or_url, file_hash=None, cache_dir=None):
+    """Returns `(name, [(line_number, text), ...])`, line endings removed.
+
+    Only `\\n` (and a `\\r` before it) ends a line; a final newline does not
+    start an extra empty line.
+    """
+    with open_lines(path_or_url, file_hash, cache_dir) as (name, lines):
+        numbered = [
+            (number, line.rstrip("\n").removesuffix("\r"))
+            for number, line in enumerate(lines, start=1)
+        ]
+    return name, numbered
+
+
+@contextlib.contextmanager
+def _large_csv_fields():
+    # The csv module refuses fields over 128 KiB by default; long documents
+    # (a 20 Newsgroups message, a book chapter) are legitimate text here.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def delimited_rows(
+    path_or_url,
+    delimiter=None,
+    quoted=None,
+    file_hash=None,
+    cache_dir=None,
+):
+    """Parses a CSV or TSV file into rows that know their line numbers.
+
+    Args:
+        path_or_url: local path or URL, plain or gzip.
+        delimiter: one character; `None` picks a tab for names ending in
+            `.tsv` or `.tsv.gz` and a comma otherwise.
+        quoted: whether `"` quotes fields (which may then hold delimiters and
+            newlines). `None`: yes for commas, no for tabs, because TSV files
+            such as GLUE's or Tatoeba's hold bare `"` characters in the text.
+
+    Returns:
+        `(name, rows)` with `rows` a list of `(line_number, fields)`; the line
+        number is the 1-based line on which the record starts. Blank lines
+        are left out.
+
+    Raises:
+        ValueError: malformed quoting or bad UTF-8, naming file and line.
+    """
+    if delimiter is None:
+        lowered = file_name(path_or_url).lower()
+        tab = lowered.endswith(".tsv") or lowered.endswith(".tsv.gz")
+        delimiter = "\t" if tab else ","
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(
+            "`delimiter` must be a single character. "
+            f"Received: delimiter={delimiter!r}"
+        )
+    if quoted is None:
+        quoted = delimiter != "\t"
+    rows = []
+    with open_lines(path_or_url, file_hash, cache_dir) as (name, lines):
+        reader = csv.reader(
+            lines,
+            delimiter=delimiter,
+            quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+            strict=True,
+        )
+        start = 1
+        with _large_csv_fields():
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as error:
+                    raise ValueError(
+                        f"{name}, line {start}: malformed CSV ({error})."
+                    ) from None
+                if fields:
+                    rows.append((start, fields))
+                start = reader.line_num + 1
+    return name, rows
+
+
+def column_index(name, column, header, argument):
+    """Resolves a column given by name or 0-based index to an index."""
+    if isinstance(column, str):
+        if header is None:
+            raise ValueError(
+                f"{name}: `{argument}={column!r}` names a column, but the "
+                "file is read without a header (header=False). Pass a "
+                "0-based index instead."
+            )
+        if column not in header:
+            raise ValueError(
+                f"{name}, line 1: no column named {column!r}. "
+                f"Available columns: {header}"
+            )
+        return header.index(column)
+    if isinstance(column, bool) or not isinstance(column, int) or column < 0:
+        raise ValueError(
+            f"`{argument}` must be a column name or a 0-based index. "
+            f"Received: {argument}={column!r}"
+        )
+    return column
+
+
+class RowErrors:
+    """Raises the first bad row, or counts and remembers skipped ones."""
+
+    def __init__(self, name, on_error, what="rows"):
+        check_on_error(on_error)
+        self.name = name
+        self.on_error = on_error
+        self.what = what
+        self.messages = []
+
+    def __call__(self, line, message):
+        full = f"{self.name}, line {line}: {message}"
+        if self.on_error == "raise":
+            raise ValueError(full)
+        self.messages.append(full)
+
+    @property
+    def count(self):
+        return len(self.messages)
+
+    def log(self):
+        if self.messages:
+            shown = "; ".join(self.messages[:3])
+            more = len(self.messages) - 3
+            if more > 0:
+                shown += f"; and {more} more"
+            logger.warning(
+                "Skipped %d bad %s of %s: %s",
+                self.count,
+                self.what,
+                self.name,
+                shown,
+            )
+
+
+def split_sizes(fractions, total):
+    """Sizes of consecutive parts of `total` items in the given fractions."""
+    received = fractions
+    try:
+        fractions = [float(f) for f in fractions]
+    except (TypeError, ValueError):
+        fractions = []
+    if (
+        not fractions
+        or any(not f > 0 for f in fractions)
+        or abs(sum(fractions) - 1.0) > 1e-6
+    ):
+        raise ValueError(
+            "`fractions` must be positive numbers that sum to 1. "
+            f"Received: fractions={received!r}"
+        )
+    bounds, running = [0], 0.0
+    for fraction in fractions[:-1]:
+        running += fraction
+        bounds.append(int(running * total + 0.5))
+    bounds.append(total)
+    sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+    if any(size <= 0 for size in sizes):
+        raise ValueError(
+            f"Splitting {total} items by fractions={fractions} leaves an "
+            f"empty part (sizes {sizes})."
+        )
+    return sizes
