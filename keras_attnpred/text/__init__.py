@@ -1,0 +1,8 @@
+"""Subword tokenization and `tf.data` pipelines for translation and
+classification. Unlike `keras_attnpred.layers`, this subpackage needs
+TensorFlow and TensorFlow Text (and KerasHub to learn a vocabulary)."""
+
+from keras_attnpred.text.classification_dataset import classification_dataset
+from keras_attnpred.text.padding_fraction import padding_fraction
+from keras_attnpred.text.subword_tokenizer import SubwordTokenizer
+from keras_attnpred.text.translation_dataset import translation_dataset

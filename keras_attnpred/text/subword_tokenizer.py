@@ -1,0 +1,419 @@
+import json
+import os
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from keras_attnpred.text._utils import as_string_list
+from keras_attnpred.text._utils import check_bool
+from keras_attnpred.text._utils import check_positive_int
+
+VOCABULARY_FILENAME = "vocabulary.txt"
+CONFIG_FILENAME = "tokenizer.json"
+_FORMAT_VERSION = 1
+
+
+class SubwordTokenizer:
+    """WordPiece tokenizer with fixed reserved ids, usable inside `tf.data`.
+
+    The vocabulary is learned with
+    `keras_hub.tokenizers.compute_word_piece_vocabulary` (the TensorFlow Text
+    WordPiece learner); text is tokenized with
+    `tensorflow_text.FastWordpieceTokenizer`, the linear-time WordPiece
+    algorithm, which also has a TensorFlow Lite kernel.
+
+    Text is normalised first: with `strip_accents=True` it is decomposed
+    (NFD) and accent marks are removed; with `lowercase=True` it is case
+    folded (Unicode NFKC_Casefold, `tensorflow_text.case_fold_utf8`). It is
+    then split BERT-style on whitespace and on punctuation: every ASCII
+    character that is neither a letter nor a digit and every Unicode
+    punctuation character becomes a word of its own. Each word becomes one or
+    more vocabulary pieces, continuation pieces starting with `"##"`; a word
+    that cannot be built from the vocabulary becomes a single `[UNK]`.
+    `detokenize` joins the pieces of a word back together and the words with
+    single spaces, so `detokenize(tokenize(s))` is the normalised `s` with a
+    space around each punctuation mark: `"¿Qué tal?"` gives
+    `"¿ qué tal ?"`.
+
+    The reserved ids never change: 0 is `[PAD]`, 1 `[UNK]`, 2 `[START]` and
+    3 `[END]`. Text containing `"[END]"` is split like any other text, so it
+    can never produce a reserved id except `[UNK]`.
+
+    Args:
+        vocabulary: list of str, the tokens by id. It must begin with the
+            reserved tokens `[PAD]`, `[UNK]`, `[START]`, `[END]` in this
+            order and contain no duplicate or empty token.
+        lowercase: bool, whether to case fold the text.
+        strip_accents: bool, whether to remove accent marks.
+        max_bytes_per_word: int, longer words become `[UNK]`.
+
+    Example:
+
+    >>> tokenizer = SubwordTokenizer.train(
+    ...     ["The cat sat.", "The dog sat on the cat!"], vocabulary_size=60)
+    >>> ids = tokenizer.tokenize(["the cat sat on the dog."])
+    >>> tokenizer.detokenize(ids)[0]
+    'the cat sat on the dog .'
+    >>> dataset = tf.data.Dataset.from_tensor_slices(["The cat."])
+    >>> dataset = dataset.map(tokenizer.tokenize)  # inside the graph
+    >>> tokenizer.save("tokenizer")
+    >>> reloaded = SubwordTokenizer.load("tokenizer")
+
+    References:
+        - [Wu et al., 2016. Google's Neural Machine Translation System
+          (WordPiece)](https://arxiv.org/abs/1609.08144)
+        - [Song et al., 2021. Fast WordPiece
+          Tokenization](https://arxiv.org/abs/2012.15524)
+    """
+
+    PAD_TOKEN = "[PAD]"
+    UNK_TOKEN = "[UNK]"
+    START_TOKEN = "[START]"
+    END_TOKEN = "[END]"
+    PAD_ID = 0
+    UNK_ID = 1
+    START_ID = 2
+    END_ID = 3
+    RESERVED_TOKENS = (PAD_TOKEN, UNK_TOKEN, START_TOKEN, END_TOKEN)
+    SUFFIX_INDICATOR = "##"
+
+    def __init__(
+        self,
+        vocabulary,
+        lowercase=True,
+        strip_accents=False,
+        max_bytes_per_word=100,
+    ):
+        check_bool("lowercase", lowercase)
+        check_bool("strip_accents", strip_accents)
+        check_positive_int("max_bytes_per_word", max_bytes_per_word)
+        problem = _vocabulary_problem(vocabulary)
+        if problem is not None:
+            raise ValueError(f"Invalid `vocabulary`: {problem}")
+        self._vocabulary = list(vocabulary)
+        self._token_to_id = {t: i for i, t in enumerate(self._vocabulary)}
+        self.lowercase = lowercase
+        self.strip_accents = strip_accents
+        self.max_bytes_per_word = int(max_bytes_per_word)
+        self._wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=self._vocabulary,
+            suffix_indicator=self.SUFFIX_INDICATOR,
+            max_bytes_per_word=self.max_bytes_per_word,
+            token_out_type=tf.int32,
+            unknown_token=self.UNK_TOKEN,
+            # Split on whitespace and punctuation inside the same op, which
+            # keeps tokenization to one TFLite-supported kernel.
+            no_pretokenization=False,
+            support_detokenization=True,
+        )
+
+    @classmethod
+    def train(
+        cls,
+        texts,
+        vocabulary_size=8000,
+        lowercase=True,
+        strip_accents=False,
+        max_bytes_per_word=100,
+    ):
+        """Learns a WordPiece vocabulary from `texts`.
+
+        Args:
+            texts: list of str, or a `tf.data.Dataset` of scalar strings.
+            vocabulary_size: int, the largest vocabulary to learn, reserved
+                tokens included; must exceed the 4 reserved tokens. The
+                learner may return fewer tokens on a small corpus.
+            lowercase: bool, whether to case fold the text.
+            strip_accents: bool, whether to remove accent marks.
+            max_bytes_per_word: int, longer words become `[UNK]`.
+
+        Returns:
+            A `SubwordTokenizer`.
+        """
+        import keras_hub
+
+        check_positive_int(
+            "vocabulary_size",
+            vocabulary_size,
+            minimum=len(cls.RESERVED_TOKENS) + 1,
+        )
+        check_bool("lowercase", lowercase)
+        check_bool("strip_accents", strip_accents)
+        if isinstance(texts, tf.data.Dataset):
+            spec = texts.element_spec
+            if not (
+                isinstance(spec, tf.TensorSpec)
+                and spec.dtype == tf.string
+                and spec.shape.rank == 0
+            ):
+                raise ValueError(
+                    "`texts` must be a list of strings or a dataset of scalar "
+                    f"strings. Received: a dataset with element_spec={spec}"
+                )
+            dataset = texts
+        else:
+            dataset = tf.data.Dataset.from_tensor_slices(
+                as_string_list("texts", texts)
+            )
+        dataset = dataset.map(
+            lambda text: _normalize(text, lowercase, strip_accents),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        # Normalisation happens above, exactly as at tokenization time, so
+        # the learner only splits. It splits like FastWordpieceTokenizer
+        # (BERT punctuation rules) except for CJK, which it is told to leave.
+        vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+            dataset,
+            vocabulary_size,
+            lowercase=False,
+            strip_accents=False,
+            split=True,
+            split_on_cjk=False,
+            suffix_indicator=cls.SUFFIX_INDICATOR,
+            reserved_tokens=list(cls.RESERVED_TOKENS),
+        )
+        return cls(
+            vocabulary,
+            lowercase=lowercase,
+            strip_accents=strip_accents,
+            max_bytes_per_word=max_bytes_per_word,
+        )
+
+    @property
+    def vocabulary_size(self):
+        """The number of tokens, reserved tokens included."""
+        return len(self._vocabulary)
+
+    def get_vocabulary(self):
+        """The tokens as a list, indexed by id."""
+        return list(self._vocabulary)
+
+    def id_to_token(self, id):
+        """The token string of `id`; a `ValueError` if out of range."""
+        if (
+            isinstance(id, bool)
+            or not isinstance(id, int)
+            or not 0 <= id < self.vocabulary_size
+        ):
+            raise ValueError(
+                f"`id` must be an integer in [0, {self.vocabulary_size}). "
+                f"Received: id={id!r}"
+            )
+        return self._vocabulary[id]
+
+    def token_to_id(self, token):
+        """The id of the token string `token`; a `ValueError` if unknown."""
+        if token not in self._token_to_id:
+            raise ValueError(
+                f"`token` is not in the vocabulary. Received: token={token!r}"
+            )
+        return self._token_to_id[token]
+
+    def tokenize(self, texts):
+        """Turns text into token ids; works eagerly and inside `tf.data`.
+
+        Args:
+            texts: a str, a list of str, or a string tensor of any rank.
+
+        Returns:
+            For a scalar string, a 1-D int32 tensor of ids. Otherwise an
+            int32 `tf.RaggedTensor` with one more (ragged) dimension than
+            `texts`, e.g. `(batch, None)` for a list.
+        """
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        return self._wordpiece.tokenize(
+            _normalize(texts, self.lowercase, self.strip_accents)
+        )
+
+    def detokenize(self, ids):
+        """Turns ids back into text, dropping `[PAD]`, `[START]` and `[END]`.
+
+        Pieces of a word are joined (`"play", "##ing"` -> `"playing"`), words
+        are separated by single spaces. `[UNK]` stays visible as `"[UNK]"`,
+        so that lost words are not silently erased.
+
+        Args:
+            ids: a list of ids, a list of lists, a dense int tensor (padded
+                with 0) or a `tf.RaggedTensor`.
+
+        Returns:
+            A str for a single sequence, otherwise a list of str (nested
+            like the leading dimensions of `ids`).
+        """
+        ragged = _as_ids(ids)
+        single = ragged.shape.rank == 1
+        if single:
+            ragged = tf.RaggedTensor.from_tensor(ragged[tf.newaxis])
+        keep = (
+            (ragged != self.PAD_ID)
+            & (ragged != self.START_ID)
+            & (ragged != self.END_ID)
+        )
+        ragged = tf.ragged.boolean_mask(ragged, keep)
+        strings = self._wordpiece.detokenize(ragged).numpy()
+        if single:
+            return strings[0].decode("utf-8")
+        return _decode_nested(strings.tolist())
+
+    def save(self, directory):
+        """Writes `vocabulary.txt` and `tokenizer.json` into `directory`."""
+        os.makedirs(directory, exist_ok=True)
+        with open(
+            os.path.join(directory, VOCABULARY_FILENAME), "w", encoding="utf-8"
+        ) as f:
+            f.write("".join(token + "\n" for token in self._vocabulary))
+        with open(
+            os.path.join(directory, CONFIG_FILENAME), "w", encoding="utf-8"
+        ) as f:
+            json.dump(
+                {
+                    "class_name": type(self).__name__,
+                    "format_version": _FORMAT_VERSION,
+                    **self.get_config(),
+                },
+                f,
+                indent=2,
+            )
+
+    @classmethod
+    def load(cls, directory):
+        """Reads a tokenizer written by `save`.
+
+        Raises:
+            ValueError: naming the file, when `vocabulary.txt` or
+                `tokenizer.json` is missing, unreadable or invalid (e.g. an
+                empty vocabulary or reserved tokens not at ids 0-3).
+        """
+        config_path = os.path.join(directory, CONFIG_FILENAME)
+        vocabulary_path = os.path.join(directory, VOCABULARY_FILENAME)
+        try:
+            with open(config_path, encoding="utf-8") as f:
+                config = json.load(f)
+        except FileNotFoundError:
+            raise ValueError(
+                f"Missing tokenizer settings file: {config_path}"
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(
+                f"Corrupt tokenizer settings file {config_path}: {error}"
+            ) from None
+        if not isinstance(config, dict) or config.get("class_name") != (
+            cls.__name__
+        ):
+            raise ValueError(
+                f"Corrupt tokenizer settings file {config_path}: expected a "
+                f"JSON object with class_name={cls.__name__!r}"
+            )
+        settings = {
+            key: config[key]
+            for key in ("lowercase", "strip_accents", "max_bytes_per_word")
+            if key in config
+        }
+        try:
+            with open(vocabulary_path, encoding="utf-8") as f:
+                # Only "\n" ends a line: tokens may hold other line breaks.
+                text = f.read()
+        except FileNotFoundError:
+            raise ValueError(
+                f"Missing vocabulary file: {vocabulary_path}"
+            ) from None
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"Corrupt vocabulary file {vocabulary_path}: {error}"
+            ) from None
+        vocabulary = text.split("\n")
+        if vocabulary and vocabulary[-1] == "":
+            vocabulary.pop()
+        problem = _vocabulary_problem(vocabulary)
+        if problem is not None:
+            raise ValueError(
+                f"Corrupt vocabulary file {vocabulary_path}: {problem}"
+            )
+        try:
+            return cls(vocabulary, **settings)
+        except ValueError as error:
+            raise ValueError(
+                f"Corrupt tokenizer settings file {config_path}: {error}"
+            ) from None
+
+    def get_config(self):
+        """The settings, without the vocabulary."""
+        return {
+            "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
+            "max_bytes_per_word": self.max_bytes_per_word,
+        }
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(vocabulary_size={self.vocabulary_size}, "
+            f"lowercase={self.lowercase}, strip_accents={self.strip_accents})"
+        )
+
+
+def _normalize(texts, lowercase, strip_accents):
+    if strip_accents:
+        # NFD splits "é" into "e" and a combining accent, then drop the marks.
+        texts = tf_text.normalize_utf8(texts, "NFD")
+        texts = tf.strings.regex_replace(texts, r"\p{Mn}", "")
+    if lowercase:
+        texts = tf_text.case_fold_utf8(texts)
+    return texts
+
+
+def _vocabulary_problem(vocabulary):
+    """Why `vocabulary` is unusable, or None when it is fine."""
+    if isinstance(vocabulary, (str, bytes)) or not isinstance(
+        vocabulary, (list, tuple)
+    ):
+        return f"expected a list of str, got {type(vocabulary).__name__}"
+    reserved = SubwordTokenizer.RESERVED_TOKENS
+    if len(vocabulary) <= len(reserved):
+        return (
+            f"it holds {len(vocabulary)} tokens; it needs the {len(reserved)} "
+            f"reserved tokens {list(reserved)} and at least one more"
+        )
+    if tuple(vocabulary[: len(reserved)]) != reserved:
+        return (
+            f"the first tokens must be {list(reserved)} (ids 0-3). "
+            f"Received: {list(vocabulary[: len(reserved)])}"
+        )
+    seen = set()
+    for index, token in enumerate(vocabulary):
+        if not isinstance(token, str):
+            return f"token {index} is not a str: {token!r}"
+        if token == "" or token.strip() != token or "\n" in token:
+            return (
+                f"token {index} is empty or has surrounding whitespace: "
+                f"{token!r}"
+            )
+        if token in seen:
+            return f"token {token!r} occurs twice (second at id {index})"
+        seen.add(token)
+    return None
+
+
+def _as_ids(ids):
+    """`ids` as an int32 tensor: ragged for rank 2+, dense for rank 1."""
+    if isinstance(ids, tf.RaggedTensor):
+        return tf.cast(ids, tf.int32)
+    if isinstance(ids, (list, tuple)) and any(
+        isinstance(row, (list, tuple)) for row in ids
+    ):
+        # Rows of unequal lengths must become ragged rather than fail.
+        return tf.ragged.constant(ids, dtype=tf.int32)
+    ids = tf.cast(tf.convert_to_tensor(ids), tf.int32)
+    if ids.shape.rank is None or ids.shape.rank < 1:
+        raise ValueError(
+            f"`ids` must have rank 1 or more. Received: ids.shape={ids.shape}"
+        )
+    if ids.shape.rank == 1:
+        return ids
+    # Padding ids are dropped later, so the dense padding may stay inside.
+    return tf.RaggedTensor.from_tensor(ids, ragged_rank=ids.shape.rank - 1)
+
+
+def _decode_nested(values):
+    if isinstance(values, list):
+        return [_decode_nested(value) for value in values]
+    return values.decode("utf-8")
