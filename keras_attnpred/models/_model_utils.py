@@ -1,0 +1,84 @@
+"""Argument checks and presets shared by the model builders (private)."""
+
+import keras
+
+from keras_attnpred.layers.attention_utils import check_choice
+from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.layers.attention_utils import check_rate
+
+# Sizes of the Transformer builders. Explicit arguments override a preset.
+TRANSFORMER_PRESETS = {
+    "tiny": {
+        "num_layers": 1,
+        "model_dim": 64,
+        "num_heads": 2,
+        "intermediate_dim": 128,
+        "dropout": 0.1,
+    },
+    "small": {
+        "num_layers": 2,
+        "model_dim": 128,
+        "num_heads": 4,
+        "intermediate_dim": 512,
+        "dropout": 0.1,
+    },
+    "base": {
+        "num_layers": 3,
+        "model_dim": 256,
+        "num_heads": 8,
+        "intermediate_dim": 1024,
+        "dropout": 0.1,
+    },
+}
+
+RNN_TYPES = ("gru", "lstm")
+
+
+def check_bool(name, value):
+    """Raises a `ValueError` naming `name` unless `value` is a bool."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"`{name}` must be a bool. Received: {name}={value!r}"
+        )
+
+
+def resolve_transformer_config(
+    preset, num_layers, model_dim, num_heads, intermediate_dim, dropout
+):
+    """The preset's sizes with the explicit (non-None) arguments on top.
+
+    Returns:
+        A dict with `num_layers`, `model_dim`, `num_heads`,
+        `intermediate_dim` and `dropout`, all validated.
+    """
+    check_choice("preset", preset, TRANSFORMER_PRESETS)
+    config = dict(TRANSFORMER_PRESETS[preset])
+    overrides = {
+        "num_layers": num_layers,
+        "model_dim": model_dim,
+        "num_heads": num_heads,
+        "intermediate_dim": intermediate_dim,
+        "dropout": dropout,
+    }
+    config.update({k: v for k, v in overrides.items() if v is not None})
+    for name in ("num_layers", "model_dim", "num_heads", "intermediate_dim"):
+        check_positive_int(name, config[name])
+    check_rate("dropout", config["dropout"])
+    if config["model_dim"] % config["num_heads"]:
+        raise ValueError(
+            "`model_dim` must be divisible by `num_heads`. Received: "
+            f"model_dim={config['model_dim']}, "
+            f"num_heads={config['num_heads']}"
+        )
+    return config
+
+
+def rnn_layer(rnn, units, name, return_sequences=True, return_state=False):
+    """A `keras.layers.GRU` or `keras.layers.LSTM`."""
+    cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
+    return cls(
+        units,
+        return_sequences=return_sequences,
+        return_state=return_state,
+        name=name,
+    )

@@ -1,0 +1,114 @@
+import keras
+
+from keras_attnpred.layers import AttentionPooling
+from keras_attnpred.layers import TokenAndPositionEmbedding
+from keras_attnpred.layers import TransformerEncoder
+from keras_attnpred.layers.attention_utils import check_choice
+from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.models._model_utils import resolve_transformer_config
+from keras_attnpred.models.first_token_pooling import FirstTokenPooling
+
+POOLINGS = ("attention", "mean", "first")
+
+
+def build_transformer_classifier(
+    vocabulary_size,
+    num_classes,
+    max_length,
+    preset="small",
+    num_layers=None,
+    model_dim=None,
+    num_heads=None,
+    intermediate_dim=None,
+    dropout=None,
+    pooling="attention",
+):
+    """A Transformer encoder text classifier, as a `keras.Model`.
+
+    Token-and-position embedding → `num_layers` `TransformerEncoder` blocks
+    → pooling over time → dropout → `Dense(num_classes)` float32 logits.
+    Id 0 is padding and is hidden from the attention and the pooling.
+
+    Poolings:
+
+    - `"attention"`: `AttentionPooling` (Yang et al. 2016), weights over the
+      real tokens only; fetch them from the `"pooling"` layer to see which
+      words the model looked at.
+    - `"mean"`: `GlobalAveragePooling1D`, which averages the real tokens only
+      (it honours the Keras mask).
+    - `"first"`: the first step, for inputs that start with a `[CLS]`-like
+      id (BERT).
+
+    Binary tasks use `num_classes=2` too, with the sparse cross-entropy
+    `from_logits=True`: one output format for every task.
+
+    Presets as in `build_transformer_translator` (`"tiny"`, `"small"`,
+    `"base"`); explicit arguments override them. Layers are named
+    `"embedding"`, `"embedding_dropout"`, `"encoder_0"` ...,
+    `"pooling"`, `"pooling_dropout"`, `"logits"`.
+
+    Args:
+        vocabulary_size: int, number of token ids (0 is padding).
+        num_classes: int, number of classes (2 for binary).
+        max_length: int, the longest input sequence.
+        preset: str, one of `"tiny"`, `"small"`, `"base"`.
+        num_layers: int, encoder blocks. Overrides the preset.
+        model_dim: int, model width, divisible by `num_heads`. Overrides the
+            preset.
+        num_heads: int, attention heads. Overrides the preset.
+        intermediate_dim: int, feed-forward hidden size. Overrides the
+            preset.
+        dropout: float in [0, 1). Overrides the preset.
+        pooling: `"attention"`, `"mean"` or `"first"`.
+
+    Returns:
+        A `keras.Model` from int ids `(batch, T)` to float32 logits
+        `(batch, num_classes)`, whatever the dtype policy.
+
+    Example:
+
+    >>> model = build_transformer_classifier(20000, 2, max_length=256,
+    ...                                      pooling="mean")
+    >>> model.compile(
+    ...     "adam",
+    ...     keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    ...     metrics=["accuracy"],
+    ... )
+
+    References:
+        - [Vaswani et al., 2017. Attention Is All You
+          Need](https://arxiv.org/abs/1706.03762)
+        - [Yang et al., 2016. Hierarchical Attention Networks for Document
+          Classification](https://aclanthology.org/N16-1174/)
+        - [Devlin et al., 2019. BERT](https://arxiv.org/abs/1810.04805)
+    """
+    check_positive_int("vocabulary_size", vocabulary_size)
+    check_positive_int("num_classes", num_classes)
+    check_positive_int("max_length", max_length)
+    check_choice("pooling", pooling, POOLINGS)
+    config = resolve_transformer_config(
+        preset, num_layers, model_dim, num_heads, intermediate_dim, dropout
+    )
+    rate = config["dropout"]
+
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = TokenAndPositionEmbedding(
+        vocabulary_size, max_length, config["model_dim"], name="embedding"
+    )(tokens)
+    x = keras.layers.Dropout(rate, name="embedding_dropout")(x)
+    for i in range(config["num_layers"]):
+        x = TransformerEncoder(
+            config["intermediate_dim"],
+            num_heads=config["num_heads"],
+            dropout=rate,
+            name=f"encoder_{i}",
+        )(x)
+    if pooling == "attention":
+        x = AttentionPooling(name="pooling")(x)
+    elif pooling == "mean":
+        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+    else:
+        x = FirstTokenPooling(name="pooling")(x)
+    x = keras.layers.Dropout(rate, name="pooling_dropout")(x)
+    logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
+    return keras.Model(tokens, logits, name="transformer_classifier")

@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_attnpred.layers import AdditiveAttention
+from keras_attnpred.layers import DotProductAttention
+from keras_attnpred.models import build_rnn_translator
+from tests.layer_checks import to_numpy
+from tests.models.model_checks import add_padding_columns
+from tests.models.model_checks import assert_save_reload_equal
+from tests.models.model_checks import assert_training_reduces_loss
+from tests.models.model_checks import layer_names
+from tests.models.model_checks import translation_batch
+
+VARIANTS = [
+    dict(attention="bahdanau", rnn="gru"),
+    dict(attention="luong", rnn="lstm"),
+    dict(attention="luong", score="dot", rnn="gru"),
+]
+
+
+def tiny_model(**overrides):
+    return build_rnn_translator(
+        30, 40, **{"embedding_dim": 8, "units": 16, **overrides}
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_output_shape_and_dtype(variant):
+    outputs = tiny_model(**variant)(translation_batch()[0])
+    assert tuple(outputs.shape) == (3, 5, 40)
+    assert ops.dtype(outputs) == "float32"
+
+
+@pytest.mark.parametrize("variant", VARIANTS[:2])
+def test_training_reduces_loss(variant):
+    inputs, labels = translation_batch()
+    assert_training_reduces_loss(tiny_model(**variant), inputs, labels)
+
+
+@pytest.mark.parametrize("variant", VARIANTS[:2])
+def test_save_and_reload(variant, tmp_path):
+    inputs, _ = translation_batch()
+    assert_save_reload_equal(tiny_model(**variant), inputs, tmp_path)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_extra_padding_changes_nothing_at_real_positions(variant):
+    inputs, _ = translation_batch()
+    model = tiny_model(**variant)
+    expected = to_numpy(model(inputs))
+    padded = {name: add_padding_columns(ids) for name, ids in inputs.items()}
+    actual = to_numpy(model(padded))
+    real = inputs["target"] != 0
+    np.testing.assert_allclose(
+        actual[:, :5][real], expected[real], rtol=1e-5, atol=1e-5
+    )
+
+
+def test_source_padding_is_not_attended():
+    """A source with padding gives the outputs of the same source cut short."""
+    inputs, _ = translation_batch()
+    model = tiny_model()
+    expected = to_numpy(model(inputs))[1:2]
+    short = {"source": inputs["source"][1:2, :3], "target": inputs["target"][1:2]}
+    np.testing.assert_allclose(
+        to_numpy(model(short)), expected, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_attention_layers_and_names():
+    bahdanau = tiny_model()
+    assert isinstance(bahdanau.get_layer("attention"), AdditiveAttention)
+    luong = tiny_model(attention="luong", rnn="lstm")
+    attention = luong.get_layer("attention")
+    assert isinstance(attention, DotProductAttention)
+    assert attention.get_config()["score"] == "general"
+    assert tiny_model(attention="luong", score="concat").get_layer(
+        "attention"
+    ).get_config()["score"] == "concat"
+    assert {
+        "source_embedding", "encoder_rnn", "encoder_projection",
+        "initial_state_h", "initial_state_c", "target_embedding",
+        "decoder_rnn", "attention", "attentional_vector", "logits",
+    } <= layer_names(luong)
+    assert luong.get_layer("decoder_rnn").units == 16
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"attention": "global"}, "Received: attention='global'"),
+        ({"attention": "luong", "score": "cosine"}, "Received: score='cosine'"),
+        ({"score": "dot"}, "Received: score='dot', attention='bahdanau'"),
+        ({"rnn": "lstmm"}, "Received: rnn='lstmm'"),
+        ({"units": 0}, "Received: units=0"),
+        ({"embedding_dim": -1}, "Received: embedding_dim=-1"),
+        ({"dropout": -0.1}, "Received: dropout=-0.1"),
+        ({"source_vocabulary_size": None}, "Received: source_vocabulary_size=None"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, message):
+    arguments = dict(source_vocabulary_size=30, target_vocabulary_size=40)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        build_rnn_translator(**arguments)

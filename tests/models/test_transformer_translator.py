@@ -1,0 +1,135 @@
+import keras
+from keras import ops
+import numpy as np
+import pytest
+
+from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
+from keras_attnpred.models import build_transformer_translator
+from tests.layer_checks import to_numpy
+from tests.models.model_checks import add_padding_columns
+from tests.models.model_checks import assert_save_reload_equal
+from tests.models.model_checks import assert_training_reduces_loss
+from tests.models.model_checks import layer_names
+from tests.models.model_checks import translation_batch
+
+TINY = dict(
+    preset="tiny", num_layers=1, model_dim=16, num_heads=2,
+    intermediate_dim=32, dropout=0.0,
+)
+
+
+def tiny_model(**overrides):
+    return build_transformer_translator(30, 40, 16, **{**TINY, **overrides})
+
+
+def test_output_shape_and_dtype():
+    inputs, _ = translation_batch()
+    outputs = tiny_model()(inputs)
+    assert tuple(outputs.shape) == (3, 5, 40)
+    assert ops.dtype(outputs) == "float32"
+
+
+def test_logits_stay_float32_under_mixed_precision(dtype_policy):
+    dtype_policy("mixed_bfloat16")
+    inputs, _ = translation_batch()
+    outputs = tiny_model()(inputs)
+    assert ops.dtype(outputs) == "float32"
+    assert np.isfinite(to_numpy(outputs)).all()
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_training_reduces_loss(normalize_first):
+    inputs, labels = translation_batch()
+    model = tiny_model(normalize_first=normalize_first)
+    assert ("encoder_final_norm" in layer_names(model)) == normalize_first
+    assert_training_reduces_loss(model, inputs, labels)
+
+
+def test_save_and_reload_compiled(tmp_path):
+    inputs, _ = translation_batch()
+    reloaded = assert_save_reload_equal(
+        tiny_model(), inputs, tmp_path, compile=True
+    )
+    assert isinstance(reloaded.loss, MaskedSparseCategoricalCrossentropy)
+    assert reloaded.loss.label_smoothing == 0.1
+
+
+def test_extra_padding_changes_nothing_at_real_positions():
+    inputs, _ = translation_batch()
+    model = tiny_model(num_layers=2)
+    expected = to_numpy(model(inputs))
+    padded = {name: add_padding_columns(ids) for name, ids in inputs.items()}
+    actual = to_numpy(model(padded))
+    real = inputs["target"] != 0
+    np.testing.assert_allclose(
+        actual[:, :5][real], expected[real], rtol=1e-5, atol=1e-5
+    )
+
+
+def test_decoder_is_causal():
+    inputs, _ = translation_batch()
+    model = tiny_model(num_layers=2)
+    expected = to_numpy(model(inputs))
+    for t in range(4):
+        changed = dict(inputs, target=inputs["target"].copy())
+        changed["target"][:, t + 1] = (changed["target"][:, t + 1] % 39) + 1
+        actual = to_numpy(model(changed))
+        np.testing.assert_allclose(
+            actual[:, : t + 1], expected[:, : t + 1], rtol=1e-5, atol=1e-5
+        )
+        assert not np.allclose(actual[:, t + 1], expected[:, t + 1])
+
+
+def test_layers_are_named_for_decoding():
+    model = tiny_model(num_layers=2)
+    assert {
+        "source", "target", "source_embedding", "encoder_0", "encoder_1",
+        "target_embedding", "decoder_0", "decoder_1", "logits",
+    } <= layer_names(model)
+
+
+def test_presets_and_overrides():
+    base = build_transformer_translator(30, 40, 16, preset="base")
+    assert "encoder_2" in layer_names(base)
+    assert "encoder_3" not in layer_names(base)
+    decoder = base.get_layer("decoder_2").get_config()
+    assert (decoder["num_heads"], decoder["intermediate_dim"]) == (8, 1024)
+    assert decoder["dropout"] == 0.1
+    assert base.get_layer("target_embedding").embedding_dim == 256
+
+    small = build_transformer_translator(30, 40, 16)  # default: small
+    assert "encoder_1" in layer_names(small)
+    assert "encoder_2" not in layer_names(small)
+    assert small.get_layer("source_embedding").embedding_dim == 128
+
+    custom = build_transformer_translator(
+        30, 40, 16, preset="base", num_layers=1, num_heads=4, dropout=0.2
+    )
+    assert "encoder_1" not in layer_names(custom)
+    encoder = custom.get_layer("encoder_0").get_config()
+    assert (encoder["num_heads"], encoder["intermediate_dim"]) == (4, 1024)
+    assert encoder["dropout"] == 0.2
+    assert custom.count_params() < base.count_params()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"preset": "huge"}, "Received: preset='huge'"),
+        ({"num_layers": 0}, "Received: num_layers=0"),
+        ({"model_dim": -8}, "Received: model_dim=-8"),
+        ({"model_dim": 30, "num_heads": 4}, "model_dim=30, num_heads=4"),
+        ({"dropout": 1.0}, "Received: dropout=1.0"),
+        ({"source_vocabulary_size": 0}, "Received: source_vocabulary_size=0"),
+        ({"target_vocabulary_size": 2.5}, "Received: target_vocabulary_size=2.5"),
+        ({"max_length": None}, "Received: max_length=None"),
+        ({"normalize_first": "yes"}, "Received: normalize_first='yes'"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, message):
+    arguments = dict(
+        source_vocabulary_size=30, target_vocabulary_size=40, max_length=16
+    )
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        build_transformer_translator(**arguments)
