@@ -11,7 +11,12 @@ Usage (from the repository root):
     KERAS_BACKEND=tensorflow .venv/bin/python benchmarks/attention_layers.py
     KERAS_BACKEND=jax .venv/bin/python benchmarks/attention_layers.py
 
-Writes benchmarks/results/attention_layers_<backend>.json.
+On the GPU machine (Keras on JAX), the figures in RESULTS.md come from
+
+    KERAS_BACKEND=jax python3 benchmarks/attention_layers.py --batch 64 \
+        --length 512 --model-dim 512 --dtype-policy mixed_bfloat16 --mask causal
+
+Writes benchmarks/results/attention_layers_<backend>_<mask>.json.
 """
 
 import argparse
@@ -27,10 +32,14 @@ import numpy as np
 from keras_attnpred import layers
 
 
-def make_model(attention, batch, length, model_dim):
+def make_model(attention, batch, length, model_dim, mask_kind):
     x = keras.Input(shape=(length, model_dim), batch_size=batch)
     mask = keras.Input(shape=(length,), batch_size=batch, dtype="bool")
-    y = attention(x, x, query_mask=mask, value_mask=mask)
+    if mask_kind == "padding":
+        y = attention(x, x, query_mask=mask, value_mask=mask)
+    else:
+        y = attention(x, x, use_causal_mask=True)
+    y = keras.layers.Activation("linear", dtype="float32")(y)
     model = keras.Model([x, mask], y)
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
     return model
@@ -47,6 +56,34 @@ def time_training_steps(model, inputs, target, steps, repeats):
     return statistics.median(per_step)
 
 
+def uses_cudnn_attention(attention, x, mask, mask_kind):
+    """Whether XLA compiled the layer's forward pass to cuDNN fused attention.
+
+    JAX falls back to plain XLA (logging the reason) when cuDNN refuses the
+    inputs, so this looks at what was compiled, with the benchmark's mask.
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    def forward(x, mask):
+        if mask_kind == "causal":
+            return attention(x, x, use_causal_mask=True)
+        return attention(x, x, query_mask=mask, value_mask=mask)
+
+    compiled = jax.jit(forward).lower(x, mask).compile().as_text().lower()
+    return "cudnn" in compiled and "fmha" in compiled
+
+
+def describe_machine():
+    devices = ""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        devices = ", ".join(sorted({d.device_kind for d in jax.devices()}))
+    return f"{platform.machine()}, {os.cpu_count()} CPUs; {devices}".strip("; ")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=16)
@@ -55,9 +92,17 @@ def main():
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--mask",
+        choices=["padding", "causal"],
+        default="padding",
+        help="padding: random lengths in [T/2, T]; causal: no padding",
+    )
+    parser.add_argument("--dtype-policy", default="float32")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
+    keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch, args.length, args.model_dim))
@@ -77,13 +122,18 @@ def main():
     }
     results = {}
     for name, attention in candidates.items():
-        model = make_model(attention, args.batch, args.length, args.model_dim)
+        model = make_model(
+            attention, args.batch, args.length, args.model_dim, args.mask
+        )
         seconds = time_training_steps(
             model, [x, mask], target, args.steps, args.repeats
         )
         results[name] = {
             "ms_per_step": round(seconds * 1000, 3),
             "tokens_per_second": round(args.batch * args.length / seconds),
+            "cudnn_fused_attention": uses_cudnn_attention(
+                attention, x, mask, args.mask
+            ),
         }
         print(f"{name:34s} {seconds * 1000:8.2f} ms/step")
     baseline = results["keras.layers.MultiHeadAttention"]["ms_per_step"]
@@ -94,7 +144,7 @@ def main():
         "benchmark": "attention_layers",
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "machine": describe_machine(),
         "date": time.strftime("%Y-%m-%d"),
         "config": vars(args),
         "results": results,
@@ -102,7 +152,7 @@ def main():
     out = args.out or os.path.join(
         os.path.dirname(__file__),
         "results",
-        f"attention_layers_{keras.backend.backend()}.json",
+        f"attention_layers_{keras.backend.backend()}_{args.mask}.json",
     )
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

@@ -8,7 +8,7 @@ import importlib
 
 from keras_attnpred.version import __version__
 
-_SUBPACKAGES = ("layers",)
+_SUBPACKAGES = ("data", "layers", "models", "text")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

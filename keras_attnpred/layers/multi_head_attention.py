@@ -147,7 +147,7 @@ class MultiHeadAttention(keras.layers.Layer):
         return self.num_key_value_heads or self.num_heads
 
     def _projection(self, name, equation, output_shape, bias_axes):
-        return keras.layers.EinsumDense(
+        projection = keras.layers.EinsumDense(
             equation,
             output_shape=output_shape,
             bias_axes=bias_axes if self.use_bias else None,
@@ -156,6 +156,10 @@ class MultiHeadAttention(keras.layers.Layer):
             dtype=self.dtype_policy,
             name=name,
         )
+        # This layer applies the masks itself; letting the projections pass
+        # the inputs' masks along keeps Keras from warning that they are lost.
+        projection.supports_masking = True
+        return projection
 
     def build(self, query_shape, value_shape, key_shape=None):
         check_rank("query", query_shape, (3,))
@@ -329,6 +333,10 @@ class MultiHeadAttention(keras.layers.Layer):
                 mask=None if kernel_mask is None else ops.expand_dims(kernel_mask, 1),
                 scale=scale,
                 is_causal=kernel_is_causal,
+                # cuDNN turns a mask into a dense (batch, 1, T, S) bias, which
+                # ran slower than XLA on an H100 (benchmarks/RESULTS.md); a
+                # plain causal mask it skips natively.
+                flash_attention=None if kernel_mask is None else False,
             )
             if mask is not None:
                 # Match the unfused path: a query that sees no key gives zeros.
