@@ -45,15 +45,22 @@ def make_model(attention, batch, length, model_dim, mask_kind):
     return model
 
 
-def time_training_steps(model, inputs, target, steps, repeats):
-    model.train_on_batch(inputs, target)  # compile
-    per_step = []
+def time_training_steps(models, inputs, target, steps, repeats):
+    """Median seconds per step of each model, timed round-robin.
+
+    Interleaving the candidates spreads clock and thermal drift evenly over
+    them, which timing each in its own block does not.
+    """
+    for model in models.values():
+        model.train_on_batch(inputs, target)  # compile
+    per_step = {name: [] for name in models}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(inputs, target)
-        per_step.append((time.perf_counter() - start) / steps)
-    return statistics.median(per_step)
+        for name, model in models.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                model.train_on_batch(inputs, target)
+            per_step[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(times) for name, times in per_step.items()}
 
 
 def uses_cudnn_attention(attention, x, mask, mask_kind):
@@ -120,22 +127,25 @@ def main():
             args.heads, key_dim
         ),
     }
-    results = {}
-    for name, attention in candidates.items():
-        model = make_model(
+    models = {
+        name: make_model(
             attention, args.batch, args.length, args.model_dim, args.mask
         )
-        seconds = time_training_steps(
-            model, [x, mask], target, args.steps, args.repeats
-        )
+        for name, attention in candidates.items()
+    }
+    seconds = time_training_steps(
+        models, [x, mask], target, args.steps, args.repeats
+    )
+    results = {}
+    for name, attention in candidates.items():
         results[name] = {
-            "ms_per_step": round(seconds * 1000, 3),
-            "tokens_per_second": round(args.batch * args.length / seconds),
+            "ms_per_step": round(seconds[name] * 1000, 3),
+            "tokens_per_second": round(args.batch * args.length / seconds[name]),
             "cudnn_fused_attention": uses_cudnn_attention(
                 attention, x, mask, args.mask
             ),
         }
-        print(f"{name:34s} {seconds * 1000:8.2f} ms/step")
+        print(f"{name:34s} {seconds[name] * 1000:8.2f} ms/step")
     baseline = results["keras.layers.MultiHeadAttention"]["ms_per_step"]
     for result in results.values():
         result["speedup_vs_keras"] = round(baseline / result["ms_per_step"], 3)
