@@ -8,7 +8,7 @@ import importlib
 
 from keras_attnpred.version import __version__
 
-_SUBPACKAGES = ("data", "layers", "models", "text")
+_SUBPACKAGES = ("data", "decoding", "layers", "models", "text", "training")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

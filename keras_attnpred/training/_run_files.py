@@ -1,0 +1,30 @@
+"""Names inside a run directory, shared by `train` and `TrainingRun`.
+
+`keras_attnpred.decoding.Translator.load` reads the same layout: change it
+in both places or not at all.
+"""
+
+CONFIG = "config.json"
+MODEL = "model.keras"
+BEST = "checkpoints/best.keras"
+BACKUP = "backup"
+LOGS = "logs"
+METRICS = "metrics.json"
+TOKENIZER = "tokenizer"
+LABELS = "labels.json"
+SOURCE_TOKENIZER = "source_tokenizer"
+TARGET_TOKENIZER = "target_tokenizer"
+TRANSLATOR = "translator.json"
+
+# The files `TrainingRun.load` needs, by task kind.
+REQUIRED = {
+    "classification": (CONFIG, MODEL, METRICS, TOKENIZER, LABELS),
+    "translation": (
+        CONFIG,
+        MODEL,
+        METRICS,
+        SOURCE_TOKENIZER,
+        TARGET_TOKENIZER,
+        TRANSLATOR,
+    ),
+}

@@ -1,0 +1,284 @@
+import dataclasses
+import json
+import os
+
+# Plain Python on purpose: a command line can read and check a configuration
+# without loading TensorFlow.
+
+TASKS = ("translation", "classification", "sentiment")
+MODELS = ("transformer", "rnn")
+ATTENTIONS = ("bahdanau", "luong")
+PRESETS = ("tiny", "small", "base")
+MIXED_PRECISION = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
+
+
+@dataclasses.dataclass
+class TrainingConfig:
+    """Everything `train` needs to know, readable from YAML or JSON.
+
+    Data: `train_path` is read as a CSV/TSV of labelled texts for
+    classification (`LabeledTexts.from_csv`), and for translation either as
+    one TSV of pairs (`ParallelTexts.from_tsv`, source in column 0) or, when
+    given as a list of two paths, as two line-aligned files
+    (`ParallelTexts.from_files`). `validation_path` and `test_path` take the
+    same forms. Without `validation_path`, a seeded random
+    `validation_fraction` of the training file is held out.
+
+    `"sentiment"` is classification with its class names kept for people:
+    labels `0`/`1` without `label_names` are named `"negative"` and
+    `"positive"`.
+
+    Args:
+        task: `"translation"`, `"classification"` or `"sentiment"`.
+        train_path: str, or for translation a list of two str.
+        model: `"transformer"` or `"rnn"`.
+        attention: `"bahdanau"` or `"luong"`, the attention of RNN
+            translators.
+        preset: `"tiny"`, `"small"` or `"base"`: the Transformer presets of
+            `keras_attnpred.models`; for RNNs embedding/units of
+            32/64, 128/128 and 256/256.
+        validation_path: optional, like `train_path`.
+        test_path: optional, like `train_path`; adds test metrics.
+        validation_fraction: float in (0, 1), used without
+            `validation_path`.
+        text_column: classification text column, name or 0-based index.
+        label_column: classification label column, name or 0-based index.
+        label_names: optional list of str fixing the classes and their order.
+        reverse: bool, translate from the second language to the first.
+        max_length: int >= 2, the most tokens per sequence.
+        vocabulary_size: int > 4, the largest vocabulary of each tokenizer.
+        epochs: int > 0.
+        batch_size: int > 0, the global batch size (over all replicas).
+        learning_rate: float > 0, or `"transformer"` for
+            `TransformerSchedule` (with Adam's beta_2=0.98, epsilon=1e-9).
+        warmup_steps: int > 0, for `"transformer"`.
+        label_smoothing: float in [0, 1).
+        clipnorm: optional float > 0, gradient norm clipping.
+        mixed_precision: `"float32"`, `"mixed_float16"` or
+            `"mixed_bfloat16"`.
+        strategy: `"auto"`, `"one-device"`, `"mirrored"`, `"multi-worker"`
+            or `"tpu"` (see `get_strategy`).
+        seed: int >= 0, for splits, shuffling, initial weights and dropout.
+        early_stopping_patience: optional int > 0: stop after that many
+            epochs without a lower validation loss (best weights restored).
+        bucket_boundaries: None, `"auto"` or a strictly increasing list of
+            ints, as in `classification_dataset`.
+        max_examples: optional int > 0, keep only the first examples of the
+            training part, for quick runs.
+
+    Example:
+
+    >>> config = TrainingConfig.from_dict(
+    ...     {"task": "sentiment", "train_path": "reviews.csv",
+    ...      "preset": "tiny", "epochs": 2})
+    >>> TrainingConfig.from_dict(config.to_dict()) == config
+    True
+    """
+
+    task: str
+    train_path: object
+    model: str = "transformer"
+    attention: str = "bahdanau"
+    preset: str = "small"
+    validation_path: object = None
+    test_path: object = None
+    validation_fraction: float = 0.1
+    text_column: object = "text"
+    label_column: object = "label"
+    label_names: object = None
+    reverse: bool = False
+    max_length: int = 64
+    vocabulary_size: int = 8000
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: object = 1e-3
+    warmup_steps: int = 4000
+    label_smoothing: float = 0.0
+    clipnorm: object = None
+    mixed_precision: str = "float32"
+    strategy: str = "auto"
+    seed: int = 0
+    early_stopping_patience: object = None
+    bucket_boundaries: object = None
+    max_examples: object = None
+
+    def __post_init__(self):
+        _choice("task", self.task, TASKS)
+        _choice("model", self.model, MODELS)
+        _choice("attention", self.attention, ATTENTIONS)
+        _choice("preset", self.preset, PRESETS)
+        _choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
+        _choice("strategy", self.strategy, STRATEGIES)
+        translation = self.task == "translation"
+        self.train_path = _path("train_path", self.train_path, translation)
+        self.validation_path = _path(
+            "validation_path", self.validation_path, translation, True
+        )
+        self.test_path = _path("test_path", self.test_path, translation, True)
+        _number("validation_fraction", self.validation_fraction, 0, 1)
+        for name in ("text_column", "label_column"):
+            value = getattr(self, name)
+            if not _is_int(value, 0) and not (
+                isinstance(value, str) and value
+            ):
+                _bad(name, value, "a column name or a 0-based index")
+        if self.label_names is not None:
+            names = self.label_names
+            if (
+                not isinstance(names, (list, tuple))
+                or not names
+                or not all(isinstance(n, str) and n for n in names)
+                or len(set(names)) != len(names)
+            ):
+                _bad("label_names", names, "a non-empty list of distinct str")
+            self.label_names = list(names)
+        _bool("reverse", self.reverse)
+        _int("max_length", self.max_length, 2)
+        _int("vocabulary_size", self.vocabulary_size, 5)
+        _int("epochs", self.epochs, 1)
+        _int("batch_size", self.batch_size, 1)
+        if self.learning_rate != "transformer":
+            _number("learning_rate", self.learning_rate, 0, None)
+        _int("warmup_steps", self.warmup_steps, 1)
+        _number("label_smoothing", self.label_smoothing, 0, 1, closed=True)
+        if self.clipnorm is not None:
+            _number("clipnorm", self.clipnorm, 0, None)
+        _int("seed", self.seed, 0)
+        _int("early_stopping_patience", self.early_stopping_patience, 1, True)
+        boundaries = self.bucket_boundaries
+        if boundaries is not None and boundaries != "auto":
+            if (
+                not isinstance(boundaries, (list, tuple))
+                or not boundaries
+                or not all(_is_int(b, 2) for b in boundaries)
+                or any(a >= b for a, b in zip(boundaries, boundaries[1:]))
+            ):
+                _bad(
+                    "bucket_boundaries",
+                    boundaries,
+                    'None, "auto" or a strictly increasing list of int > 1',
+                )
+            self.bucket_boundaries = list(boundaries)
+        _int("max_examples", self.max_examples, 1, True)
+
+    @classmethod
+    def from_dict(cls, values):
+        """A `TrainingConfig` from a dict such as `to_dict()` gives.
+
+        Raises:
+            ValueError: an unknown or missing key, or a bad value, named with
+                the value received.
+        """
+        if not isinstance(values, dict):
+            raise ValueError(
+                "A training configuration must be a mapping. "
+                f"Received: {type(values).__name__} {values!r}"
+            )
+        fields = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise ValueError(
+                f"Unknown training configuration keys: {unknown}. "
+                f"Known keys: {sorted(fields)}. Received: "
+                + ", ".join(f"{key}={values[key]!r}" for key in unknown)
+            )
+        for required in ("task", "train_path"):
+            if required not in values:
+                raise ValueError(
+                    f"`{required}` is required. Received: keys "
+                    f"{sorted(values)}"
+                )
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path):
+        """Reads a configuration from a `.yaml`/`.yml` or `.json` file.
+
+        Relative data paths are kept as written (relative to the working
+        directory of the run, not to the file).
+        """
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if os.path.splitext(path)[1].lower() in (".yaml", ".yml"):
+            import yaml
+
+            values = yaml.safe_load(text)
+        else:
+            try:
+                values = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON: {error}") from None
+        if values is None:
+            values = {}
+        try:
+            return cls.from_dict(values)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+
+    def to_dict(self):
+        """The fields as a JSON-ready dict (lists, not tuples)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @property
+    def is_classification(self):
+        """True for `"classification"` and `"sentiment"`."""
+        return self.task != "translation"
+
+
+def _bad(name, value, expected):
+    raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+
+
+def _is_int(value, minimum):
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= minimum
+    )
+
+
+def _int(name, value, minimum, allow_none=False):
+    if value is None and allow_none:
+        return
+    if not _is_int(value, minimum):
+        _bad(name, value, f"an integer >= {minimum}")
+
+
+def _bool(name, value):
+    if not isinstance(value, bool):
+        _bad(name, value, "a bool")
+
+
+def _number(name, value, low, high, closed=False):
+    """A number in (low, high), or [low, high) with `closed`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = ok and (value >= low if closed else value > low)
+    ok = ok and (high is None or value < high)
+    if not ok:
+        left = "[" if closed else "("
+        right = "inf)" if high is None else f"{high})"
+        _bad(name, value, f"a number in {left}{low}, {right}")
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        _bad(name, value, f"one of {list(choices)}")
+
+
+def _path(name, value, pair_allowed, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, str) and value:
+        return value
+    if (
+        pair_allowed
+        and isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(isinstance(v, str) and v for v in value)
+    ):
+        return list(value)
+    expected = "a path" + (
+        " or a list of two aligned files" if pair_allowed else ""
+    )
+    _bad(name, value, expected)

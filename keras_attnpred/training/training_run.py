@@ -1,0 +1,243 @@
+import json
+import os
+
+import keras
+import numpy as np
+
+from keras_attnpred.training import _run_files as files
+from keras_attnpred.training.training_config import TrainingConfig
+
+
+class TrainingRun:
+    """A trained model with everything needed to use it, from `train`.
+
+    Classification runs have `tokenizer` and `label_names`; translation runs
+    `source_tokenizer` and `target_tokenizer` (the other attributes are
+    None). Decoding translations is `keras_attnpred.decoding.Translator`'s
+    job; here a translation run only evaluates teacher-forced token accuracy
+    and loss.
+
+    Args:
+        config: the `TrainingConfig`.
+        model: the trained, compiled `keras.Model` (logits out).
+        metrics: dict, the content of `metrics.json`.
+        tokenizer: `SubwordTokenizer` of a classification run.
+        label_names: tuple of str, the class names of a classification run.
+        source_tokenizer: `SubwordTokenizer` of a translation run's source.
+        target_tokenizer: `SubwordTokenizer` of its target.
+        directory: str, the run directory, or None.
+
+    Example:
+
+    >>> run = TrainingRun.load("runs/sentiment")
+    >>> run.predict(["Great acting, dull plot."])
+    [{'label': 1, 'label_name': 'positive', 'probabilities': [0.31, 0.69]}]
+    """
+
+    def __init__(
+        self,
+        config,
+        model,
+        metrics,
+        tokenizer=None,
+        label_names=None,
+        source_tokenizer=None,
+        target_tokenizer=None,
+        directory=None,
+    ):
+        self.config = config
+        self.model = model
+        self.metrics = metrics
+        self.tokenizer = tokenizer
+        self.label_names = None if label_names is None else tuple(label_names)
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.directory = directory
+
+    def __repr__(self):
+        return (
+            f"TrainingRun(task={self.config.task!r}, "
+            f"model={self.config.model!r}, directory={self.directory!r})"
+        )
+
+    @classmethod
+    def load(cls, directory):
+        """Reads a run directory written by `train`.
+
+        Args:
+            directory: str, the `out_dir` of `train`.
+
+        Returns:
+            A `TrainingRun` with the final model (`model.keras`).
+
+        Raises:
+            ValueError: the directory is missing, or incomplete (the missing
+                file is named).
+        """
+        from keras_attnpred.text import SubwordTokenizer
+
+        directory = os.fspath(directory)
+        if not os.path.isdir(directory):
+            raise ValueError(
+                "`directory` must be a run directory written by `train`. "
+                f"Received: directory={directory!r} (not a directory)"
+            )
+        config_path = os.path.join(directory, files.CONFIG)
+        _require(directory, config_path)
+        with open(config_path, encoding="utf-8") as f:
+            config = TrainingConfig.from_dict(json.load(f))
+        kind = "classification" if config.is_classification else "translation"
+        for name in files.REQUIRED[kind]:
+            _require(directory, os.path.join(directory, name))
+        with open(os.path.join(directory, files.METRICS), encoding="utf-8") as f:
+            metrics = json.load(f)
+        model = keras.models.load_model(os.path.join(directory, files.MODEL))
+        if config.is_classification:
+            with open(
+                os.path.join(directory, files.LABELS), encoding="utf-8"
+            ) as f:
+                label_names = json.load(f)["label_names"]
+            return cls(
+                config,
+                model,
+                metrics,
+                tokenizer=SubwordTokenizer.load(
+                    os.path.join(directory, files.TOKENIZER)
+                ),
+                label_names=label_names,
+                directory=directory,
+            )
+        return cls(
+            config,
+            model,
+            metrics,
+            source_tokenizer=SubwordTokenizer.load(
+                os.path.join(directory, files.SOURCE_TOKENIZER)
+            ),
+            target_tokenizer=SubwordTokenizer.load(
+                os.path.join(directory, files.TARGET_TOKENIZER)
+            ),
+            directory=directory,
+        )
+
+    def predict(self, texts, batch_size=None):
+        """Classifies texts (classification runs only).
+
+        Args:
+            texts: list of str.
+            batch_size: int, default the run's batch size.
+
+        Returns:
+            One dict per text: `{"label": int, "label_name": str,
+            "probabilities": list of float}` (softmax of the logits, one per
+            class).
+        """
+        from keras_attnpred.text import classification_dataset
+
+        self._check_classification("predict")
+        if isinstance(texts, str):
+            raise ValueError(
+                "`texts` must be a list of str, not one str. "
+                f"Received: texts={texts!r}"
+            )
+        texts = list(texts)
+        if not texts:
+            return []
+        dataset = classification_dataset(
+            texts,
+            np.zeros(len(texts), "int32"),
+            self.tokenizer,
+            batch_size=batch_size or self.config.batch_size,
+            max_length=self.config.max_length,
+            shuffle=False,
+        ).map(lambda ids, labels: ids)
+        logits = self.model.predict(dataset, verbose=0)
+        probabilities = keras.ops.convert_to_numpy(
+            keras.ops.softmax(keras.ops.cast(logits, "float32"), axis=-1)
+        )
+        results = []
+        for row in probabilities:
+            label = int(np.argmax(row))
+            results.append(
+                {
+                    "label": label,
+                    "label_name": self.label_names[label],
+                    "probabilities": [float(p) for p in row],
+                }
+            )
+        return results
+
+    def evaluate(self, texts, batch_size=None):
+        """Loss and accuracy of the model on new data, without dropout.
+
+        Args:
+            texts: a `LabeledTexts` (classification, with the run's classes)
+                or a `ParallelTexts` (translation: teacher-forced next-token
+                accuracy and loss over the real tokens, padding left out).
+            batch_size: int, default the run's batch size.
+
+        Returns:
+            `{"accuracy": float, "loss": float}`.
+        """
+        from keras_attnpred.data import LabeledTexts
+        from keras_attnpred.data import ParallelTexts
+        from keras_attnpred.text import classification_dataset
+        from keras_attnpred.text import translation_dataset
+
+        batch_size = batch_size or self.config.batch_size
+        if self.config.is_classification:
+            if not isinstance(texts, LabeledTexts):
+                raise ValueError(
+                    "`texts` must be a `LabeledTexts` for a classification "
+                    f"run. Received: texts of type {type(texts).__name__}"
+                )
+            if len(texts.label_names) > len(self.label_names):
+                raise ValueError(
+                    f"`texts` has {len(texts.label_names)} classes, the "
+                    f"model {len(self.label_names)}. Received: "
+                    f"label_names={texts.label_names!r}"
+                )
+            dataset = classification_dataset(
+                list(texts.texts),
+                texts.labels,
+                self.tokenizer,
+                batch_size=batch_size,
+                max_length=self.config.max_length,
+                shuffle=False,
+            )
+        else:
+            if not isinstance(texts, ParallelTexts):
+                raise ValueError(
+                    "`texts` must be a `ParallelTexts` for a translation "
+                    f"run. Received: texts of type {type(texts).__name__}"
+                )
+            dataset = translation_dataset(
+                list(texts.sources),
+                list(texts.targets),
+                self.source_tokenizer,
+                self.target_tokenizer,
+                batch_size=batch_size,
+                max_length=self.config.max_length,
+                shuffle=False,
+            )
+        values = self.model.evaluate(dataset, return_dict=True, verbose=0)
+        return {
+            "accuracy": float(values["accuracy"]),
+            "loss": float(values["loss"]),
+        }
+
+    def _check_classification(self, method):
+        if not self.config.is_classification:
+            raise ValueError(
+                f"`{method}` needs a classification run. Received: a run "
+                f"with task={self.config.task!r}"
+            )
+
+
+def _require(directory, path):
+    if not os.path.exists(path):
+        raise ValueError(
+            f"Incomplete run directory {directory!r}: missing "
+            f"{os.path.relpath(path, directory)!r}. Was `train` interrupted "
+            "before the end?"
+        )

@@ -1,0 +1,153 @@
+import json
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from keras_attnpred.data import LabeledTexts
+from keras_attnpred.data import ParallelTexts
+from keras_attnpred.training import TrainingRun
+from keras_attnpred.training import train
+from tests.training.tiny_data import write_sentiment_csv
+from tests.training.tiny_data import write_translation_tsv
+
+COMMON = {
+    "preset": "tiny",
+    "vocabulary_size": 120,
+    "max_length": 16,
+    "learning_rate": 0.01,
+    "batch_size": 16,
+}
+
+
+def sentiment_config(tmp_path, **overrides):
+    path = write_sentiment_csv(str(tmp_path / "reviews.csv"), 240)
+    return {"task": "sentiment", "train_path": path, "epochs": 2,
+            **COMMON, **overrides}
+
+
+def test_classification_end_to_end(tmp_path):
+    test_path = write_sentiment_csv(str(tmp_path / "test.csv"), 40, seed=1)
+    config = sentiment_config(tmp_path, test_path=test_path,
+                              bucket_boundaries="auto")
+    out = str(tmp_path / "run")
+    run = train(config, out, verbose=0)
+
+    for name in ("config.json", "model.keras", "checkpoints/best.keras",
+                 "backup", "logs/train", "logs/validation", "logs/hparams",
+                 "metrics.json", "tokenizer/vocabulary.txt", "labels.json"):
+        assert os.path.exists(os.path.join(out, name)), name
+    with open(os.path.join(out, "labels.json")) as f:
+        assert json.load(f) == {"label_names": ["negative", "positive"]}
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    for part in ("train", "validation", "test"):
+        assert 0.0 <= metrics[part]["accuracy"] <= 1.0
+        assert np.isfinite(metrics[part]["loss"])
+    assert metrics["epochs_completed"] == 2
+    assert metrics["parameter_count"] == run.model.count_params() > 0
+    assert 0.0 <= metrics["padding_fraction"] < 1.0
+    assert metrics["training_seconds"] > 0
+    assert len(metrics["history"]["val_loss"]) == 2
+
+    loaded = TrainingRun.load(out)
+    assert loaded.label_names == ("negative", "positive")
+    assert loaded.config == run.config
+    predictions = loaded.predict(["a great film", "the plot was dull"])
+    assert [set(p) for p in predictions] == [
+        {"label", "label_name", "probabilities"}] * 2
+    for p in predictions:
+        np.testing.assert_allclose(sum(p["probabilities"]), 1.0, atol=1e-5)
+        assert p["label_name"] == loaded.label_names[p["label"]]
+    # The reloaded model gives the run's own numbers.
+    test = LabeledTexts.from_csv(test_path, "text", "label")
+    evaluated = loaded.evaluate(test)
+    np.testing.assert_allclose(evaluated["accuracy"],
+                               metrics["test"]["accuracy"], atol=1e-6)
+    np.testing.assert_allclose(evaluated["loss"], metrics["test"]["loss"],
+                               rtol=1e-5)
+
+
+def test_translation_end_to_end(tmp_path):
+    path = write_translation_tsv(str(tmp_path / "pairs.tsv"), 300)
+    config = {"task": "translation", "train_path": path, "epochs": 1,
+              "label_smoothing": 0.1, "learning_rate": "transformer",
+              "warmup_steps": 20, "clipnorm": 1.0, "max_examples": 200,
+              **COMMON}
+    out = str(tmp_path / "run")
+    run = train(config, out, verbose=0)
+    for name in ("config.json", "model.keras", "checkpoints/best.keras",
+                 "metrics.json", "source_tokenizer/vocabulary.txt",
+                 "target_tokenizer/vocabulary.txt", "translator.json"):
+        assert os.path.exists(os.path.join(out, name)), name
+    with open(os.path.join(out, "translator.json")) as f:
+        assert json.load(f) == {"max_length": 16}
+    # 270 training pairs after the 10% split, capped at 200: 13 batches.
+    assert run.metrics["history"]["loss"] and run.model.optimizer.iterations == 13
+    loaded = TrainingRun.load(out)
+    assert loaded.source_tokenizer.vocabulary_size > 4
+    pairs = ParallelTexts.from_tsv(path)
+    result = loaded.evaluate(pairs)
+    assert 0.0 <= result["accuracy"] <= 1.0 and np.isfinite(result["loss"])
+    with pytest.raises(ValueError, match="needs a classification run"):
+        loaded.predict(["the cat"])
+
+
+def test_load_names_the_missing_file(tmp_path):
+    out = str(tmp_path / "run")
+    train(sentiment_config(tmp_path, epochs=1, model="rnn"), out, verbose=0)
+    os.remove(os.path.join(out, "labels.json"))
+    with pytest.raises(ValueError, match="missing 'labels.json'"):
+        TrainingRun.load(out)
+    shutil.rmtree(os.path.join(out, "tokenizer"))
+    os.remove(os.path.join(out, "config.json"))
+    with pytest.raises(ValueError, match="missing 'config.json'"):
+        TrainingRun.load(out)
+    with pytest.raises(ValueError, match="not a directory"):
+        TrainingRun.load(str(tmp_path / "nowhere"))
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises after `batches` batches of epoch index `epoch`."""
+
+    def __init__(self, epoch, batches):
+        super().__init__()
+        self.target, self.batches, self.epoch = epoch, batches, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.target and batch + 1 == self.batches:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+class Epochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen.append(epoch)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    # The Transformer preset has dropout: the dropout seeds must resume too.
+    config = sentiment_config(tmp_path, epochs=3)
+    whole = train(config, str(tmp_path / "whole"), verbose=0)
+
+    out = str(tmp_path / "interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, out, callbacks=[Interrupt(epoch=1, batches=3)],
+              verbose=0)
+    assert os.path.exists(os.path.join(out, "backup"))
+    assert not os.path.exists(os.path.join(out, "model.keras"))
+    keras.backend.clear_session()
+    epochs = Epochs()
+    resumed = train(config, out, callbacks=[epochs], verbose=0)
+    assert epochs.seen == [1, 2]  # epoch 0 was not run again
+    assert resumed.metrics["epochs_completed"] == 3
+    for a, b in zip(whole.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
