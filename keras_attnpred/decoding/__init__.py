@@ -1,0 +1,7 @@
+"""Decoding for the translators of `keras_attnpred.models`: greedy search
+with key/value caches, a `Translator` that turns text into text and saves
+with its tokenizers, and corpus BLEU and chrF with sacrebleu."""
+
+from keras_attnpred.decoding.greedy_search import greedy_search
+from keras_attnpred.decoding.translation_metrics import translation_metrics
+from keras_attnpred.decoding.translator import Translator

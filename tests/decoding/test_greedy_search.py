@@ -1,0 +1,184 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_attnpred.decoding import greedy_search
+from keras_attnpred.decoding._decoding_utils import tracing_count
+from keras_attnpred.models import build_rnn_translator
+from tests.decoding.conftest import END_ID
+from tests.decoding.conftest import MAX_LENGTH
+from tests.decoding.conftest import START_ID
+from tests.decoding.conftest import expected_reversal
+from tests.decoding.conftest import reverse_task
+from tests.decoding.conftest import tiny_translator
+from tests.layer_checks import to_numpy
+
+# Rows of the same length: no padding anywhere.
+UNPADDED = np.array([[4, 5, 6, 7], [11, 10, 9, 8], [5, 5, 9, 4]], "int32")
+# Rows of different lengths, and a column of padding only.
+PADDED = np.array(
+    [[4, 5, 6, 7, 0], [11, 10, 0, 0, 0], [9, 0, 0, 0, 0]], "int32"
+)
+
+
+def call(model, inputs):
+    # JAX runs a Keras model op by op when called eagerly, which takes
+    # seconds per call; predict_on_batch compiles it (once per shape).
+    if keras.backend.backend() == "jax":
+        return model.predict_on_batch(inputs)
+    return model(inputs)
+
+
+def reference_greedy(model, source, max_length):
+    """Independent greedy search: eager model calls on the growing prefix."""
+    target = np.full((len(source), 1), START_ID, "int32")
+    done = np.zeros(len(source), bool)
+    generated = []
+    for _ in range(max_length):
+        inputs = {"source": source, "target": target}
+        logits = to_numpy(call(model, inputs))[:, -1]
+        logits[:, [0, START_ID]] = -np.inf
+        step = np.where(done, 0, logits.argmax(-1)).astype("int32")
+        generated.append(step)
+        done |= step == END_ID
+        target = np.concatenate([target, step[:, None]], axis=1)
+        if done.all():
+            break
+    return np.stack(generated, axis=1)
+
+
+def assert_cached_equals_uncached(model, source):
+    cached = greedy_search(model, source, max_length=MAX_LENGTH)
+    uncached = greedy_search(
+        model, source, max_length=MAX_LENGTH, use_cache=False
+    )
+    assert cached.dtype == np.int32
+    np.testing.assert_array_equal(cached, uncached)
+    return cached
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_cached_equals_uncached_random_model(normalize_first):
+    # Two blocks (two caches each) once; one block keeps the rest quick.
+    model = tiny_translator(
+        normalize_first=normalize_first, num_layers=1 if normalize_first else 2
+    )
+    assert_cached_equals_uncached(model, UNPADDED)
+    cached = assert_cached_equals_uncached(model, PADDED)
+    np.testing.assert_array_equal(
+        cached, reference_greedy(model, PADDED, MAX_LENGTH)
+    )
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_cached_equals_uncached_trained_model(
+    trained_translator, normalize_first
+):
+    model = trained_translator(normalize_first)
+    source, _, _ = reverse_task(16, seed=5)
+    for batch in (source, source[:3, :4]):  # padded, and unpadded
+        cached = assert_cached_equals_uncached(model, batch)
+        # Non-trivial outputs: several distinct ids, and END.
+        assert len(np.unique(cached)) > 3 and (cached == END_ID).any()
+
+
+def test_trained_model_decodes_the_task(trained_translator):
+    model = trained_translator()
+    source, _, _ = reverse_task(64, seed=1)
+    generated = greedy_search(model, source, max_length=MAX_LENGTH)
+    # Rows end at their own END, then padding; decoding stops once the
+    # longest row has ended.
+    np.testing.assert_array_equal(generated, expected_reversal(source))
+
+
+def test_padding_columns_change_nothing(trained_translator):
+    model = trained_translator()
+    source, _, _ = reverse_task(8, seed=2)
+    wider = np.pad(source, [(0, 0), (0, 2)])  # to the table's 8
+    np.testing.assert_array_equal(
+        greedy_search(model, wider, max_length=MAX_LENGTH),
+        greedy_search(model, source, max_length=MAX_LENGTH),
+    )
+
+
+def test_stops_at_max_length_without_end():
+    model = tiny_translator()
+    generated = greedy_search(model, PADDED, max_length=5)
+    assert generated.shape[0] == 3 and generated.shape[1] <= 5
+    # Never PAD or START before a row's END.
+    for row in generated:
+        ended = np.flatnonzero(row == END_ID)
+        real = row[: ended[0] + 1] if len(ended) else row
+        assert (real != 0).all() and (real != START_ID).all()
+        if len(ended):
+            assert (row[ended[0] + 1 :] == 0).all()
+
+
+@pytest.mark.parametrize("rnn", ["gru", "lstm"])
+def test_rnn_translator_falls_back_to_uncached(rnn):
+    model = build_rnn_translator(
+        12, 12, rnn=rnn, embedding_dim=8, units=8, attention="luong"
+    )
+    generated = greedy_search(model, PADDED, max_length=6)  # use_cache=True
+    np.testing.assert_array_equal(generated, reference_greedy(model, PADDED, 6))
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_no_retrace_for_the_same_shapes(use_cache):
+    model = tiny_translator()
+    before = tracing_count()
+    first = greedy_search(model, PADDED, max_length=6, use_cache=use_cache)
+    assert tracing_count() == before + 1
+    second = greedy_search(model, PADDED, max_length=6, use_cache=use_cache)
+    other = greedy_search(
+        model, PADDED[::-1], max_length=6, use_cache=use_cache
+    )
+    assert tracing_count() == before + 1  # same shapes: no new trace
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(other, first[::-1])
+
+
+def test_sees_weight_updates():
+    # The compiled loop must read the current weights, not a snapshot.
+    model = tiny_translator()
+    first = greedy_search(model, PADDED, max_length=6)
+    kernel = model.get_layer("logits").kernel
+    bias = model.get_layer("logits").bias
+    kernel.assign(np.zeros(kernel.shape, "float32"))
+    favourite = np.zeros(bias.shape, "float32")
+    favourite[END_ID] = 1.0
+    bias.assign(favourite)
+    second = greedy_search(model, PADDED, max_length=6)
+    np.testing.assert_array_equal(second, np.full((3, 1), END_ID))
+    assert not np.array_equal(first[:, :1], second)
+
+
+def test_empty_batch_and_empty_sources():
+    model = tiny_translator()
+    empty = greedy_search(model, np.zeros((0, 4), "int32"), max_length=4)
+    assert empty.shape == (0, 0)
+    # Fully padded sources must not crash (nor give NaN-driven garbage ids).
+    generated = greedy_search(model, np.zeros((2, 3), "int32"), max_length=4)
+    assert generated.shape[0] == 2 and (generated != 0).any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(max_length=0), "max_length"),
+        (dict(max_length=MAX_LENGTH + 1), "sequence_length=8"),
+        (dict(start_id=12), "start_id"),
+        (dict(end_id=-1), "end_id"),
+        (dict(use_cache=1), "use_cache"),
+    ],
+)
+def test_argument_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        greedy_search(tiny_translator(), PADDED, **kwargs)
+
+
+def test_source_errors():
+    with pytest.raises(ValueError, match="source_ids"):
+        greedy_search(tiny_translator(), np.ones((3,), "int32"), max_length=4)
+    with pytest.raises(ValueError, match="model"):
+        greedy_search("model", PADDED)

@@ -1,0 +1,156 @@
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_attnpred.decoding import Translator
+from keras_attnpred.decoding import translation_metrics
+from keras_attnpred.models import build_rnn_translator
+from keras_attnpred.models import build_transformer_translator
+from keras_attnpred.text import SubwordTokenizer
+
+ENGLISH = [
+    "The cat sat on the mat.",
+    "The dog sat on the log!",
+    "A cat and a dog played together.",
+    "Is the cat happy? Yes, the cat is happy.",
+]
+SPANISH = [
+    "El gato se sentó en la alfombra.",
+    "El perro se sentó en el tronco!",
+    "Un gato y un perro jugaron juntos.",
+    "¿Está feliz el gato? Sí, el gato está feliz.",
+]
+MAX_LENGTH = 12
+
+
+@pytest.fixture(scope="module")
+def tokenizers():
+    return (
+        SubwordTokenizer.train(ENGLISH, vocabulary_size=80),
+        SubwordTokenizer.train(SPANISH, vocabulary_size=80),
+    )
+
+
+def make_translator(tokenizers, rnn=False):
+    source, target = tokenizers
+    if rnn:
+        model = build_rnn_translator(
+            source.vocabulary_size, target.vocabulary_size,
+            embedding_dim=8, units=8,
+        )
+    else:
+        model = build_transformer_translator(
+            source.vocabulary_size, target.vocabulary_size, MAX_LENGTH,
+            preset="tiny", model_dim=16, intermediate_dim=32,
+        )
+    return Translator(model, source, target, max_length=MAX_LENGTH)
+
+
+def test_translate_returns_one_string_per_text(tokenizers):
+    translator = make_translator(tokenizers)
+    translations = translator.translate(ENGLISH)
+    assert len(translations) == len(ENGLISH)
+    assert all(isinstance(t, str) and t for t in translations)
+
+
+def test_batching_and_order_change_nothing(tokenizers):
+    translator = make_translator(tokenizers, rnn=True)
+    texts = ENGLISH + ["the cat", "a dog sat"]
+    together = translator.translate(texts, batch_size=64)
+    # Other batches, other padding, other order: the same translations.
+    assert translator.translate(texts, batch_size=4) == together
+    assert translator.translate(texts[::-1], batch_size=4) == together[::-1]
+    assert translator.translate(texts[-1:]) == together[-1:]
+
+
+def test_empty_inputs(tokenizers):
+    translator = make_translator(tokenizers)
+    assert translator.translate([]) == []
+    translations = translator.translate(["", "the cat", "   "])
+    # No source tokens: no model run, an empty translation.
+    assert translations[0] == "" and translations[2] == ""
+    assert translations[1] == translator.translate(["the cat"])[0]
+
+
+def test_save_load_round_trip(tokenizers, tmp_path):
+    translator = make_translator(tokenizers)
+    expected = translator.translate(ENGLISH)
+    translator.save(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == [
+        "model.keras", "source_tokenizer", "target_tokenizer",
+        "translator.json",
+    ]
+    reloaded = Translator.load(tmp_path)
+    assert reloaded.max_length == MAX_LENGTH
+    assert reloaded.translate(ENGLISH) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["model.keras", "translator.json", "source_tokenizer",
+             "target_tokenizer"],
+)
+def test_load_names_the_missing_file(tokenizers, tmp_path, name):
+    make_translator(tokenizers, rnn=True).save(tmp_path)
+    path = tmp_path / name
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    with pytest.raises(ValueError, match=name):
+        Translator.load(tmp_path)
+
+
+def test_load_rejects_a_bad_settings_file(tokenizers, tmp_path):
+    make_translator(tokenizers, rnn=True).save(tmp_path)
+    (tmp_path / "translator.json").write_text('{"max_length": "long"}')
+    with pytest.raises(ValueError, match="translator.json"):
+        Translator.load(tmp_path)
+
+
+def test_beam_search_is_not_there_yet(tokenizers):
+    translator = make_translator(tokenizers, rnn=True)
+    with pytest.raises(NotImplementedError, match="beam_width=4"):
+        translator.translate(ENGLISH, beam_width=4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(texts="the cat"), "single string"),
+        (dict(texts=[1]), "strings only"),
+        (dict(texts=ENGLISH, batch_size=0), "batch_size"),
+        (dict(texts=ENGLISH, beam_width=0), "beam_width"),
+    ],
+)
+def test_translate_argument_errors(tokenizers, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_translator(tokenizers, rnn=True).translate(**kwargs)
+
+
+def test_metrics_of_identical_texts():
+    scores = translation_metrics(SPANISH, SPANISH)
+    assert scores["bleu"] == pytest.approx(100.0)
+    assert scores["chrf"] == pytest.approx(100.0)
+    assert "tok:13a" in scores["bleu_signature"]
+    assert "case:mixed" in scores["bleu_signature"]
+    assert "nc:6" in scores["chrf_signature"]
+
+
+def test_metrics_of_known_strings():
+    # sacrebleu's own numbers, fixed: BLEU is cased (13a keeps case).
+    scores = translation_metrics(
+        ["The cat sat on the mat.", "hello"],
+        ["the cat sat on a mat.", "hello there"],
+    )
+    assert scores["bleu"] == pytest.approx(28.539, abs=1e-3)
+    assert scores["chrf"] == pytest.approx(56.848, abs=1e-3)
+    lower = translation_metrics(["the cat"], ["THE CAT"])
+    assert lower["bleu"] == 0.0
+
+
+def test_metrics_errors():
+    with pytest.raises(ValueError, match="2 hypotheses and 1 references"):
+        translation_metrics(["a", "b"], ["a"])
+    with pytest.raises(ValueError, match="must not be empty"):
+        translation_metrics([], [])
+    with pytest.raises(ValueError, match="single string"):
+        translation_metrics("a", ["a"])
