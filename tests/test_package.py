@@ -28,3 +28,21 @@ def test_subpackage_loads_on_attribute_access():
     assert hasattr(layers, "MultiHeadAttention")
     for name in ("data", "decoding", "models", "text", "training"):
         assert getattr(keras_attnpred, name).__name__ == f"keras_attnpred.{name}"
+
+
+def test_saved_model_loads_in_a_process_that_never_imported_the_layers(tmp_path):
+    """`keras_attnpred.serialization.load_model` registers what it needs."""
+    from keras_attnpred.models import build_rnn_classifier
+
+    path = str(tmp_path / "classifier.keras")
+    build_rnn_classifier(50, 2, embedding_dim=8, units=8).save(path)
+    code = (
+        "import sys; from keras_attnpred.serialization import load_model;"
+        f"model = load_model({path!r});"
+        "print(type(model.get_layer('pooling')).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "AttentionPooling"

@@ -6,6 +6,8 @@ import numpy as np
 
 from keras_attnpred.decoding._decoding_utils import check_int
 from keras_attnpred.decoding.greedy_search import greedy_search
+from keras_attnpred.text.join_punctuation import join_punctuation
+from keras_attnpred.serialization import load_model
 
 MODEL_FILENAME = "model.keras"
 SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
@@ -128,7 +130,7 @@ class Translator:
             )
             translations = self.target_tokenizer.detokenize(ids)
             for i, translation in zip(indices, translations):
-                results[i] = translation
+                results[i] = join_punctuation(translation)
         return results
 
     def _source_batch(self, rows, batch_size):
@@ -204,7 +206,7 @@ class Translator:
                 f"Corrupt translator settings file {config_path}: {error}"
             ) from None
         # Inference only: the optimizer and loss are not needed.
-        model = keras.models.load_model(model_path, compile=False)
+        model = load_model(model_path, compile=False)
         return cls(
             model,
             SubwordTokenizer.load(source_path),

@@ -3,6 +3,7 @@ classification. Unlike `keras_attnpred.layers`, this subpackage needs
 TensorFlow and TensorFlow Text (and KerasHub to learn a vocabulary)."""
 
 from keras_attnpred.text.classification_dataset import classification_dataset
+from keras_attnpred.text.join_punctuation import join_punctuation
 from keras_attnpred.text.padding_fraction import padding_fraction
 from keras_attnpred.text.subword_tokenizer import SubwordTokenizer
 from keras_attnpred.text.translation_dataset import translation_dataset

@@ -306,8 +306,9 @@ class _Pipelines:
             self.source_tokenizer = SubwordTokenizer.train(
                 list(train.sources), config.vocabulary_size
             )
+            # Cased targets: translations are read, and BLEU is cased.
             self.target_tokenizer = SubwordTokenizer.train(
-                list(train.targets), config.vocabulary_size
+                list(train.targets), config.vocabulary_size, lowercase=False
             )
 
             def lengths():

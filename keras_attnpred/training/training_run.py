@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.training_config import TrainingConfig
+from keras_attnpred.serialization import load_model
 
 
 class TrainingRun:
@@ -91,7 +92,7 @@ class TrainingRun:
             _require(directory, os.path.join(directory, name))
         with open(os.path.join(directory, files.METRICS), encoding="utf-8") as f:
             metrics = json.load(f)
-        model = keras.models.load_model(os.path.join(directory, files.MODEL))
+        model = load_model(os.path.join(directory, files.MODEL))
         if config.is_classification:
             with open(
                 os.path.join(directory, files.LABELS), encoding="utf-8"
