@@ -15,7 +15,8 @@ def data_dir():
 @pytest.fixture(autouse=True)
 def fresh_keras_state():
     """Every test starts from the same seed and an empty Keras session."""
-    keras.backend.clear_session()
+    # Without a full garbage collection per test: it cost ~0.4 s each.
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(1337)
     yield
 

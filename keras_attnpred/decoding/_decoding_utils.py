@@ -1,28 +1,6 @@
-"""Argument checks and backend compilation shared by the decoders."""
+"""Backend compilation and trace counting shared by the decoders."""
 
 import keras
-import numpy as np
-
-
-def check_int(name, value, minimum=1):
-    """A `ValueError` naming `name` unless `value` is an int >= minimum."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        what = (
-            "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        )
-        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
-    return int(value)
-
-
-def check_bool(name, value):
-    """A `ValueError` naming `name` unless `value` is a bool."""
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
-
 
 # Python side effect run only while a decoding loop is traced, so tests can
 # see whether a second call with the same shapes traced again.

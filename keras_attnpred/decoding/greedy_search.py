@@ -2,8 +2,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attnpred.decoding._decoding_utils import check_bool
-from keras_attnpred.decoding._decoding_utils import check_int
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding._decoding_utils import compiled_loop
 from keras_attnpred.decoding._decoding_utils import count_trace
 from keras_attnpred.layers import TokenAndPositionEmbedding
@@ -92,9 +92,9 @@ def greedy_search(
             "`model` must be a `keras.Model`. "
             f"Received: model of type {type(model).__name__}"
         )
-    max_length = check_int("max_length", max_length)
-    start_id = check_int("start_id", start_id)
-    end_id = check_int("end_id", end_id)
+    max_length = check_positive_int("max_length", max_length)
+    start_id = check_positive_int("start_id", start_id)
+    end_id = check_positive_int("end_id", end_id)
     check_bool("use_cache", use_cache)
     vocabulary_size = model.outputs[0].shape[-1]
     for name, value in (("start_id", start_id), ("end_id", end_id)):

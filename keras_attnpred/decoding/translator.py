@@ -4,7 +4,7 @@ import os
 import keras
 import numpy as np
 
-from keras_attnpred.decoding._decoding_utils import check_int
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.text.join_punctuation import join_punctuation
 from keras_attnpred.serialization import load_model
@@ -83,7 +83,7 @@ class Translator:
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
-        self.max_length = check_int("max_length", max_length)
+        self.max_length = check_positive_int("max_length", max_length)
 
     def translate(self, texts, batch_size=64, beam_width=1):
         """Translates `texts` with greedy search.
@@ -99,8 +99,8 @@ class Translator:
             texts.
         """
         texts = _as_texts(texts)
-        batch_size = check_int("batch_size", batch_size)
-        beam_width = check_int("beam_width", beam_width)
+        batch_size = check_positive_int("batch_size", batch_size)
+        beam_width = check_positive_int("beam_width", beam_width)
         if beam_width > 1:
             raise NotImplementedError(
                 "Beam search is not implemented yet; only greedy search "
@@ -168,9 +168,7 @@ class Translator:
             ValueError: naming the file or folder, when one is missing or
                 `translator.json` is invalid.
         """
-        # Registers the layers for `load_model`; the text subpackage needs
-        # TensorFlow, so it is imported only here.
-        import keras_attnpred.layers  # noqa: F401
+        # The text subpackage needs TensorFlow: imported only when loading.
         from keras_attnpred.text import SubwordTokenizer
 
         if not os.path.isdir(directory):
@@ -200,7 +198,7 @@ class Translator:
             config.get("max_length") if isinstance(config, dict) else None
         )
         try:
-            check_int("max_length", max_length)
+            check_positive_int("max_length", max_length)
         except ValueError as error:
             raise ValueError(
                 f"Corrupt translator settings file {config_path}: {error}"

@@ -11,49 +11,6 @@ from keras.src.backend import get_keras_mask
 _MASKED_LOGIT = -1e9
 
 
-def check_positive_int(name, value, allow_none=False):
-    """Raises a `ValueError` naming `name` unless `value` is an int > 0."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
-        )
-
-
-def check_rate(name, value):
-    """Raises a `ValueError` naming `name` unless `0 <= value < 1`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(
-            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
-        )
-    if not 0.0 <= value < 1.0:
-        raise ValueError(
-            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
-        )
-
-
-def check_choice(name, value, choices):
-    """Raises a `ValueError` naming `name` unless `value` is in `choices`."""
-    if value not in choices:
-        raise ValueError(
-            f"`{name}` must be one of {sorted(choices)}. "
-            f"Received: {name}={value!r}"
-        )
-
-
-def check_positive_number(name, value):
-    """Raises a `ValueError` naming `name` unless `value` is a number > 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not value > 0
-    ):
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value!r}"
-        )
-
-
 def check_known_features(name, shape, axis=-1):
     """Raises a `ValueError` unless `shape[axis]` is statically known."""
     if shape[axis] is None:

@@ -5,9 +5,9 @@ from keras import ops
 
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
-from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks

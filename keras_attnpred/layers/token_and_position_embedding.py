@@ -3,20 +3,16 @@ import math
 import keras
 from keras import ops
 
-from keras_attnpred.layers.attention_utils import check_choice
-from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding
-from keras_attnpred.layers.attention_utils import check_positive_number
+from keras_attnpred.validation import check_positive_number
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_bool
 
 POSITION_ENCODINGS = ("learned", "sinusoidal")
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
 
 
 @register
@@ -93,8 +89,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         check_positive_int("sequence_length", sequence_length)
         check_positive_int("embedding_dim", embedding_dim)
         check_choice("position_encoding", position_encoding, POSITION_ENCODINGS)
-        _check_bool("mask_zero", mask_zero)
-        _check_bool("scale_embeddings", scale_embeddings)
+        check_bool("mask_zero", mask_zero)
+        check_bool("scale_embeddings", scale_embeddings)
         check_positive_number("max_wavelength", max_wavelength)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length

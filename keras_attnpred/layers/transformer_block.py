@@ -2,9 +2,9 @@
 
 import keras
 
-from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
 
 

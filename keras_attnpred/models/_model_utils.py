@@ -2,9 +2,9 @@
 
 import keras
 
-from keras_attnpred.layers.attention_utils import check_choice
-from keras_attnpred.layers.attention_utils import check_positive_int
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 
 # Sizes of the Transformer builders. Explicit arguments override a preset.
 TRANSFORMER_PRESETS = {
@@ -32,14 +32,6 @@ TRANSFORMER_PRESETS = {
 }
 
 RNN_TYPES = ("gru", "lstm")
-
-
-def check_bool(name, value):
-    """Raises a `ValueError` naming `name` unless `value` is a bool."""
-    if not isinstance(value, bool):
-        raise ValueError(
-            f"`{name}` must be a bool. Received: {name}={value!r}"
-        )
 
 
 def resolve_transformer_config(

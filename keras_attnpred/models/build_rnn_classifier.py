@@ -1,11 +1,11 @@
 import keras
 
 from keras_attnpred.layers import AttentionPooling
-from keras_attnpred.layers.attention_utils import check_choice
-from keras_attnpred.layers.attention_utils import check_positive_int
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 from keras_attnpred.models._model_utils import RNN_TYPES
-from keras_attnpred.models._model_utils import check_bool
+from keras_attnpred.validation import check_bool
 from keras_attnpred.models._model_utils import rnn_layer
 
 

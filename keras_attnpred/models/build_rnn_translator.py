@@ -2,9 +2,9 @@ import keras
 
 from keras_attnpred.layers import AdditiveAttention
 from keras_attnpred.layers import DotProductAttention
-from keras_attnpred.layers.attention_utils import check_choice
-from keras_attnpred.layers.attention_utils import check_positive_int
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.dot_product_attention import SCORES
 from keras_attnpred.models._model_utils import RNN_TYPES
 from keras_attnpred.models._model_utils import rnn_layer

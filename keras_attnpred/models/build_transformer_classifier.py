@@ -3,8 +3,8 @@ import keras
 from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerEncoder
-from keras_attnpred.layers.attention_utils import check_choice
-from keras_attnpred.layers.attention_utils import check_positive_int
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.models._model_utils import resolve_transformer_config
 from keras_attnpred.models.first_token_pooling import FirstTokenPooling
 

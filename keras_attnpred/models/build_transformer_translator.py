@@ -3,8 +3,8 @@ import keras
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerDecoder
 from keras_attnpred.layers import TransformerEncoder
-from keras_attnpred.layers.attention_utils import check_positive_int
-from keras_attnpred.models._model_utils import check_bool
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_bool
 from keras_attnpred.models._model_utils import resolve_transformer_config
 
 

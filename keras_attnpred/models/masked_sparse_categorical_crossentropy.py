@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_attnpred.layers.attention_utils import check_rate
+from keras_attnpred.validation import check_rate
 from keras_attnpred.models._masking import check_pad_id
 from keras_attnpred.models._masking import labels_and_weights
 from keras_attnpred.serialization import register

@@ -1,25 +1,6 @@
-"""Argument checks and small helpers shared by the text pipelines."""
+"""Small helpers shared by the text pipelines."""
 
 import numpy as np
-
-
-def check_positive_int(name, value, minimum=1):
-    """A `ValueError` naming `name` unless `value` is an int >= minimum."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        what = (
-            "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        )
-        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
-
-
-def check_bool(name, value):
-    """Raises a `ValueError` naming `name` unless `value` is a bool."""
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
 
 
 def as_string_list(name, texts):

@@ -2,8 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_attnpred.text._utils import as_string_list
-from keras_attnpred.text._utils import check_bool
-from keras_attnpred.text._utils import check_positive_int
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
 from keras_attnpred.text._utils import check_tokenizer
 from keras_attnpred.text._utils import resolve_bucket_boundaries
 

@@ -5,8 +5,8 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from keras_attnpred.text._utils import as_string_list
-from keras_attnpred.text._utils import check_bool
-from keras_attnpred.text._utils import check_positive_int
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
 
 VOCABULARY_FILENAME = "vocabulary.txt"
 CONFIG_FILENAME = "tokenizer.json"

@@ -1,7 +1,6 @@
 import os
 import shutil
 
-import numpy as np
 import pytest
 
 from keras_attnpred.decoding import Translator

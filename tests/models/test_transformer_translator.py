@@ -1,4 +1,3 @@
-import keras
 from keras import ops
 import numpy as np
 import pytest
