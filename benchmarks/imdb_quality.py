@@ -80,16 +80,16 @@ def prepare(args):
           f"{real:.1%} of the {args.max_length}-token rows are real tokens")
 
 
-def build(name, vocabulary_size, max_length):
+def build(name, vocabulary_size, max_length, dropout):
     from keras_attnpred.models import build_rnn_classifier
     from keras_attnpred.models import build_transformer_classifier
 
     if name == "bigru_attention":
         return build_rnn_classifier(
-            vocabulary_size, 2, embedding_dim=128, units=128, dropout=0.3
+            vocabulary_size, 2, embedding_dim=128, units=128, dropout=dropout
         )
     return build_transformer_classifier(
-        vocabulary_size, 2, max_length, preset="small", dropout=0.2
+        vocabulary_size, 2, max_length, preset="small", dropout=dropout
     )
 
 
@@ -106,7 +106,7 @@ def train(args):
     vocabulary_size = int(data["vocabulary_size"])
     results = {}
     for name in args.models:
-        model = build(name, vocabulary_size, ids.shape[1])
+        model = build(name, vocabulary_size, ids.shape[1], args.dropout)
         model.compile(
             optimizer=keras.optimizers.AdamW(args.learning_rate),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -194,6 +194,7 @@ def main():
     step.add_argument("--epochs", type=int, default=6)
     step.add_argument("--batch-size", type=int, default=64)
     step.add_argument("--learning-rate", type=float, default=1e-3)
+    step.add_argument("--dropout", type=float, default=0.3)
     step.set_defaults(func=train)
     step = steps.add_parser("baseline")
     step.add_argument("--data-dir", default=default_data_dir())
