@@ -177,30 +177,12 @@ class LabeledTexts:
             file_hash=file_hash,
             cache_dir=cache_dir,
         )
-        columns = None
-        if header:
-            if not rows:
-                raise ValueError(f"{name}: empty file, no header row.")
-            columns = [column.strip() for column in rows[0][1]]
-            rows = rows[1:]
-        width = len(columns) if columns is not None else (
-            len(rows[0][1]) if rows else 0
+        rows, width, (text_index, label_index) = text_file.split_header(
+            name,
+            rows,
+            header,
+            {"text_column": text_column, "label_column": label_column},
         )
-        text_index = text_file.column_index(
-            name, text_column, columns, "text_column"
-        )
-        label_index = text_file.column_index(
-            name, label_column, columns, "label_column"
-        )
-        for argument, index in (
-            ("text_column", text_index),
-            ("label_column", label_index),
-        ):
-            if rows and index >= width:
-                raise ValueError(
-                    f"{name}: `{argument}={index}` is out of range for rows "
-                    f"of {width} fields."
-                )
 
         errors = text_file.RowErrors(name, on_error)
         kept = []  # (line, text, label)

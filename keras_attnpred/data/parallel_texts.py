@@ -117,30 +117,12 @@ class ParallelTexts:
             file_hash=file_hash,
             cache_dir=cache_dir,
         )
-        columns = None
-        if header:
-            if not rows:
-                raise ValueError(f"{name}: empty file, no header row.")
-            columns = [column.strip() for column in rows[0][1]]
-            rows = rows[1:]
-        width = len(columns) if columns is not None else (
-            len(rows[0][1]) if rows else 0
+        rows, width, (source_index, target_index) = text_file.split_header(
+            name,
+            rows,
+            header,
+            {"source_column": source_column, "target_column": target_column},
         )
-        source_index = text_file.column_index(
-            name, source_column, columns, "source_column"
-        )
-        target_index = text_file.column_index(
-            name, target_column, columns, "target_column"
-        )
-        for argument, index in (
-            ("source_column", source_index),
-            ("target_column", target_index),
-        ):
-            if rows and index >= width:
-                raise ValueError(
-                    f"{name}: `{argument}={index}` is out of range for rows "
-                    f"of {width} fields."
-                )
 
         errors = text_file.RowErrors(name, on_error, what="pairs")
         sources, targets = [], []

@@ -289,6 +289,39 @@ def column_index(name, column, header, argument):
     return column
 
 
+def split_header(name, rows, header, columns):
+    """Drops the header row and resolves the wanted columns to indices.
+
+    Args:
+        name: the file's name, for error messages.
+        rows: `(line_number, fields)` pairs, header row included if any.
+        header: bool, whether the first row names the columns.
+        columns: `{argument_name: column}` with each column given by name or
+            0-based index.
+
+    Returns:
+        The data rows, the number of fields every row must have, and the
+        column indices in the order of `columns`.
+    """
+    names = None
+    if header:
+        if not rows:
+            raise ValueError(f"{name}: empty file, no header row.")
+        names = [column.strip() for column in rows[0][1]]
+        rows = rows[1:]
+    width = len(names) if names is not None else (len(rows[0][1]) if rows else 0)
+    indices = []
+    for argument, column in columns.items():
+        index = column_index(name, column, names, argument)
+        if rows and index >= width:
+            raise ValueError(
+                f"{name}: `{argument}={index}` is out of range for rows "
+                f"of {width} fields."
+            )
+        indices.append(index)
+    return rows, width, indices
+
+
 class RowErrors:
     """Raises the first bad row, or counts and remembers skipped ones."""
 
