@@ -7,6 +7,8 @@ from tests.layer_checks import LayerChecks
 from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
+from tests.layers.attention_reference import numpy_mask
+from tests.layers.attention_reference import numpy_weighted_sum
 
 
 class TestAdditiveAttention(LayerChecks):
@@ -30,32 +32,6 @@ class TestAdditiveAttentionCausalWithDropout(TestAdditiveAttention):
 
 
 # --- NumPy reference ------------------------------------------------------------
-def numpy_mask(batch, t, s, query_mask=None, value_mask=None, key_mask=None,
-               attention_mask=None, causal=False):
-    mask = np.ones((batch, t, s), bool)
-    if query_mask is not None:
-        mask &= query_mask[:, :, None]
-    for key_side in (value_mask, key_mask):
-        if key_side is not None:
-            mask &= key_side[:, None, :]
-    if attention_mask is not None:
-        mask &= np.broadcast_to(attention_mask, mask.shape)
-    if causal:
-        mask &= np.tril(np.ones((t, s), bool))[None]
-    return mask
-
-
-def numpy_weighted_sum(scores, value, mask):
-    """Softmax over the visible keys (zeros for empty rows), then the sum."""
-    scores = np.where(mask, scores, -np.inf)
-    top = scores.max(-1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    exp = np.where(mask, np.exp(scores - top), 0.0)
-    total = exp.sum(-1, keepdims=True)
-    weights = np.divide(exp, total, out=np.zeros_like(exp), where=total > 0)
-    return np.einsum("bts,bsd->btd", weights, value), weights
-
-
 def numpy_additive_scores(layer, query, key):
     w_q = to_numpy(layer._query_projection.kernel).astype("float64")
     w_k = to_numpy(layer._key_projection.kernel).astype("float64")
