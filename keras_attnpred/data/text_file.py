@@ -98,6 +98,11 @@ def resolve(path_or_url, file_hash=None, cache_dir=None):
     # file name (".../en/train.gz", ".../de/train.gz") never share a file.
     key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
     fname = f"{key}-{file_name(url) or 'download'}"
+    if cache_dir is not None:
+        # `get_file` swaps an unwritable cache_dir, a missing one included,
+        # for /tmp/.keras without a word: make sure the user's one is used.
+        cache_dir = os.path.expanduser(cache_dir)
+        os.makedirs(cache_dir, exist_ok=True)
     try:
         path = keras.utils.get_file(
             fname,

@@ -30,6 +30,16 @@ def test_url_is_downloaded_once(http_server, served_csv, tmp_path):
     assert len(http_server.requests) == 1  # served from the cache
 
 
+def test_download_lands_in_the_given_cache_dir_even_if_missing(
+    served_csv, tmp_path
+):
+    url, _ = served_csv
+    cache = tmp_path / "not" / "there" / "yet"
+    LabeledTexts.from_csv(url, "text", "label", cache_dir=str(cache))
+    saved = list((cache / "datasets" / "keras_attnpred").iterdir())
+    assert [path.name.endswith("reviews.csv.gz") for path in saved] == [True]
+
+
 def test_url_with_right_hash(http_server, served_csv, tmp_path):
     url, path = served_csv
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
