@@ -212,6 +212,7 @@ class LayerChecks:
         actual = reloaded(inputs)
         expected = expected if isinstance(expected, (tuple, list)) else [expected]
         actual = actual if isinstance(actual, (tuple, list)) else [actual]
+        assert len(actual) == len(expected)
         for want, got in zip(expected, actual):
             np.testing.assert_allclose(
                 to_numpy(got), to_numpy(want), rtol=1e-6, atol=1e-6

@@ -96,6 +96,12 @@ def greedy_search(
     start_id = check_positive_int("start_id", start_id)
     end_id = check_positive_int("end_id", end_id)
     check_bool("use_cache", use_cache)
+    if start_id == end_id:
+        # The start id is never generated, so the end could never come.
+        raise ValueError(
+            "`start_id` and `end_id` must differ. "
+            f"Received: start_id={start_id}, end_id={end_id}"
+        )
     vocabulary_size = model.outputs[0].shape[-1]
     for name, value in (("start_id", start_id), ("end_id", end_id)):
         if vocabulary_size is not None and value >= vocabulary_size:

@@ -70,7 +70,10 @@ class MultiHeadAttention(keras.layers.Layer):
             `value_dim == key_dim`.
         cache_update_index: int or scalar int tensor. With a cache, the
             position where this call's keys and values are written; slots
-            after the written ones are hidden. Leave `None` to attend to a
+            after the written ones are hidden. The padding masks of this
+            call apply to the slots it writes; earlier slots count as real
+            steps, so write a padded prompt in the same call as its mask, or
+            pass an `attention_mask` over the whole cache. Leave `None` to attend to a
             precomputed cache as is (cross-attention to an encoder).
 
     Returns:
@@ -214,6 +217,22 @@ class MultiHeadAttention(keras.layers.Layer):
         cache=None,
         cache_update_index=None,
     ):
+        if cache is None and cache_update_index is not None:
+            raise ValueError(
+                "`cache_update_index` needs a `cache` to write into. "
+                f"Received: cache=None, cache_update_index={cache_update_index}"
+            )
+        if cache is not None and isinstance(cache_update_index, int):
+            # A tensor index can't be checked here; a Python one can, and
+            # slice_update would otherwise clamp it silently.
+            last_start = cache.shape[2] - query.shape[1]
+            if not 0 <= cache_update_index <= last_start:
+                raise ValueError(
+                    "`cache_update_index` must leave room for the query in the "
+                    f"cache of length {cache.shape[2]}. "
+                    f"Received: cache_update_index={cache_update_index}, "
+                    f"query.shape[1]={query.shape[1]}"
+                )
         if cache is not None and self._value_dim != self.key_dim:
             raise ValueError(
                 "A key/value cache needs `value_dim == key_dim`. Received: "

@@ -130,6 +130,17 @@ class TransformerDecoder(TransformerBlock):
                 f"{'None' if encoder_sequence is None else 'a tensor'}, built "
                 f"with cross-attention: {self._has_cross_attention}"
             )
+        if (self_attention_cache is None) != (
+            self_attention_cache_update_index is None
+        ):
+            raise ValueError(
+                "`self_attention_cache` and `self_attention_cache_update_index` "
+                "go together: the index says where this call's steps are "
+                "written. Received: self_attention_cache="
+                f"{'None' if self_attention_cache is None else 'a tensor'}, "
+                "self_attention_cache_update_index="
+                f"{self_attention_cache_update_index}"
+            )
         decoder_padding_mask = padding_mask_of(
             decoder_sequence, decoder_padding_mask
         )

@@ -79,6 +79,11 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
                 f"Received: reduction={reduction!r}"
             )
         kwargs.pop("dtype", None)  # always float32
+        if kwargs:
+            raise ValueError(
+                "Unknown arguments for MaskedSparseCategoricalCrossentropy. "
+                f"Received: {sorted(kwargs)}"
+            )
         super().__init__(name=name, reduction=reduction, dtype="float32")
         self.pad_id = pad_id
         self.from_logits = from_logits

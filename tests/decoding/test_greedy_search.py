@@ -182,3 +182,8 @@ def test_source_errors():
         greedy_search(tiny_translator(), np.ones((3,), "int32"), max_length=4)
     with pytest.raises(ValueError, match="model"):
         greedy_search("model", PADDED)
+
+
+def test_same_start_and_end_id_is_refused():
+    with pytest.raises(ValueError, match="start_id=3, end_id=3"):
+        greedy_search(tiny_translator(), np.ones((1, 4), "int32"), start_id=3, end_id=3)

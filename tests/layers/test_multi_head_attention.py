@@ -142,15 +142,27 @@ def test_equals_keras_multi_head_attention_with_same_weights():
         )
 
 
-def test_grouped_query_with_all_heads_equals_standard_attention():
+def test_grouped_query_equals_standard_attention_with_shared_heads():
+    """Two key/value heads for four query heads is standard attention whose
+    key and value heads come in identical pairs."""
     query = random_floats((2, 5, 8))
+    grouped = MultiHeadAttention(
+        num_heads=4, key_dim=2, num_key_value_heads=2,
+        bias_initializer="random_normal",
+    )
     standard = MultiHeadAttention(num_heads=4, key_dim=2)
-    grouped = MultiHeadAttention(num_heads=4, key_dim=2, num_key_value_heads=4)
-    want = standard(query, query, use_causal_mask=True)
-    grouped(query, query)
-    grouped.set_weights(standard.get_weights())
     got = grouped(query, query, use_causal_mask=True)
-    np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-6)
+    standard(query, query)
+    for name in ("query", "key", "value", "attention_output"):
+        theirs = getattr(standard, f"_{name}_dense" if name != "attention_output" else "_output_dense")
+        ours = getattr(grouped, f"_{name}_dense" if name != "attention_output" else "_output_dense")
+        for target, source in zip(theirs.weights, ours.weights):
+            value = to_numpy(source)
+            if name in ("key", "value"):
+                value = np.repeat(value, 2, axis=-2)  # the heads axis
+            target.assign(value)
+    want = standard(query, query, use_causal_mask=True)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-5)
 
 
 def test_grouped_query_attention_shares_key_value_heads():
@@ -256,11 +268,12 @@ def test_dropout_in_training_changes_output_only_in_training():
 
 def test_float16_logits_beyond_half_range_do_not_overflow(dtype_policy):
     dtype_policy("mixed_float16")
-    x = np.full((1, 3, 4), 30.0, "float32")
+    x = np.full((1, 3, 4), 60.0, "float32")
     layer = MultiHeadAttention(
         num_heads=1, key_dim=4, kernel_initializer="ones", use_bias=False
     )
-    # q·k = (4 * 30 * 4)**2 / 2 = 115200 > 65504, the float16 maximum.
+    # Each projected feature is 4 * 60 = 240, so q·k = 4 * 240**2 = 230400,
+    # far above 65504, the float16 maximum.
     output, scores = layer(x, x, return_attention_scores=True)
     assert np.isfinite(to_numpy(ops.cast(output, "float32"))).all()
     np.testing.assert_allclose(to_numpy(scores), 1.0 / 3.0, atol=1e-6)
@@ -304,3 +317,13 @@ def test_cache_with_different_value_dim_is_refused():
     x = random_floats((1, 1, 8))
     with pytest.raises(ValueError, match="key_dim=4, value_dim=3"):
         layer(x, x, cache=ops.zeros((1, 2, 3, 2, 4)), cache_update_index=0)
+
+
+def test_cache_arguments_that_do_not_fit_are_refused():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_floats((1, 1, 8))
+    with pytest.raises(ValueError, match="cache=None, cache_update_index=0"):
+        layer(x, x, cache_update_index=0)
+    cache = ops.zeros((1, 2, 3, 2, 4))
+    with pytest.raises(ValueError, match="cache_update_index=5"):
+        layer(x, x, cache=cache, cache_update_index=5)

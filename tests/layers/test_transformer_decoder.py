@@ -117,3 +117,10 @@ def test_encoder_sequence_must_match_how_the_layer_was_built():
     layer(random_floats((1, 3, 8)))
     with pytest.raises(ValueError, match="encoder_sequence"):
         layer(random_floats((1, 3, 8)), random_floats((1, 4, 8)))
+
+
+def test_self_attention_cache_needs_its_update_index():
+    layer = TransformerDecoder(16, 2)
+    step = random_floats((1, 1, 8))
+    with pytest.raises(ValueError, match="self_attention_cache_update_index=None"):
+        layer(step, self_attention_cache=ops.zeros((1, 2, 3, 2, 4)))

@@ -179,3 +179,8 @@ def test_compiled_fit_reports_masked_values():
 def test_bad_arguments_raise(cls, kwargs, message):
     with pytest.raises(ValueError, match="Received: " + message.replace(".", r"\.")):
         cls(**kwargs)
+
+
+def test_unknown_loss_arguments_are_refused_not_dropped():
+    with pytest.raises(ValueError, match="lable_smoothing"):
+        MaskedSparseCategoricalCrossentropy(lable_smoothing=0.1)
