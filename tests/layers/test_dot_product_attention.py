@@ -8,6 +8,7 @@ from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
 from tests.layers.attention_reference import numpy_mask
+from tests.layers.attention_reference import check_dropout_only_in_training
 from tests.layers.attention_reference import numpy_weighted_sum
 
 
@@ -231,26 +232,7 @@ def test_mixed_float16_learned_scores_stay_finite(score, dtype_policy):
 
 
 def test_dropout_only_in_training():
-    steps = 6
-    query = random_floats((2, 3, 4), seed=11)
-    key = random_floats((2, steps, 4), seed=12)
-    # With identity values the output is the weights actually applied.
-    identity = np.tile(np.eye(steps, dtype="float32"), (2, 1, 1))
-    layer = DotProductAttention("dot", dropout=0.5)
-    inference, weights = layer(
-        query, identity, key=key, training=False, return_attention_scores=True
-    )
-    np.testing.assert_allclose(to_numpy(inference), to_numpy(weights), atol=1e-7)
-    trained, trained_weights = layer(
-        query, identity, key=key, training=True, return_attention_scores=True
-    )
-    applied = to_numpy(trained)
-    assert not np.allclose(applied, to_numpy(weights))
-    kept = applied != 0.0
-    assert (~kept).any()
-    np.testing.assert_allclose(applied[kept], 2.0 * to_numpy(weights)[kept], rtol=1e-5)
-    np.testing.assert_allclose(to_numpy(trained_weights), to_numpy(weights), atol=1e-7)
-
+    check_dropout_only_in_training(DotProductAttention("dot", dropout=0.5))
 
 # --- bad arguments --------------------------------------------------------------
 @pytest.mark.parametrize(
