@@ -365,18 +365,19 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
             return output, None
 
-        scores = ops.einsum(
-            "btnh,bsnh->bnts",
-            ops.cast(query, "float32") * scale,
-            ops.cast(key, "float32"),
-        )
+        if self.compute_dtype == "float16":
+            # float16 logits overflow beyond 65504; bfloat16 has the range of
+            # float32, so its products stay on the fast half-precision path.
+            query = ops.cast(query, "float32")
+            key = ops.cast(key, "float32")
+        scores = ops.einsum("btnh,bsnh->bnts", query * scale, key)
         weights = masked_softmax(
             scores, None if full_mask is None else ops.expand_dims(full_mask, 1)
         )
-        dropped = self._dropout(weights, training=training)
-        output = ops.einsum(
-            "bnts,bsnh->btnh", ops.cast(dropped, value.dtype), value
-        )
+        # Dropout and the weighted sum run in the compute dtype: the
+        # (batch, heads, T, S) weights are the largest tensor of the layer.
+        dropped = self._dropout(ops.cast(weights, value.dtype), training=training)
+        output = ops.einsum("bnts,bsnh->btnh", dropped, value)
         return output, weights
 
     def compute_mask(self, query, previous_mask=None):

@@ -1,0 +1,342 @@
+"""BLEU and chrF of the translators, trained from scratch.
+
+Pairs: Multi30k (task 1) German→English and English→German, scored on
+test2016 (`test_2016_flickr`), and English→Spanish (Tatoeba), scored on the
+distributed valid part. Three steps, because the GPU machine has JAX but no
+TensorFlow:
+
+    # 1. here (TensorFlow Text): learn the vocabularies, write token ids
+    .venv/bin/python benchmarks/translation_quality.py prepare --pair multi30k-de-en
+    # 2. on the GPU machine (Keras on JAX): train, then decode the test part
+    KERAS_BACKEND=jax python3 benchmarks/translation_quality.py train \\
+        --ids .device_data/multi30k-de-en.npz --models transformer bahdanau luong \\
+        --out benchmarks/results/translation_multi30k-de-en.json
+    # 3. here: detokenize and score with sacreBLEU
+    .venv/bin/python benchmarks/translation_quality.py score \\
+        --pair multi30k-de-en benchmarks/results/translation_multi30k-de-en.json
+
+The target vocabulary keeps case; BLEU is sacreBLEU's default (cased, 13a)
+on detokenized text, the same as `attnpred evaluate`.
+"""
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+START_ID, END_ID = 2, 3
+
+
+def default_data_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get(
+        "ATTNPRED_DATA", os.path.join(here, "..", "..", "shared", "data")
+    )
+
+
+def read_pair(data_dir, pair):
+    """Returns {"train"|"valid"|"test": (sources, targets)}."""
+    from keras_attnpred.data import ParallelTexts
+
+    if pair.startswith("multi30k-"):
+        source, target = pair.split("-")[1:]
+        folder = os.path.join(data_dir, "multi30k")
+        parts = {"train": "train", "valid": "val", "test": "test_2016_flickr"}
+        read = {
+            name: ParallelTexts.from_files(
+                os.path.join(folder, f"{stem}.{source}.gz"),
+                os.path.join(folder, f"{stem}.{target}.gz"),
+            )
+            for name, stem in parts.items()
+        }
+    elif pair == "spa-eng":
+        folder = os.path.join(data_dir, "spa-eng")
+        train = ParallelTexts.from_tsv(os.path.join(folder, "train.tsv.gz"))
+        test = ParallelTexts.from_tsv(os.path.join(folder, "valid.tsv.gz"))
+        # The distributed split has no third part: hold out 2% of train
+        # (by English sentence, like the split itself) to pick the epoch.
+        english = sorted(set(train.sources))
+        rng = np.random.default_rng(0)
+        held = set(rng.choice(english, len(english) // 50, replace=False))
+        rows = list(zip(train.sources, train.targets))
+        fit = [r for r in rows if r[0] not in held]
+        valid = [r for r in rows if r[0] in held]
+        read = {
+            "train": _Pairs(*zip(*fit)),
+            "valid": _Pairs(*zip(*valid)),
+            "test": test,
+        }
+    else:
+        raise ValueError(f"Unknown pair. Received: pair={pair!r}")
+    return {name: (list(p.sources), list(p.targets)) for name, p in read.items()}
+
+
+class _Pairs:
+    def __init__(self, sources, targets):
+        self.sources, self.targets = sources, targets
+
+
+def prepare(args):
+    from keras_attnpred.text import SubwordTokenizer
+
+    start = time.perf_counter()
+    parts = read_pair(args.data_dir, args.pair)
+    sources, targets = parts["train"]
+    source_tokenizer = SubwordTokenizer.train(sources, args.vocabulary_size)
+    # Cased target: the outputs are scored with cased BLEU.
+    target_tokenizer = SubwordTokenizer.train(
+        targets, args.vocabulary_size, lowercase=False
+    )
+    folder = os.path.splitext(args.out)[0]
+    source_tokenizer.save(os.path.join(folder, "source_tokenizer"))
+    target_tokenizer.save(os.path.join(folder, "target_tokenizer"))
+
+    def pad(rows, length):
+        out = np.zeros((len(rows), length), "uint16")
+        for i, row in enumerate(rows):
+            row = row[:length]
+            out[i, : len(row)] = row
+        return out
+
+    arrays = {}
+    for name, (part_sources, part_targets) in parts.items():
+        source_rows = source_tokenizer.tokenize(part_sources).to_list()
+        target_rows = [
+            [START_ID] + row + [END_ID]
+            for row in target_tokenizer.tokenize(part_targets).to_list()
+        ]
+        arrays[f"{name}_source"] = pad(source_rows, args.max_length)
+        # One more than max_length: inputs are [:-1], labels [1:].
+        arrays[f"{name}_target"] = pad(target_rows, args.max_length + 1)
+        if name == "train":
+            cut = np.mean([len(r) > args.max_length for r in source_rows])
+            print(f"{cut:.2%} of training sources longer than {args.max_length}")
+    np.savez_compressed(
+        args.out,
+        source_vocabulary_size=source_tokenizer.vocabulary_size,
+        target_vocabulary_size=target_tokenizer.vocabulary_size,
+        pair=args.pair,
+        **arrays,
+    )
+    print(
+        f"wrote {args.out} and {folder}/: "
+        + ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+        + f"; vocabularies {source_tokenizer.vocabulary_size} / "
+        f"{target_tokenizer.vocabulary_size}; {time.perf_counter() - start:.0f} s"
+    )
+
+
+def build(name, data, args):
+    from keras_attnpred.models import build_rnn_translator
+    from keras_attnpred.models import build_transformer_translator
+
+    source_size = int(data["source_vocabulary_size"])
+    target_size = int(data["target_vocabulary_size"])
+    if name == "transformer":
+        return build_transformer_translator(
+            source_size,
+            target_size,
+            max_length=data["train_source"].shape[1],
+            num_layers=args.num_layers,
+            model_dim=args.model_dim,
+            num_heads=args.num_heads,
+            intermediate_dim=args.intermediate_dim,
+            dropout=args.dropout,
+        )
+    return build_rnn_translator(
+        source_size,
+        target_size,
+        attention=name,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        dropout=args.dropout,
+    )
+
+
+def optimizer(name, args, steps_per_epoch):
+    import keras
+
+    from keras_attnpred.training import TransformerSchedule
+
+    if name == "transformer":
+        schedule = TransformerSchedule(
+            args.model_dim, args.warmup_steps, scale=args.schedule_scale
+        )
+        return keras.optimizers.Adam(
+            schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, clipnorm=1.0
+        )
+    decay = keras.optimizers.schedules.CosineDecay(
+        args.rnn_learning_rate, args.epochs * steps_per_epoch, alpha=0.05
+    )
+    return keras.optimizers.Adam(decay, clipnorm=1.0)
+
+
+def train(args):
+    import keras
+
+    from keras_attnpred.decoding import greedy_search
+    from keras_attnpred.models import MaskedSparseCategoricalAccuracy
+    from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
+
+    data = np.load(args.ids)
+
+    def split(part):
+        source = data[f"{part}_source"].astype("int32")
+        target = data[f"{part}_target"].astype("int32")
+        return {"source": source, "target": target[:, :-1]}, target[:, 1:]
+
+    train_x, train_y = split("train")
+    valid_x, valid_y = split("valid")
+    test_source = data["test_source"].astype("int32")
+    steps_per_epoch = -(-len(train_y) // args.batch_size)
+    report = {
+        "benchmark": "translation_quality",
+        "pair": str(data["pair"]),
+        "backend": keras.backend.backend(),
+        "date": time.strftime("%Y-%m-%d"),
+        "settings": {k: v for k, v in vars(args).items() if k != "func"},
+        "results": {},
+    }
+    for name in args.models:
+        keras.utils.set_random_seed(args.seed)
+        model = build(name, data, args)
+        model.compile(
+            optimizer=optimizer(name, args, steps_per_epoch),
+            loss=MaskedSparseCategoricalCrossentropy(
+                label_smoothing=args.label_smoothing
+            ),
+            metrics=[MaskedSparseCategoricalAccuracy(name="accuracy")],
+        )
+        start = time.perf_counter()
+        history = model.fit(
+            train_x,
+            train_y,
+            validation_data=(valid_x, valid_y),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=[
+                keras.callbacks.EarlyStopping(
+                    "val_loss", patience=args.patience, restore_best_weights=True
+                )
+            ],
+            verbose=2,
+        )
+        training_seconds = time.perf_counter() - start
+        _, valid_accuracy = model.evaluate(valid_x, valid_y, verbose=0)
+        start = time.perf_counter()
+        outputs = []
+        for begin in range(0, len(test_source), args.decode_batch_size):
+            outputs.extend(
+                greedy_search(
+                    model,
+                    test_source[begin : begin + args.decode_batch_size],
+                    max_length=args.decode_length,
+                ).tolist()
+            )
+        decoding_seconds = time.perf_counter() - start
+        report["results"][name] = {
+            "parameters": model.count_params(),
+            "epochs_run": len(history.history["loss"]),
+            "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
+            "best_validation_loss": round(min(history.history["val_loss"]), 4),
+            "validation_token_accuracy": round(float(valid_accuracy), 4),
+            "training_seconds": round(training_seconds, 1),
+            "greedy_decoding_seconds": round(decoding_seconds, 1),
+            "test_output_ids": [
+                row[: row.index(END_ID)] if END_ID in row else row
+                for row in outputs
+            ],
+        }
+        print(name, {k: v for k, v in report["results"][name].items()
+                     if k != "test_output_ids"}, flush=True)
+        with open(args.out, "w") as f:
+            json.dump(report, f)
+    print(f"wrote {args.out}")
+
+
+def score(args):
+    from keras_attnpred.decoding import translation_metrics
+    from keras_attnpred.text import SubwordTokenizer
+    from keras_attnpred.text import join_punctuation
+
+    with open(args.results) as f:
+        report = json.load(f)
+    folder = os.path.splitext(args.ids)[0]
+    tokenizer = SubwordTokenizer.load(os.path.join(folder, "target_tokenizer"))
+    references = read_pair(args.data_dir, report["pair"])["test"][1]
+    for name, result in report["results"].items():
+        rows = [row or [0] for row in result.pop("test_output_ids")]
+        width = max(len(r) for r in rows)
+        ids = np.array([r + [0] * (width - len(r)) for r in rows], "int32")
+        hypotheses = [join_punctuation(t) for t in tokenizer.detokenize(ids)]
+        result.update(translation_metrics(hypotheses, references))
+        result["examples"] = [
+            {"hypothesis": h, "reference": r}
+            for h, r in zip(hypotheses[:3], references[:3])
+        ]
+        print(name, f"BLEU {result['bleu']:.2f}", f"chrF {result['chrf']:.2f}")
+    out = args.out or args.results
+    with open(out, "w") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+    print(f"wrote {out}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    steps = parser.add_subparsers(dest="step", required=True)
+    pairs = ["multi30k-de-en", "multi30k-en-de", "spa-eng"]
+
+    step = steps.add_parser("prepare", help="tokenize here, write an .npz")
+    step.add_argument("--pair", choices=pairs, required=True)
+    step.add_argument("--data-dir", default=default_data_dir())
+    step.add_argument("--out", help="default .device_data/PAIR.npz")
+    step.add_argument("--vocabulary-size", type=int, default=8000)
+    step.add_argument("--max-length", type=int, default=64)
+    step.set_defaults(func=prepare)
+
+    step = steps.add_parser("train", help="train and decode (Keras, any backend)")
+    step.add_argument("--ids", required=True)
+    step.add_argument("--out", required=True)
+    step.add_argument(
+        "--models", nargs="+", default=["transformer", "bahdanau", "luong"],
+        choices=["transformer", "bahdanau", "luong"],
+    )
+    step.add_argument("--epochs", type=int, default=30)
+    step.add_argument("--patience", type=int, default=4)
+    step.add_argument("--batch-size", type=int, default=128)
+    step.add_argument("--seed", type=int, default=0)
+    step.add_argument("--label-smoothing", type=float, default=0.1)
+    step.add_argument("--dropout", type=float, default=0.3)
+    step.add_argument("--num-layers", type=int, default=3)
+    step.add_argument("--model-dim", type=int, default=256)
+    step.add_argument("--num-heads", type=int, default=8)
+    step.add_argument("--intermediate-dim", type=int, default=1024)
+    step.add_argument("--warmup-steps", type=int, default=1000)
+    step.add_argument("--schedule-scale", type=float, default=1.0)
+    step.add_argument("--embedding-dim", type=int, default=256)
+    step.add_argument("--units", type=int, default=512)
+    step.add_argument("--rnn-learning-rate", type=float, default=1e-3)
+    step.add_argument("--decode-batch-size", type=int, default=250)
+    step.add_argument("--decode-length", type=int, default=64)
+    step.set_defaults(func=train)
+
+    step = steps.add_parser("score", help="detokenize and score here")
+    step.add_argument("results")
+    step.add_argument("--ids", help="default .device_data/PAIR.npz")
+    step.add_argument("--pair", choices=pairs, required=True)
+    step.add_argument("--data-dir", default=default_data_dir())
+    step.add_argument("--out", help="default: rewrite RESULTS in place")
+    step.set_defaults(func=score)
+
+    args = parser.parse_args()
+    if getattr(args, "out", None) is None and args.step == "prepare":
+        args.out = os.path.join(".device_data", f"{args.pair}.npz")
+    if args.step == "score" and args.ids is None:
+        args.ids = os.path.join(".device_data", f"{args.pair}.npz")
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
