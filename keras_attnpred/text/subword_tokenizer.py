@@ -352,6 +352,10 @@ class SubwordTokenizer:
 
 
 def _normalize(texts, lowercase, strip_accents):
+    # The WordPiece splitter breaks words at ASCII whitespace only, so a
+    # no-break or thin space would become a token of its own (case folding
+    # maps it to " ", a cased vocabulary would not).
+    texts = tf.strings.regex_replace(texts, r"\p{Z}", " ")
     if strip_accents:
         # NFD splits "é" into "e" and a combining accent, then drop the marks.
         texts = tf_text.normalize_utf8(texts, "NFD")

@@ -202,3 +202,15 @@ def test_round_trip_on_real_spanish_english(spa_eng):
             if not unknown:
                 assert back == normalise(text)
     assert spanish.detokenize(spanish.tokenize("¿Qué tal?")) == "¿ qué tal ?"
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_unicode_spaces_separate_words_like_a_space(lowercase):
+    # Multi30k's German side has no-break spaces; a cased vocabulary once
+    # learned "\xa0" as a token and then refused its own vocabulary.
+    texts = ["Ein\xa0Hund läuft.", "Zwei Hunde\u2009laufen.", "Ein Hund."] * 20
+    tokenizer = SubwordTokenizer.train(texts, 60, lowercase=lowercase)
+    assert all(t.strip() == t for t in tokenizer.get_vocabulary())
+    spaced = tokenizer.tokenize(["Ein Hund", "Zwei Hunde laufen"]).to_list()
+    odd = tokenizer.tokenize(["Ein\xa0Hund", "Zwei\u3000Hunde\u2009laufen"])
+    assert odd.to_list() == spaced
