@@ -176,7 +176,7 @@ def optimizer(name, args, steps_per_epoch):
 def train(args):
     import keras
 
-    from keras_attnpred.decoding import greedy_search
+    from keras_attnpred.decoding.greedy_search import greedy_search
     from keras_attnpred.models import MaskedSparseCategoricalAccuracy
     from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 

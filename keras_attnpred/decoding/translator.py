@@ -6,7 +6,6 @@ import numpy as np
 
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding.greedy_search import greedy_search
-from keras_attnpred.text.join_punctuation import join_punctuation
 from keras_attnpred.serialization import load_model
 
 MODEL_FILENAME = "model.keras"
@@ -129,6 +128,10 @@ class Translator:
                 end_id=getattr(self.target_tokenizer, "END_ID", 3),
             )
             translations = self.target_tokenizer.detokenize(ids)
+            # Imported here: `keras_attnpred.text` needs TensorFlow, and
+            # greedy_search from this package must import without it (JAX).
+            from keras_attnpred.text import join_punctuation
+
             for i, translation in zip(indices, translations):
                 results[i] = join_punctuation(translation)
         return results
