@@ -103,23 +103,9 @@ def beam_search(
         - [Vaswani et al., 2018. Tensor2Tensor for Neural Machine
           Translation](https://arxiv.org/abs/1803.07416)
     """
-    beam_width = check_positive_int("beam_width", beam_width)
-    n_best = check_positive_int("n_best", n_best)
-    if n_best > beam_width:
-        raise ValueError(
-            "`n_best` must not exceed `beam_width`. "
-            f"Received: n_best={n_best}, beam_width={beam_width}"
-        )
-    if (
-        isinstance(length_penalty, bool)
-        or not isinstance(length_penalty, (int, float, np.integer, np.floating))
-        or not length_penalty >= 0
-    ):
-        raise ValueError(
-            "`length_penalty` must be a number >= 0. "
-            f"Received: length_penalty={length_penalty!r}"
-        )
-    length_penalty = float(length_penalty)
+    beam_width, n_best, length_penalty = check_beam_arguments(
+        beam_width, n_best, length_penalty
+    )
     max_length, start_id, end_id, source = check_search_arguments(
         model, source_ids, max_length, start_id, end_id, use_cache
     )
@@ -143,6 +129,27 @@ def beam_search(
     used = np.flatnonzero(ids.any(axis=(0, 1)))
     steps = used[-1] + 1 if len(used) else 0
     return ids[:, :, :steps], scores
+
+
+def check_beam_arguments(beam_width, n_best, length_penalty):
+    """`(beam_width, n_best, length_penalty)` validated, as int, int, float."""
+    beam_width = check_positive_int("beam_width", beam_width)
+    n_best = check_positive_int("n_best", n_best)
+    if n_best > beam_width:
+        raise ValueError(
+            "`n_best` must not exceed `beam_width`. "
+            f"Received: n_best={n_best}, beam_width={beam_width}"
+        )
+    if (
+        isinstance(length_penalty, bool)
+        or not isinstance(length_penalty, (int, float, np.integer, np.floating))
+        or not 0 <= length_penalty < np.inf
+    ):
+        raise ValueError(
+            "`length_penalty` must be a finite number >= 0. "
+            f"Received: length_penalty={length_penalty!r}"
+        )
+    return beam_width, n_best, float(length_penalty)
 
 
 def _gather_beams(x, indices):
