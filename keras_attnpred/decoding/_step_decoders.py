@@ -226,7 +226,9 @@ class RNNSteps:
         # Squeezed after the embedding: the cell takes no Keras mask.
         x = ops.squeeze(parts["target_embedding"](current), 1)
         # The cell of the decoder RNN: one step, state in, state out.
-        output, state = parts["decoder_rnn"].cell(x, list(state), training=False)
+        output, state = parts["decoder_rnn"].cell(
+            x, list(state), training=False
+        )
         context_vector = parts["attention"](
             output, memory, value_mask=source_mask, training=False
         )

@@ -115,7 +115,9 @@ def beam_search(
             np.zeros((0, n_best), dtype="float32"),
         )
     kind, parts = step_decoder(model, use_cache)
-    settings = (max_length, start_id, end_id, beam_width, n_best, length_penalty)
+    settings = (
+        max_length, start_id, end_id, beam_width, n_best, length_penalty
+    )
     loop = compiled_loop(
         model,
         ("beam", kind.name) + settings,
@@ -153,7 +155,8 @@ def check_beam_arguments(beam_width, n_best, length_penalty):
 
 
 def _gather_beams(x, indices):
-    """`x[b, indices[b, m]]` for `x` `(batch, N, ...)`, `indices` `(batch, M)`."""
+    """`x[b, indices[b, m]]`: `x` is `(batch, N, ...)`, `indices`
+    `(batch, M)`."""
     batch, size = ops.shape(x)[0], ops.shape(x)[1]
     flat = indices + ops.expand_dims(ops.arange(batch, dtype="int32") * size, 1)
     rows = ops.take(
@@ -200,12 +203,16 @@ def _beam_loop(
 
         def cond(t, tokens, alive_logp, finished_tokens, finished_scores, _):
             reachable = alive_logp[:, 0] / max_penalty
-            settled = ops.all(ops.greater(finished_scores[:, n_best - 1], reachable))
+            settled = ops.all(
+                ops.greater(finished_scores[:, n_best - 1], reachable)
+            )
             return ops.logical_and(
                 ops.less(t, max_length), ops.logical_not(settled)
             )
 
-        def body(t, tokens, alive_logp, finished_tokens, finished_scores, state):
+        def body(
+            t, tokens, alive_logp, finished_tokens, finished_scores, state
+        ):
             logits, state = decoder.step(context, tokens, t, state)
             vocabulary_size = logits.shape[-1]
             banned = banned_logits(vocabulary_size, (PAD_ID, start_id))

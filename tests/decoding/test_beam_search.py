@@ -54,7 +54,8 @@ def table_model(table, row_table=None):
 def step_log_probs(table, row_bias, previous):
     """The model's log-probabilities after `previous`, PAD and START banned."""
     logits = table[previous].astype("float64") + row_bias
-    log_probs = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+    shifted = logits - logits.max()
+    log_probs = shifted - np.log(np.exp(shifted).sum())
     log_probs[[0, START_ID]] = -np.inf
     return log_probs
 
@@ -70,7 +71,8 @@ def brute_force(table, row_bias, max_length, alpha):
     vocabulary = range(table.shape[1])
     for length in range(1, max_length + 1):
         for ids in itertools.product(vocabulary, repeat=length):
-            if END_ID in ids[:-1] or (length < max_length and ids[-1] != END_ID):
+            ended = ids[-1] == END_ID
+            if END_ID in ids[:-1] or (length < max_length and not ended):
                 continue
             previous, log_p = START_ID, 0.0
             for token in ids:
@@ -97,7 +99,9 @@ def reference_beam(table, row_bias, beam_width, max_length, alpha):
             if ids[-1] == END_ID and rank < beam_width:
                 finished.append((log_p / penalty(t + 1, alpha), ids))
         alive = [c for c in candidates if c[1][-1] != END_ID][:beam_width]
-    finished += [(log_p / penalty(max_length, alpha), ids) for log_p, ids in alive]
+    finished += [
+        (log_p / penalty(max_length, alpha), ids) for log_p, ids in alive
+    ]
     return sorted(finished, key=lambda item: -item[0])
 
 
