@@ -4,6 +4,7 @@
     attnpred train --config run.yaml --epochs 3        # flags override the file
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
+    attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
     attnpred demo                                       # the bundled example
 
 Expected errors (bad flags, bad files, bad values) print one line and exit
@@ -149,7 +150,9 @@ def command_train(args):
     _print_json(run.metrics)
 
 
-def _translation_report(run_dir, pairs, max_examples=None):
+def _translation_report(
+    run_dir, pairs, max_examples=None, beam_width=1, length_penalty=0.0
+):
     from keras_attnpred.decoding import Translator
     from keras_attnpred.decoding import translation_metrics
 
@@ -157,8 +160,12 @@ def _translation_report(run_dir, pairs, max_examples=None):
     if max_examples:
         sources, references = sources[:max_examples], references[:max_examples]
     translator = Translator.load(run_dir)
-    hypotheses = translator.translate(sources)
-    return translation_metrics(hypotheses, references)
+    hypotheses = translator.translate(
+        sources, beam_width=beam_width, length_penalty=length_penalty
+    )
+    report = translation_metrics(hypotheses, references)
+    report.update(beam_width=beam_width, length_penalty=length_penalty)
+    return report
 
 
 def _read_translation_data(paths, reverse):
@@ -180,9 +187,13 @@ def command_evaluate(args):
     config = run.config
     if config.task == "translation":
         pairs = _read_translation_data(args.data, config.reverse)
-        report = _translation_report(args.run, pairs, args.max_examples)
+        report = _translation_report(
+            args.run, pairs, args.max_examples, args.beam_width,
+            args.length_penalty,
+        )
         report.update(run.evaluate(pairs))
     else:
+        _check_greedy(args)
         from keras_attnpred.data import LabeledTexts
 
         texts = LabeledTexts.from_csv(
@@ -201,9 +212,15 @@ def command_predict(args):
         from keras_attnpred.decoding import Translator
 
         translator = Translator.load(args.run)
-        for source, target in zip(args.texts, translator.translate(args.texts)):
+        translations = translator.translate(
+            args.texts,
+            beam_width=args.beam_width,
+            length_penalty=args.length_penalty,
+        )
+        for source, target in zip(args.texts, translations):
             print(f"{source}\t{target}")
         return
+    _check_greedy(args)
     from keras_attnpred.training import TrainingRun
 
     run = TrainingRun.load(args.run)
@@ -254,6 +271,30 @@ def command_demo(args):
         print(f"  {source}  ->  {target}")
 
 
+def _add_search_flags(parser):
+    parser.add_argument(
+        "--beam-width",
+        type=int,
+        default=1,
+        help="translation: hypotheses kept by beam search (default 1: "
+        "greedy search)",
+    )
+    parser.add_argument(
+        "--length-penalty",
+        type=float,
+        default=0.0,
+        help="translation: GNMT length penalty alpha of beam search, >= 0 "
+        "(default 0; larger favours longer translations)",
+    )
+
+
+def _check_greedy(args):
+    if args.beam_width != 1 or args.length_penalty != 0:
+        raise CommandError(
+            "--beam-width and --length-penalty apply to translation runs only"
+        )
+
+
 def _flag(field):
     return "--" + field.replace("_", "-")
 
@@ -289,6 +330,7 @@ def build_parser():
     evaluate_parser.add_argument("run", help="run directory")
     evaluate_parser.add_argument("--data", nargs="+", required=True)
     evaluate_parser.add_argument("--max-examples", type=int)
+    _add_search_flags(evaluate_parser)
     evaluate_parser.set_defaults(handler=command_evaluate)
 
     predict_parser = commands.add_parser(
@@ -296,6 +338,7 @@ def build_parser():
     )
     predict_parser.add_argument("run", help="run directory")
     predict_parser.add_argument("texts", nargs="+", help="texts")
+    _add_search_flags(predict_parser)
     predict_parser.set_defaults(handler=command_predict)
 
     demo_parser = commands.add_parser(

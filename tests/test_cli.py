@@ -34,6 +34,11 @@ def test_help_lists_every_command_and_training_flag(capsys):
     out = capsys.readouterr().out
     for flag in ("--config", "--data", "--out", "--epochs", "--strategy"):
         assert flag in out
+    for command in ("evaluate", "predict"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        out = capsys.readouterr().out
+        assert "--beam-width" in out and "--length-penalty" in out
 
 
 def test_errors_are_one_line_naming_the_problem(tmp_path, capsys):
@@ -103,3 +108,15 @@ def test_translation_predict_prints_one_line_per_text(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["the cat eats", "the dog runs"]
+    result = run_cli(
+        "predict", run, "--beam-width", "3", "--length-penalty", "0.6",
+        "the cat eats", "the dog runs",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["the cat eats", "the dog runs"]
+    result = run_cli("predict", run, "--beam-width", "0", "the cat eats")
+    assert result.returncode == 2
+    # The last line (TensorFlow's start-up chatter may come before it).
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("attnpred predict: error:") and "beam_width=0" in last

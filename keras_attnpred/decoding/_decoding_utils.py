@@ -1,6 +1,10 @@
 """Backend compilation and trace counting shared by the decoders."""
 
 import keras
+import numpy as np
+
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
 
 # Python side effect run only while a decoding loop is traced, so tests can
 # see whether a second call with the same shapes traced again.
@@ -62,3 +66,69 @@ def compiled_loop(model, key, make_loop):
     if key not in functions:
         functions[key] = compile_for_backend(make_loop(), model.variables)
     return functions[key]
+
+
+def check_search_arguments(
+    model, source_ids, max_length, start_id, end_id, use_cache
+):
+    """Validates the arguments every search takes.
+
+    Returns:
+        `(max_length, start_id, end_id, source)`: the ints, and the source as
+        a NumPy integer array `(batch, S)` with `S >= 1` (an empty source
+        becomes one padding column: the same fully padded source, with
+        non-empty shapes for the encoder).
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            "`model` must be a `keras.Model`. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    max_length = check_positive_int("max_length", max_length)
+    start_id = check_positive_int("start_id", start_id)
+    end_id = check_positive_int("end_id", end_id)
+    check_bool("use_cache", use_cache)
+    if start_id == end_id:
+        # The start id is never generated, so the end could never come.
+        raise ValueError(
+            "`start_id` and `end_id` must differ. "
+            f"Received: start_id={start_id}, end_id={end_id}"
+        )
+    vocabulary_size = model.outputs[0].shape[-1]
+    for name, value in (("start_id", start_id), ("end_id", end_id)):
+        if vocabulary_size is not None and value >= vocabulary_size:
+            raise ValueError(
+                f"`{name}` must be a target id, below the model's vocabulary "
+                f"size {vocabulary_size}. Received: {name}={value}"
+            )
+    _check_position_table(model, max_length)
+
+    source = keras.ops.convert_to_numpy(source_ids)
+    if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
+        raise ValueError(
+            "`source_ids` must be an integer array of shape (batch, length). "
+            f"Received: source_ids with shape {source.shape} and dtype "
+            f"{source.dtype}"
+        )
+    if source.shape[0] > 0 and source.shape[1] == 0:
+        source = np.zeros((source.shape[0], 1), source.dtype)
+    return max_length, start_id, end_id, source
+
+
+def _check_position_table(model, max_length):
+    # The decoder reads positions 0 .. max_length - 1; a learned table must
+    # hold them all (a sinusoidal one has no end).
+    try:
+        embedding = model.get_layer("target_embedding")
+    except ValueError:
+        return
+    table = getattr(embedding, "sequence_length", None)
+    if (
+        getattr(embedding, "position_encoding", None) == "learned"
+        and table is not None
+        and max_length > table
+    ):
+        raise ValueError(
+            "`max_length` must not exceed the target position embedding's "
+            f"sequence_length={table}. Received: max_length={max_length}"
+        )

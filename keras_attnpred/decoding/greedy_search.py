@@ -1,16 +1,13 @@
-import keras
 import numpy as np
 from keras import ops
 
-from keras_attnpred.validation import check_bool
-from keras_attnpred.validation import check_positive_int
+from keras_attnpred.decoding._decoding_utils import check_search_arguments
 from keras_attnpred.decoding._decoding_utils import compiled_loop
 from keras_attnpred.decoding._decoding_utils import count_trace
-from keras_attnpred.layers import TokenAndPositionEmbedding
-from keras_attnpred.layers import TransformerDecoder
-from keras_attnpred.layers import TransformerEncoder
-
-PAD_ID = 0
+from keras_attnpred.decoding._step_decoders import PAD_ID
+from keras_attnpred.decoding._step_decoders import banned_logits
+from keras_attnpred.decoding._step_decoders import initial_tokens
+from keras_attnpred.decoding._step_decoders import step_decoder
 
 
 def greedy_search(
@@ -28,22 +25,23 @@ def greedy_search(
 
     Two ways to run the decoder:
 
-    - **Cached** (`use_cache=True`, models from
-      `keras_attnpred.models.build_transformer_translator`): the source is
-      encoded once, each decoder block's cross-attention keys and values are
-      projected once, and each step runs the decoder on the new token only,
-      through the blocks' self-attention key/value caches (step `t` computes
-      step `t` only; its position comes from `start_index=t`). The model is
-      recognised by its layer names (`"source_embedding"`, `"encoder_0"`,
-      ..., `"target_embedding"`, `"decoder_0"`, ..., `"logits"`).
-    - **Uncached** (`use_cache=False`, or any other model, e.g. from
-      `build_rnn_translator`; `use_cache=True` falls back to it silently
-      when the named layers are missing): each step re-runs the whole model
-      on `{"source": source_ids, "target": [start_id] + tokens so far}`.
-      The target is held in a fixed `(batch, max_length)` buffer padded with
-      0 after the tokens so far, so the model must be causal in the target
-      (as every teacher-forced translator is): logits at step `t` may depend
-      on target steps `<= t` only.
+    - **Cached** (`use_cache=True`), for the models of
+      `keras_attnpred.models`, recognised by their layer names. The source
+      is encoded once. `build_transformer_translator`: each decoder block's
+      cross-attention keys and values are projected once, and each step runs
+      the decoder on the new token only, through the blocks' self-attention
+      key/value caches (step `t` computes step `t` only; its position comes
+      from `start_index=t`). `build_rnn_translator`: each step runs the
+      decoder RNN's cell once on the new token, carrying its state, and
+      attends to the encoder output with that single step's output.
+    - **Uncached** (`use_cache=False`, or any other model; `use_cache=True`
+      falls back to it silently when the named layers are missing): each
+      step re-runs the whole model on `{"source": source_ids,
+      "target": [start_id] + tokens so far}`. The target is held in a fixed
+      `(batch, max_length)` buffer padded with 0 after the tokens so far, so
+      the model must be causal in the target (as every teacher-forced
+      translator is): logits at step `t` may depend on target steps `<= t`
+      only.
 
     Both give the same tokens. The whole loop (`keras.ops.while_loop` over
     fixed-size buffers and caches) is compiled once per model, settings and
@@ -87,222 +85,49 @@ def greedy_search(
         - [Vaswani et al., 2017. Attention Is All You
           Need](https://arxiv.org/abs/1706.03762)
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            "`model` must be a `keras.Model`. "
-            f"Received: model of type {type(model).__name__}"
-        )
-    max_length = check_positive_int("max_length", max_length)
-    start_id = check_positive_int("start_id", start_id)
-    end_id = check_positive_int("end_id", end_id)
-    check_bool("use_cache", use_cache)
-    if start_id == end_id:
-        # The start id is never generated, so the end could never come.
-        raise ValueError(
-            "`start_id` and `end_id` must differ. "
-            f"Received: start_id={start_id}, end_id={end_id}"
-        )
-    vocabulary_size = model.outputs[0].shape[-1]
-    for name, value in (("start_id", start_id), ("end_id", end_id)):
-        if vocabulary_size is not None and value >= vocabulary_size:
-            raise ValueError(
-                f"`{name}` must be a target id, below the model's vocabulary "
-                f"size {vocabulary_size}. Received: {name}={value}"
-            )
-    _check_position_table(model, max_length)
-
-    source = ops.convert_to_numpy(source_ids)
-    if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
-        raise ValueError(
-            "`source_ids` must be an integer array of shape (batch, length). "
-            f"Received: source_ids with shape {source.shape} and dtype "
-            f"{source.dtype}"
-        )
+    max_length, start_id, end_id, source = check_search_arguments(
+        model, source_ids, max_length, start_id, end_id, use_cache
+    )
     if source.shape[0] == 0:
         return np.zeros((0, 0), dtype="int32")
-    if source.shape[1] == 0:
-        # Keep the encoder's shapes non-empty: one padding column is the
-        # same (fully padded) source.
-        source = np.zeros((source.shape[0], 1), source.dtype)
-
-    parts = _transformer_parts(model) if use_cache else None
-    key = ("cached" if parts else "uncached", max_length, start_id, end_id)
-    if parts:
-        make_loop = lambda: _cached_loop(parts, max_length, start_id, end_id)
-    else:
-        make_loop = lambda: _uncached_loop(model, max_length, start_id, end_id)
-    loop = compiled_loop(model, key, make_loop)
+    kind, parts = step_decoder(model, use_cache)
+    key = ("greedy", kind.name, max_length, start_id, end_id)
+    loop = compiled_loop(
+        model,
+        key,
+        lambda: _greedy_loop(
+            kind(parts, max_length), max_length, start_id, end_id
+        ),
+    )
     steps, tokens = loop(ops.convert_to_tensor(source, dtype="int32"))
     steps = int(ops.convert_to_numpy(steps))
     return ops.convert_to_numpy(tokens)[:, 1 : steps + 1].astype("int32")
 
 
-def _check_position_table(model, max_length):
-    # The decoder reads positions 0 .. max_length - 1; a learned table must
-    # hold them all (a sinusoidal one has no end).
-    try:
-        embedding = model.get_layer("target_embedding")
-    except ValueError:
-        return
-    table = getattr(embedding, "sequence_length", None)
-    if (
-        getattr(embedding, "position_encoding", None) == "learned"
-        and table is not None
-        and max_length > table
-    ):
-        raise ValueError(
-            "`max_length` must not exceed the target position embedding's "
-            f"sequence_length={table}. Received: max_length={max_length}"
-        )
-
-
-def _transformer_parts(model):
-    """The layers of a `build_transformer_translator` model, or None."""
-    layers = {layer.name: layer for layer in model.layers}
-
-    def stack(prefix, kind):
-        blocks = []
-        while isinstance(layers.get(f"{prefix}_{len(blocks)}"), kind):
-            blocks.append(layers[f"{prefix}_{len(blocks)}"])
-        return blocks
-
-    parts = {
-        "source_embedding": layers.get("source_embedding"),
-        "encoders": stack("encoder", TransformerEncoder),
-        "encoder_final_norm": layers.get("encoder_final_norm"),
-        "target_embedding": layers.get("target_embedding"),
-        "decoders": stack("decoder", TransformerDecoder),
-        "decoder_final_norm": layers.get("decoder_final_norm"),
-        "logits": layers.get("logits"),
-    }
-    if not (
-        isinstance(parts["source_embedding"], TokenAndPositionEmbedding)
-        and isinstance(parts["target_embedding"], TokenAndPositionEmbedding)
-        and parts["encoders"]
-        and parts["decoders"]
-        and parts["logits"] is not None
-    ):
-        return None
-    return parts
-
-
-def _next_tokens(logits, start_id, end_id, done):
-    """Argmax of `(batch, vocabulary)` logits, never PAD or `start_id`."""
-    banned = np.zeros((logits.shape[-1],), "float32")
-    banned[[PAD_ID, start_id]] = -np.inf
-    logits = ops.cast(logits, "float32") + banned
-    tokens = ops.cast(ops.argmax(logits, axis=-1), "int32")
-    # Rows that already ended get padding.
-    tokens = ops.where(done, ops.zeros_like(tokens), tokens)
-    return tokens, ops.logical_or(done, ops.equal(tokens, end_id))
-
-
-def _initial_state(source, max_length, start_id):
-    batch = ops.shape(source)[0]
-    # Column 0 holds start_id, column t + 1 the token generated at step t.
-    tokens = ops.concatenate(
-        [
-            ops.full((batch, 1), start_id, dtype="int32"),
-            ops.zeros((batch, max_length), dtype="int32"),
-        ],
-        axis=1,
-    )
-    done = ops.zeros((batch,), "bool")
-    return ops.convert_to_tensor(0, "int32"), tokens, done
-
-
-def _keep_going(max_length):
-    def cond(t, tokens, done, *caches):
-        return ops.logical_and(
-            ops.less(t, max_length), ops.logical_not(ops.all(done))
-        )
-
-    return cond
-
-
-def _uncached_loop(model, max_length, start_id, end_id):
+def _greedy_loop(decoder, max_length, start_id, end_id):
     def loop(source):
         count_trace()
-        t, tokens, done = _initial_state(source, max_length, start_id)
+        context, state = decoder.start(source)
+        tokens = initial_tokens(ops.shape(source)[0], max_length, start_id)
+        done = ops.zeros((ops.shape(source)[0],), "bool")
+        t = ops.convert_to_tensor(0, "int32")
 
-        def body(t, tokens, done):
-            # The buffer's tail is padding: a causal model ignores it at t.
-            logits = model(
-                {"source": source, "target": tokens[:, :max_length]},
-                training=False,
+        def cond(t, tokens, done, state):
+            return ops.logical_and(
+                ops.less(t, max_length), ops.logical_not(ops.all(done))
             )
-            step, done = _next_tokens(
-                ops.take(logits, t, axis=1), start_id, end_id, done
-            )
+
+        def body(t, tokens, done, state):
+            logits, state = decoder.step(context, tokens, t, state)
+            banned = banned_logits(logits.shape[-1], (PAD_ID, start_id))
+            step = ops.cast(ops.argmax(logits + banned, axis=-1), "int32")
+            # Rows that already ended get padding.
+            step = ops.where(done, ops.zeros_like(step), step)
+            done = ops.logical_or(done, ops.equal(step, end_id))
             tokens = ops.slice_update(tokens, [0, t + 1], step[:, None])
-            return t + 1, tokens, done
+            return t + 1, tokens, done, state
 
-        t, tokens, done = ops.while_loop(
-            _keep_going(max_length), body, (t, tokens, done)
-        )
-        return t, tokens
-
-    return loop
-
-
-def _cached_loop(parts, max_length, start_id, end_id):
-    source_embedding = parts["source_embedding"]
-    target_embedding = parts["target_embedding"]
-    decoders = parts["decoders"]
-
-    def optional(layer, x):
-        return x if layer is None else layer(x)
-
-    def loop(source):
-        count_trace()
-        batch = ops.shape(source)[0]
-        # The dropout layers after the embeddings are skipped: inference.
-        source_mask = source_embedding.compute_mask(source)
-        memory = source_embedding(source)
-        for encoder in parts["encoders"]:
-            memory = encoder(memory, padding_mask=source_mask, training=False)
-        memory = optional(parts["encoder_final_norm"], memory)
-        cross_caches = tuple(
-            decoder.compute_cross_attention_cache(memory)
-            for decoder in decoders
-        )
-        # (batch, 2, max_length, key/value heads, head size), like the cross
-        # caches but over the target steps.
-        self_caches = tuple(
-            ops.zeros(
-                (batch, 2, max_length) + tuple(cache.shape[3:]),
-                dtype=cache.dtype,
-            )
-            for cache in cross_caches
-        )
-        t, tokens, done = _initial_state(source, max_length, start_id)
-
-        def body(t, tokens, done, self_caches):
-            current = ops.slice(tokens, [0, t], [batch, 1])
-            x = target_embedding(current, start_index=t)
-            updated = []
-            for decoder, self_cache, cross_cache in zip(
-                decoders, self_caches, cross_caches
-            ):
-                x, self_cache, _ = decoder(
-                    x,
-                    memory,
-                    encoder_padding_mask=source_mask,
-                    self_attention_cache=self_cache,
-                    self_attention_cache_update_index=t,
-                    cross_attention_cache=cross_cache,
-                    training=False,
-                )
-                updated.append(self_cache)
-            x = optional(parts["decoder_final_norm"], x)
-            logits = parts["logits"](x)[:, 0, :]
-            step, done = _next_tokens(logits, start_id, end_id, done)
-            tokens = ops.slice_update(tokens, [0, t + 1], step[:, None])
-            return t + 1, tokens, done, tuple(updated)
-
-        t, tokens, done, _ = ops.while_loop(
-            _keep_going(max_length), body, (t, tokens, done, self_caches)
-        )
+        t, tokens, _, _ = ops.while_loop(cond, body, (t, tokens, done, state))
         return t, tokens
 
     return loop

@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 
@@ -5,6 +6,8 @@ import keras
 import numpy as np
 
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.decoding.beam_search import beam_search
+from keras_attnpred.decoding.beam_search import check_beam_arguments
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.serialization import load_model
 
@@ -19,10 +22,11 @@ class Translator:
 
     Each text is tokenized with `source_tokenizer` (cut to `max_length` ids,
     as `keras_attnpred.text.translation_dataset` does in training), decoded
-    with `greedy_search` and detokenized with `target_tokenizer`. Texts are
-    sorted by length before batching, so a batch holds sources of similar
-    lengths, and each batch's source length is rounded up to a power of two
-    (at most `max_length`) and the last batch is filled up to `batch_size`,
+    with `greedy_search` (or `beam_search`) and detokenized with
+    `target_tokenizer`. Texts are sorted by length before batching, so a
+    batch holds sources of similar lengths, and each batch's source length is
+    rounded up to a power of two (at most `max_length`) and the last batch is
+    filled up to `batch_size`,
     so a few compiled decoding loops serve any number of texts.
 
     A text with no source tokens (e.g. `""`) translates to `""` without
@@ -84,14 +88,19 @@ class Translator:
         self.target_tokenizer = target_tokenizer
         self.max_length = check_positive_int("max_length", max_length)
 
-    def translate(self, texts, batch_size=64, beam_width=1):
-        """Translates `texts` with greedy search.
+    def translate(
+        self, texts, batch_size=64, beam_width=1, length_penalty=0.0
+    ):
+        """Translates `texts` with greedy or beam search.
 
         Args:
             texts: list of str.
             batch_size: int, texts decoded together.
-            beam_width: int, 1 for greedy search. Beam search is not
-                implemented yet: a larger value raises `NotImplementedError`.
+            beam_width: int, 1 for greedy search, more for `beam_search`
+                with that many hypotheses per text (the best one is kept).
+            length_penalty: float >= 0, the GNMT length penalty `alpha` of
+                `beam_search`; 0 ranks by log-probability alone. With
+                `beam_width=1` and `length_penalty=0` the search is greedy.
 
         Returns:
             A list of str, one translation per text, in order; `[]` for no
@@ -99,11 +108,16 @@ class Translator:
         """
         texts = _as_texts(texts)
         batch_size = check_positive_int("batch_size", batch_size)
-        beam_width = check_positive_int("beam_width", beam_width)
-        if beam_width > 1:
-            raise NotImplementedError(
-                "Beam search is not implemented yet; only greedy search "
-                f"(beam_width=1) is. Received: beam_width={beam_width}"
+        beam_width, _, length_penalty = check_beam_arguments(
+            beam_width, 1, length_penalty
+        )
+        if beam_width == 1 and length_penalty == 0:
+            search = greedy_search
+        else:
+            search = functools.partial(
+                _best_of_beam,
+                beam_width=beam_width,
+                length_penalty=length_penalty,
             )
         if not texts:
             return []
@@ -120,7 +134,7 @@ class Translator:
         for begin in range(0, len(order), batch_size):
             indices = order[begin : begin + batch_size]
             batch = [source_ids[i] for i in indices]
-            ids = greedy_search(
+            ids = search(
                 self.model,
                 self._source_batch(batch, batch_size),
                 max_length=self.max_length,
@@ -220,6 +234,11 @@ class Translator:
             f"{type(self).__name__}(model={self.model.name!r}, "
             f"max_length={self.max_length})"
         )
+
+
+def _best_of_beam(model, source_ids, **kwargs):
+    ids, _ = beam_search(model, source_ids, **kwargs)
+    return ids[:, 0]
 
 
 def _as_texts(texts):

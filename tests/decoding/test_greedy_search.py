@@ -114,12 +114,29 @@ def test_stops_at_max_length_without_end():
             assert (row[ended[0] + 1 :] == 0).all()
 
 
-@pytest.mark.parametrize("rnn", ["gru", "lstm"])
-def test_rnn_translator_falls_back_to_uncached(rnn):
+@pytest.mark.parametrize(
+    "attention, rnn", [("bahdanau", "gru"), ("luong", "lstm")]
+)
+def test_cached_equals_uncached_rnn_translator(attention, rnn):
     model = build_rnn_translator(
-        12, 12, rnn=rnn, embedding_dim=8, units=8, attention="luong"
+        12, 12, rnn=rnn, embedding_dim=8, units=8, attention=attention
     )
-    generated = greedy_search(model, PADDED, max_length=6)  # use_cache=True
+    cached = assert_cached_equals_uncached(model, PADDED)
+    np.testing.assert_array_equal(
+        cached, reference_greedy(model, PADDED, MAX_LENGTH)
+    )
+
+
+def test_rnn_translator_without_the_named_layers_runs_uncached():
+    # A model built by hand: no cached decoder applies, greedy still works.
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    target = keras.Input(shape=(None,), dtype="int32", name="target")
+    x = keras.layers.Embedding(12, 8, mask_zero=True)(target)
+    x = keras.layers.GRU(8, return_sequences=True)(x)
+    model = keras.Model(
+        {"source": source, "target": target}, keras.layers.Dense(12)(x)
+    )
+    generated = greedy_search(model, PADDED, max_length=6)
     np.testing.assert_array_equal(generated, reference_greedy(model, PADDED, 6))
 
 

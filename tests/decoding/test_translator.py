@@ -4,10 +4,12 @@ import shutil
 import pytest
 
 from keras_attnpred.decoding import Translator
+from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import translation_metrics
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.text import SubwordTokenizer
+from keras_attnpred.text.join_punctuation import join_punctuation
 
 ENGLISH = [
     "The cat sat on the mat.",
@@ -105,10 +107,27 @@ def test_load_rejects_a_bad_settings_file(tokenizers, tmp_path):
         Translator.load(tmp_path)
 
 
-def test_beam_search_is_not_there_yet(tokenizers):
-    translator = make_translator(tokenizers, rnn=True)
-    with pytest.raises(NotImplementedError, match="beam_width=4"):
-        translator.translate(ENGLISH, beam_width=4)
+def test_beam_search_translations(tokenizers):
+    # The RNN translators' beam search is tested in test_beam_search.py.
+    translator = make_translator(tokenizers)
+    source, target = tokenizers
+    texts = ENGLISH[:3]
+    beam = translator.translate(texts, beam_width=3, length_penalty=0.6)
+    # Other batches, other padding: the same translations.
+    assert translator.translate(
+        texts, batch_size=2, beam_width=3, length_penalty=0.6
+    ) == beam
+    # The best hypothesis of beam_search, detokenized.
+    source_ids = source.tokenize(texts[:1]).to_tensor()[:, :MAX_LENGTH]
+    ids, _ = beam_search(
+        translator.model, source_ids,
+        beam_width=3, length_penalty=0.6, max_length=MAX_LENGTH,
+    )
+    assert beam[0] == join_punctuation(target.detokenize(ids[:, 0])[0])
+    # Width 1 without a length penalty is greedy search.
+    assert translator.translate(texts, beam_width=1) == translator.translate(
+        texts
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,7 +136,9 @@ def test_beam_search_is_not_there_yet(tokenizers):
         (dict(texts="the cat"), "single string"),
         (dict(texts=[1]), "strings only"),
         (dict(texts=ENGLISH, batch_size=0), "batch_size"),
-        (dict(texts=ENGLISH, beam_width=0), "beam_width"),
+        (dict(texts=ENGLISH, beam_width=0), "beam_width=0"),
+        (dict(texts=ENGLISH, beam_width=2, length_penalty=-1),
+         "length_penalty=-1"),
     ],
 )
 def test_translate_argument_errors(tokenizers, kwargs, match):
