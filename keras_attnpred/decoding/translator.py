@@ -4,6 +4,7 @@ import os
 import keras
 import numpy as np
 
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.text.join_punctuation import join_punctuation
@@ -85,7 +86,9 @@ class Translator:
         self.target_tokenizer = target_tokenizer
         self.max_length = check_positive_int("max_length", max_length)
 
-    def translate(self, texts, batch_size=64, beam_width=1):
+    def translate(
+        self, texts, batch_size=64, beam_width=1, return_attention=False
+    ):
         """Translates `texts` with greedy search.
 
         Args:
@@ -93,10 +96,15 @@ class Translator:
             batch_size: int, texts decoded together.
             beam_width: int, 1 for greedy search. Beam search is not
                 implemented yet: a larger value raises `NotImplementedError`.
+            return_attention: bool, also return each translation's
+                cross-attention alignment (see
+                `keras_attnpred.explain.align_translations`).
 
         Returns:
             A list of str, one translation per text, in order; `[]` for no
-            texts.
+            texts. With `return_attention=True`, a tuple `(translations,
+            alignments)`: one `keras_attnpred.explain.Alignment` per text
+            (generated tokens by source tokens, with the token strings).
         """
         texts = _as_texts(texts)
         batch_size = check_positive_int("batch_size", batch_size)
@@ -106,6 +114,11 @@ class Translator:
                 "Beam search is not implemented yet; only greedy search "
                 f"(beam_width=1) is. Received: beam_width={beam_width}"
             )
+        check_bool("return_attention", return_attention)
+        if return_attention:
+            from keras_attnpred.explain import align_translations
+
+            return align_translations(self, texts, batch_size=batch_size)
         if not texts:
             return []
         source_ids = [
