@@ -3,8 +3,10 @@ import numpy as np
 
 from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
+from keras_attnpred.explain.token_importance import METHODS
 from keras_attnpred.explain.token_importance import token_importance
 from keras_attnpred.explain.translation_alignment import translation_alignment
+from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 
 
@@ -80,6 +82,7 @@ class AttentionMapCallback(keras.callbacks.Callback):
         self.tokenizer = tokenizer
         self.target_tokenizer = target_tokenizer
         self.label_names = label_names
+        check_choice("method", method, METHODS)
         self.method = method
         self.name = name
         self.dpi = check_positive_int("dpi", dpi)

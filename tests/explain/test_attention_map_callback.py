@@ -73,3 +73,5 @@ def test_classifier_maps_use_the_token_strings(tmp_path, tokenizers):
 def test_mismatched_targets_are_refused(tmp_path):
     with pytest.raises(ValueError, match="one row per row"):
         AttentionMapCallback(tmp_path, SOURCE, target_ids=TARGET[:1])
+    with pytest.raises(ValueError, match="method"):
+        AttentionMapCallback(tmp_path, SOURCE, method="gradients")
