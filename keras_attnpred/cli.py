@@ -369,7 +369,9 @@ def build_parser():
         "highlights the words (.html).",
     )
     explain_parser.add_argument("run", help="run directory")
-    explain_parser.add_argument("text", help="the text to translate or classify")
+    explain_parser.add_argument(
+        "text", help="the text to translate or classify"
+    )
     explain_parser.add_argument(
         "--out", required=True, help="the picture: FILE.png or FILE.html"
     )

@@ -69,7 +69,9 @@ def align_translations(translator, texts, batch_size=64):
         layers, heads = _layout(alignments, translator.model)
         for i, alignment in enumerate(alignments):
             if alignment is None:
-                alignments[i] = Alignment(np.zeros((layers, heads, 0, 0)), [], [])
+                alignments[i] = Alignment(
+                    np.zeros((layers, heads, 0, 0)), [], []
+                )
     return translations, alignments
 
 

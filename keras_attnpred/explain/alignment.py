@@ -109,9 +109,11 @@ class Alignment:
             The PNG bytes (also written to `path` when given).
         """
         if title is None:
-            title = "Cross-attention" + (
-                f", layer {layer}" if layer is not None else ""
-            ) + (f", head {head}" if head is not None else "")
+            title = "Cross-attention"
+            if layer is not None:
+                title += f", layer {layer}"
+            if head is not None:
+                title += f", head {head}"
         return attention_heatmap(
             self.average(layer, head),
             self.source_tokens,

@@ -5,7 +5,9 @@ from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.token_importance import METHODS
 from keras_attnpred.explain.token_importance import token_importance
-from keras_attnpred.explain.translation_alignment import translation_alignment
+from keras_attnpred.explain.translation_alignment import (
+    translation_alignment,
+)
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 
@@ -16,8 +18,9 @@ class AttentionMapCallback(keras.callbacks.Callback):
     At the end of each epoch each example's map is drawn with
     `attention_heatmap` and written with `tf.summary.image` as
     `"{name}/example_{i}"` at step `epoch` (from 0), so TensorBoard's Images
-    tab shows how the attention changes while the model learns. This callback needs
-    TensorFlow (for the summaries) but works with any Keras backend.
+    tab shows how the attention changes while the model learns. The
+    callback needs TensorFlow (for the summaries) but works with any Keras
+    backend.
 
     - Translators (`target_ids` given): the cross-attention averaged over
       layers and heads (`translation_alignment`), teacher-forced on the
@@ -69,7 +72,9 @@ class AttentionMapCallback(keras.callbacks.Callback):
         self.log_dir = str(log_dir)
         self.token_ids = parts.as_ids("token_ids", token_ids)
         self.target_ids = (
-            None if target_ids is None else parts.as_ids("target_ids", target_ids)
+            None
+            if target_ids is None
+            else parts.as_ids("target_ids", target_ids)
         )
         if self.target_ids is not None and len(self.target_ids) != len(
             self.token_ids

@@ -78,7 +78,8 @@ def test_translation_run_gives_an_alignment(runs, tmp_path, capsys):
 
 def test_expected_errors_are_one_line(runs, tmp_path, capsys):
     out = str(tmp_path / "x.jpg")
-    assert cli.main(["explain", str(runs / "sentiment"), "hi", "--out", out]) == 2
+    run = str(runs / "sentiment")
+    assert cli.main(["explain", run, "hi", "--out", out]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and ".png or .html" in err
     assert cli.main(["explain", str(runs / "translation"), "   ", "--out",

@@ -8,7 +8,8 @@ from keras_attnpred.explain import merge_subwords
 
 def test_pieces_join_into_words_and_weights_add_up():
     words, weights = merge_subwords(
-        ["the", "play", "##ing", "##s", ".", "##x"], [0.1, 0.2, 0.3, 0.1, 0.2, 0.1]
+        ["the", "play", "##ing", "##s", ".", "##x"],
+        [0.1, 0.2, 0.3, 0.1, 0.2, 0.1],
     )
     assert words == ["the", "playings", ".x"]
     np.testing.assert_allclose(weights, [0.1, 0.6, 0.3], atol=1e-6)

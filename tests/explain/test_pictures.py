@@ -32,7 +32,10 @@ def test_default_size_grows_with_the_tokens():
     many = [f"t{i}" for i in range(20)]
     large = decode(attention_heatmap(np.ones((20, 20)), many, many, dpi=20))
     assert small.size == (80, 60)  # the 4 x 3 inch minimum
-    assert large.size == (round(20 * (2.5 + 0.4 * 20)), round(20 * (1.8 + 0.4 * 20)))
+    assert large.size == (
+        round(20 * (2.5 + 0.4 * 20)),
+        round(20 * (1.8 + 0.4 * 20)),
+    )
 
 
 def test_heatmap_changes_when_the_weights_change():

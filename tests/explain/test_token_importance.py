@@ -75,7 +75,9 @@ def test_self_attention_weights_per_layer_and_head():
     assert weights.shape == (2, 3, 2, 6, 6)
     pair = REAL[:, None, None, :, None] & REAL[:, None, None, None, :]
     np.testing.assert_allclose(
-        weights.sum(-1)[np.broadcast_to(REAL[:, None, None], weights.shape[:-1])],
+        weights.sum(-1)[
+            np.broadcast_to(REAL[:, None, None], weights.shape[:-1])
+        ],
         1.0, atol=1e-5,
     )
     assert (weights[~np.broadcast_to(pair, weights.shape)] == 0).all()
