@@ -1,10 +1,11 @@
-"""The `attnpred` command line: train, evaluate, predict, demo.
+"""The `attnpred` command line: train, evaluate, predict, explain, demo.
 
     attnpred train --task translation --data pairs.tsv --out runs/en-es
     attnpred train --config run.yaml --epochs 3        # flags override the file
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
     attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
+    attnpred explain runs/en-es "How are you?" --out alignment.png
     attnpred demo                                       # the bundled example
 
 Expected errors (bad flags, bad files, bad values) print one line and exit
@@ -229,6 +230,59 @@ def command_predict(args):
         print(f"{prediction['label_name']}\t{probability:.3f}\t{text}")
 
 
+_PICTURE_FORMATS = {".png": "png", ".html": "html", ".htm": "html"}
+
+
+def command_explain(args):
+    """Draws what the attention of a run looked at, for one text."""
+    kind = _PICTURE_FORMATS.get(os.path.splitext(args.out)[1].lower())
+    if kind is None:
+        raise CommandError(
+            f"--out must end in .png or .html. Received: {args.out}"
+        )
+    _check_run_dir(args.run)
+    if _is_translation(args.run):
+        from keras_attnpred.decoding import Translator
+
+        translator = Translator.load(args.run)
+        [translation], [explanation] = translator.translate(
+            [args.text], return_attention=True
+        )
+        if not explanation.source_tokens:
+            raise CommandError(f"no source tokens in {args.text!r}")
+        if not args.pieces:
+            explanation = explanation.merge_subwords()
+        if kind == "png":
+            explanation.plot(args.out)
+        else:
+            explanation.to_html(args.out, translation=translation)
+        print(f"{translation}\t{args.out}")
+        return
+    from keras_attnpred.explain import explain_classification
+    from keras_attnpred.training import TrainingRun
+
+    run = TrainingRun.load(args.run)
+    [explanation] = explain_classification(
+        run.model,
+        run.tokenizer,
+        [args.text],
+        label_names=run.label_names,
+        max_length=run.config.max_length,
+        method=args.method,
+    )
+    if not explanation.tokens:
+        raise CommandError(f"no tokens in {args.text!r}")
+    if not args.pieces:
+        explanation = explanation.merge_subwords()
+    if kind == "png":
+        explanation.plot(args.out)
+    else:
+        explanation.to_html(args.out)
+    print(
+        f"{explanation.label_name}\t{explanation.probability:.3f}\t{args.out}"
+    )
+
+
 def command_demo(args):
     """Trains a small translator on the bundled English–Spanish sample."""
     from keras_attnpred.data import ParallelTexts
@@ -269,6 +323,13 @@ def command_demo(args):
         DEMO_SENTENCES, translator.translate(DEMO_SENTENCES)
     ):
         print(f"  {source}  ->  {target}")
+    # One picture of what the attention learned.
+    _, [alignment] = translator.translate(
+        DEMO_SENTENCES[1:2], return_attention=True
+    )
+    picture = os.path.join(args.out, "alignment.png")
+    alignment.merge_subwords().plot(picture)
+    print(f"Cross-attention of {DEMO_SENTENCES[1]!r}: {picture}")
 
 
 def _add_search_flags(parser):
@@ -340,6 +401,37 @@ def build_parser():
     predict_parser.add_argument("texts", nargs="+", help="texts")
     _add_search_flags(predict_parser)
     predict_parser.set_defaults(handler=command_predict)
+
+    explain_parser = commands.add_parser(
+        "explain",
+        help="draw what a trained run's attention looked at, for one text",
+        description="Translation runs: the cross-attention between the "
+        "source words and the generated words (averaged over layers and "
+        "heads). Classification runs: the importance of each word, with the "
+        "predicted label. The picture is a heatmap (.png) or a page that "
+        "highlights the words (.html).",
+    )
+    explain_parser.add_argument("run", help="run directory")
+    explain_parser.add_argument(
+        "text", help="the text to translate or classify"
+    )
+    explain_parser.add_argument(
+        "--out", required=True, help="the picture: FILE.png or FILE.html"
+    )
+    explain_parser.add_argument(
+        "--method",
+        choices=["auto", "pooling", "rollout"],
+        default="auto",
+        help="classification runs: attention-pooling weights, or attention "
+        "rollout through a Transformer's layers (default: pooling where the "
+        "model has attention pooling)",
+    )
+    explain_parser.add_argument(
+        "--pieces",
+        action="store_true",
+        help="show the WordPiece pieces instead of merging them into words",
+    )
+    explain_parser.set_defaults(handler=command_explain)
 
     demo_parser = commands.add_parser(
         "demo", help="train, evaluate and use a translator on bundled data"

@@ -5,6 +5,7 @@ import os
 import keras
 import numpy as np
 
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding.beam_search import beam_search
 from keras_attnpred.decoding.beam_search import check_beam_arguments
@@ -89,7 +90,12 @@ class Translator:
         self.max_length = check_positive_int("max_length", max_length)
 
     def translate(
-        self, texts, batch_size=64, beam_width=1, length_penalty=0.0
+        self,
+        texts,
+        batch_size=64,
+        beam_width=1,
+        length_penalty=0.0,
+        return_attention=False,
     ):
         """Translates `texts` with greedy or beam search.
 
@@ -101,10 +107,16 @@ class Translator:
             length_penalty: float >= 0, the GNMT length penalty `alpha` of
                 `beam_search`; 0 ranks by log-probability alone. With
                 `beam_width=1` and `length_penalty=0` the search is greedy.
+            return_attention: bool, also return each translation's
+                cross-attention alignment (see
+                `keras_attnpred.explain.align_translations`); greedy search
+                only.
 
         Returns:
             A list of str, one translation per text, in order; `[]` for no
-            texts.
+            texts. With `return_attention=True`, a tuple `(translations,
+            alignments)`: one `keras_attnpred.explain.Alignment` per text
+            (generated tokens by source tokens, with the token strings).
         """
         texts = _as_texts(texts)
         batch_size = check_positive_int("batch_size", batch_size)
@@ -119,6 +131,18 @@ class Translator:
                 beam_width=beam_width,
                 length_penalty=length_penalty,
             )
+        check_bool("return_attention", return_attention)
+        if return_attention:
+            if search is not greedy_search:
+                # The alignment is read from a greedy decode of each text.
+                raise ValueError(
+                    "`return_attention=True` needs greedy search "
+                    "(`beam_width=1`, `length_penalty=0`). Received: "
+                    f"beam_width={beam_width}, length_penalty={length_penalty}"
+                )
+            from keras_attnpred.explain import align_translations
+
+            return align_translations(self, texts, batch_size=batch_size)
         if not texts:
             return []
         source_ids = [

@@ -1,0 +1,66 @@
+import numpy as np
+from keras import ops
+
+from keras_attnpred.explain import _model_parts as parts
+from keras_attnpred.explain.text_explanation import TextExplanation
+from keras_attnpred.explain.token_importance import token_importance
+from keras_attnpred.text._utils import as_string_list
+from keras_attnpred.text._utils import check_tokenizer
+from keras_attnpred.validation import check_positive_int
+
+
+def explain_classification(
+    model, tokenizer, texts, label_names=None, max_length=None, method="auto"
+):
+    """Classifies texts and tells which tokens the decision rests on.
+
+    Each text is tokenized with `tokenizer` and cut to `max_length` ids, as
+    `classification_dataset` does in training; the texts are classified in
+    one padded batch and `token_importance` weighs their tokens.
+
+    Args:
+        model: a classifier from `keras_attnpred.models` (logits out).
+        tokenizer: the `SubwordTokenizer` of the model.
+        texts: list of str.
+        label_names: optional list of str, the class names by id.
+        max_length: optional int, the most ids kept per text (the
+            `max_length` of training).
+        method: `"auto"`, `"pooling"` or `"rollout"`, see
+            `token_importance`.
+
+    Returns:
+        A list of `TextExplanation`, one per text, over the WordPiece pieces
+        (call `merge_subwords()` for words).
+
+    Example:
+
+    >>> run = TrainingRun.load("runs/reviews")
+    >>> [explanation] = explain_classification(
+    ...     run.model, run.tokenizer, ["A wonderful film."],
+    ...     label_names=run.label_names, max_length=run.config.max_length)
+    >>> explanation.merge_subwords().to_html("review.html")
+    """
+    parts.check_model(model)
+    check_tokenizer("tokenizer", tokenizer)
+    texts = as_string_list("texts", texts)
+    check_positive_int("max_length", max_length, allow_none=True)
+    rows = [row[:max_length] for row in tokenizer.tokenize(texts).to_list()]
+    ids = np.zeros((len(rows), max(1, max(map(len, rows)))), "int32")
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    logits = ops.cast(model(ids, training=False), "float32")
+    probabilities = ops.convert_to_numpy(ops.softmax(logits, axis=-1))
+    importance = token_importance(model, ids, method=method)
+    explanations = []
+    for row, weights, probability in zip(rows, importance, probabilities):
+        label = int(np.argmax(probability))
+        explanations.append(
+            TextExplanation(
+                [tokenizer.id_to_token(int(i)) for i in row],
+                weights[: len(row)],
+                label=label,
+                label_name=None if label_names is None else label_names[label],
+                probability=float(probability[label]),
+            )
+        )
+    return explanations

@@ -1,0 +1,84 @@
+import numpy as np
+
+from keras_attnpred.explain.attention_heatmap import attention_heatmap
+from keras_attnpred.explain.importance_html import importance_html
+from keras_attnpred.explain.merge_subwords import merge_subwords
+
+
+class TextExplanation:
+    """A classified text with the importance of each of its tokens.
+
+    Args:
+        tokens: list of str, the pieces (or words) of the text, padding left
+            out.
+        weights: float array `(len(tokens),)`, e.g. from `token_importance`;
+            it sums to 1.
+        label: int, the predicted class.
+        label_name: str, its name.
+        probability: float, its probability.
+
+    Example:
+
+    >>> [explanation] = explain_classification(
+    ...     model, tokenizer, ["a wonderful film"], label_names=["neg", "pos"])
+    >>> explanation.merge_subwords().to_html("review.html")
+    """
+
+    def __init__(self, tokens, weights, label=None, label_name=None,
+                 probability=None):
+        self.tokens = [str(token) for token in tokens]
+        self.weights = np.asarray(weights, dtype="float32")
+        if self.weights.shape != (len(self.tokens),):
+            raise ValueError(
+                "`weights` must hold one weight per token, shape "
+                f"({len(self.tokens)},). Received: "
+                f"weights.shape={self.weights.shape}"
+            )
+        self.label = label
+        self.label_name = label_name
+        self.probability = probability
+
+    def merge_subwords(self):
+        """The same explanation over words: a word's weight is the sum of
+        its pieces' (see `merge_subwords`). Returns a new
+        `TextExplanation`."""
+        words, weights = merge_subwords(self.tokens, self.weights)
+        return TextExplanation(
+            words, weights, self.label, self.label_name, self.probability
+        )
+
+    @property
+    def description(self):
+        """The prediction in words, e.g. `"predicted: positive (0.93)"`."""
+        name = self.label_name if self.label_name is not None else self.label
+        if name is None:
+            return None
+        text = f"predicted: {name}"
+        if self.probability is not None:
+            text += f" ({self.probability:.2f})"
+        return text
+
+    def plot(self, path=None, **kwargs):
+        """A one-row heatmap PNG of the weights, tokens along the bottom;
+        keyword arguments go to `attention_heatmap`. Returns the bytes."""
+        return attention_heatmap(
+            self.weights[None],
+            self.tokens,
+            ["importance"],
+            path=path,
+            title=self.description or "Token importance",
+            **kwargs,
+        )
+
+    def to_html(self, path=None):
+        """A self-contained HTML page highlighting each token by its weight,
+        with the prediction above. Returns the page as a str."""
+        return importance_html(
+            self.tokens, self.weights, label=self.description, path=path
+        )
+
+    def __repr__(self):
+        return (
+            f"TextExplanation(label_name={self.label_name!r}, "
+            f"tokens={len(self.tokens)})"
+        )
