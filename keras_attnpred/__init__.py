@@ -8,7 +8,15 @@ import importlib
 
 from keras_attnpred.version import __version__
 
-_SUBPACKAGES = ("data", "decoding", "layers", "models", "text", "training")
+_SUBPACKAGES = (
+    "data",
+    "decoding",
+    "export",
+    "layers",
+    "models",
+    "text",
+    "training",
+)
 
 __all__ = ["__version__", *_SUBPACKAGES]
 

@@ -220,8 +220,14 @@ def _keep_going(max_length):
     return cond
 
 
+# The loops below return `loop(source, limit=None)`: `(steps, tokens)` with
+# `tokens` a `(batch, max_length + 1)` buffer. `limit` (a scalar tensor at
+# most `max_length`, default `max_length`) stops the loop earlier without
+# changing the buffers' shapes: the exported SavedModel takes it as an input.
+
+
 def _uncached_loop(model, max_length, start_id, end_id):
-    def loop(source):
+    def loop(source, limit=None):
         count_trace()
         t, tokens, done = _initial_state(source, max_length, start_id)
 
@@ -238,7 +244,9 @@ def _uncached_loop(model, max_length, start_id, end_id):
             return t + 1, tokens, done
 
         t, tokens, done = ops.while_loop(
-            _keep_going(max_length), body, (t, tokens, done)
+            _keep_going(max_length if limit is None else limit),
+            body,
+            (t, tokens, done),
         )
         return t, tokens
 
@@ -253,7 +261,7 @@ def _cached_loop(parts, max_length, start_id, end_id):
     def optional(layer, x):
         return x if layer is None else layer(x)
 
-    def loop(source):
+    def loop(source, limit=None):
         count_trace()
         batch = ops.shape(source)[0]
         # The dropout layers after the embeddings are skipped: inference.
@@ -301,7 +309,9 @@ def _cached_loop(parts, max_length, start_id, end_id):
             return t + 1, tokens, done, tuple(updated)
 
         t, tokens, done, _ = ops.while_loop(
-            _keep_going(max_length), body, (t, tokens, done, self_caches)
+            _keep_going(max_length if limit is None else limit),
+            body,
+            (t, tokens, done, self_caches),
         )
         return t, tokens
 
