@@ -72,17 +72,17 @@ def export_classifier_saved_model(
         )
     if version is None:
         version = utils.next_version(base_dir)
-    archive, signatures = _classifier_archive(run)
-    ids = _graphs.texts_to_ids(
-        run.tokenizer, tf.constant(texts), run.config.max_length
-    ).numpy()
-    requests = []
-    for name in signatures:
-        inputs = {"token_ids": ids} if name == "serving_token_ids" else {
-            "text": np.array(texts, dtype=object)
-        }
-        requests.append((name, inputs))
     with utils.versioned_directory(base_dir, version) as directory:
+        archive, signatures = _classifier_archive(run)
+        ids = _graphs.texts_to_ids(
+            run.tokenizer, tf.constant(texts), run.config.max_length
+        ).numpy()
+        requests = []
+        for name in signatures:
+            inputs = {"token_ids": ids} if name == "serving_token_ids" else {
+                "text": np.array(texts, dtype=object)
+            }
+            requests.append((name, inputs))
         archive.write_out(directory, verbose=False)
         utils.write_warmup_requests(
             directory, utils.model_name_of(base_dir), requests

@@ -69,7 +69,6 @@ def export_translator_saved_model(
     if version is None:
         version = utils.next_version(base_dir)
     max_length = run.config.max_length
-    archive = _translator_archive(run)
     text = np.array(texts, dtype=object)
     requests = [
         ("serving_default", {"text": text}),
@@ -83,6 +82,7 @@ def export_translator_saved_model(
         ),
     ]
     with utils.versioned_directory(base_dir, version) as directory:
+        archive = _translator_archive(run)
         archive.write_out(directory, verbose=False)
         utils.write_warmup_requests(
             directory, utils.model_name_of(base_dir), requests
