@@ -10,3 +10,7 @@ from keras_attnpred.export.export_classifier_saved_model import (
 from keras_attnpred.export.export_translator_saved_model import (
     export_translator_saved_model,
 )
+from keras_attnpred.export.export_classifier_tflite import (
+    export_classifier_tflite,
+)
+from keras_attnpred.export.tflite_classifier import TFLiteClassifier

@@ -245,15 +245,18 @@ def tflite_ops(content):
     return sorted(set(names))
 
 
-def check_tflite_ops(content, allowed_custom_ops=()):
-    """Raises unless every op is a TFLite built-in or an allowed custom op."""
+def custom_ops(content):
+    """The ops of a `.tflite` model that are not built-ins (Flex, custom)."""
     from ai_edge_litert import schema_py_generated as schema
 
     builtin = set(vars(schema.BuiltinOperator))
+    return [name for name in tflite_ops(content) if name not in builtin]
+
+
+def check_tflite_ops(content, allowed_custom_ops=()):
+    """Raises unless every op is a TFLite built-in or an allowed custom op."""
     unexpected = [
-        name
-        for name in tflite_ops(content)
-        if name not in builtin and name not in allowed_custom_ops
+        name for name in custom_ops(content) if name not in allowed_custom_ops
     ]
     if unexpected:
         raise ValueError(
