@@ -253,60 +253,81 @@ def _uncached_loop(model, max_length, start_id, end_id):
     return loop
 
 
-def _cached_loop(parts, max_length, start_id, end_id):
+def _optional(layer, x):
+    return x if layer is None else layer(x)
+
+
+def _encode(parts, source):
+    """`(source_mask, memory, cross_caches)`: the source encoded once."""
     source_embedding = parts["source_embedding"]
-    target_embedding = parts["target_embedding"]
-    decoders = parts["decoders"]
+    # The dropout layers after the embeddings are skipped: inference.
+    source_mask = source_embedding.compute_mask(source)
+    memory = source_embedding(source)
+    for encoder in parts["encoders"]:
+        memory = encoder(memory, padding_mask=source_mask, training=False)
+    memory = _optional(parts["encoder_final_norm"], memory)
+    cross_caches = tuple(
+        decoder.compute_cross_attention_cache(memory)
+        for decoder in parts["decoders"]
+    )
+    return source_mask, memory, cross_caches
 
-    def optional(layer, x):
-        return x if layer is None else layer(x)
 
+def _decode_step(parts, current, t, memory, source_mask, self_caches,
+                 cross_caches):
+    """Logits `(batch, vocabulary)` of step `t` and the updated caches.
+
+    `current` `(batch, 1)` is the token at position `t`. `memory` only
+    lends its shape to the cross-attention, which reads `cross_caches`.
+    """
+    x = parts["target_embedding"](current, start_index=t)
+    updated = []
+    for decoder, self_cache, cross_cache in zip(
+        parts["decoders"], self_caches, cross_caches
+    ):
+        x, self_cache, _ = decoder(
+            x,
+            memory,
+            encoder_padding_mask=source_mask,
+            self_attention_cache=self_cache,
+            self_attention_cache_update_index=t,
+            cross_attention_cache=cross_cache,
+            training=False,
+        )
+        updated.append(self_cache)
+    x = _optional(parts["decoder_final_norm"], x)
+    return parts["logits"](x)[:, 0, :], tuple(updated)
+
+
+def _empty_self_caches(cross_caches, batch, max_length):
+    # (batch, 2, max_length, key/value heads, head size), like the cross
+    # caches but over the target steps.
+    return tuple(
+        ops.zeros(
+            (batch, 2, max_length) + tuple(cache.shape[3:]),
+            dtype=cache.dtype,
+        )
+        for cache in cross_caches
+    )
+
+
+def _cached_loop(parts, max_length, start_id, end_id):
     def loop(source, limit=None):
         count_trace()
         batch = ops.shape(source)[0]
-        # The dropout layers after the embeddings are skipped: inference.
-        source_mask = source_embedding.compute_mask(source)
-        memory = source_embedding(source)
-        for encoder in parts["encoders"]:
-            memory = encoder(memory, padding_mask=source_mask, training=False)
-        memory = optional(parts["encoder_final_norm"], memory)
-        cross_caches = tuple(
-            decoder.compute_cross_attention_cache(memory)
-            for decoder in decoders
-        )
-        # (batch, 2, max_length, key/value heads, head size), like the cross
-        # caches but over the target steps.
-        self_caches = tuple(
-            ops.zeros(
-                (batch, 2, max_length) + tuple(cache.shape[3:]),
-                dtype=cache.dtype,
-            )
-            for cache in cross_caches
-        )
+        source_mask, memory, cross_caches = _encode(parts, source)
+        self_caches = _empty_self_caches(cross_caches, batch, max_length)
         t, tokens, done = _initial_state(source, max_length, start_id)
 
         def body(t, tokens, done, self_caches):
             current = ops.slice(tokens, [0, t], [batch, 1])
-            x = target_embedding(current, start_index=t)
-            updated = []
-            for decoder, self_cache, cross_cache in zip(
-                decoders, self_caches, cross_caches
-            ):
-                x, self_cache, _ = decoder(
-                    x,
-                    memory,
-                    encoder_padding_mask=source_mask,
-                    self_attention_cache=self_cache,
-                    self_attention_cache_update_index=t,
-                    cross_attention_cache=cross_cache,
-                    training=False,
-                )
-                updated.append(self_cache)
-            x = optional(parts["decoder_final_norm"], x)
-            logits = parts["logits"](x)[:, 0, :]
+            logits, updated = _decode_step(
+                parts, current, t, memory, source_mask, self_caches,
+                cross_caches,
+            )
             step, done = _next_tokens(logits, start_id, end_id, done)
             tokens = ops.slice_update(tokens, [0, t + 1], step[:, None])
-            return t + 1, tokens, done, tuple(updated)
+            return t + 1, tokens, done, updated
 
         t, tokens, done, _ = ops.while_loop(
             _keep_going(max_length if limit is None else limit),

@@ -14,3 +14,7 @@ from keras_attnpred.export.export_classifier_tflite import (
     export_classifier_tflite,
 )
 from keras_attnpred.export.tflite_classifier import TFLiteClassifier
+from keras_attnpred.export.export_translator_tflite import (
+    export_translator_tflite,
+)
+from keras_attnpred.export.tflite_translator import TFLiteTranslator
