@@ -18,3 +18,4 @@ from keras_attnpred.export.export_translator_tflite import (
     export_translator_tflite,
 )
 from keras_attnpred.export.tflite_translator import TFLiteTranslator
+from keras_attnpred.export.export_run import export_run
