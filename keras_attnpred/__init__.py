@@ -12,6 +12,7 @@ _SUBPACKAGES = (
     "data",
     "decoding",
     "explain",
+    "export",
     "layers",
     "models",
     "text",

@@ -6,6 +6,7 @@
     attnpred predict runs/en-es "How are you?" "I like tea."
     attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
     attnpred explain runs/en-es "How are you?" --out alignment.png
+    attnpred export runs/en-es --out exports/en-es     # TF Serving + TFLite
     attnpred demo                                       # the bundled example
 
 Expected errors (bad flags, bad files, bad values) print one line and exit
@@ -283,6 +284,26 @@ def command_explain(args):
     )
 
 
+def command_export(args):
+    """Exports a run for TF Serving (SavedModel) and/or TFLite."""
+    from keras_attnpred.export import export_run
+
+    _check_run_dir(args.run)
+    if args.version is not None and args.version < 1:
+        raise CommandError(
+            f"--version must be a positive integer. Received: {args.version}"
+        )
+    written = export_run(
+        args.run,
+        args.out,
+        format=args.format,
+        version=args.version,
+        batch_size=args.batch_size,
+    )
+    for kind, path in written.items():
+        print(f"{kind}\t{path}")
+
+
 def command_demo(args):
     """Trains a small translator on the bundled English–Spanish sample."""
     from keras_attnpred.data import ParallelTexts
@@ -330,6 +351,7 @@ def command_demo(args):
     picture = os.path.join(args.out, "alignment.png")
     alignment.merge_subwords().plot(picture)
     print(f"Cross-attention of {DEMO_SENTENCES[1]!r}: {picture}")
+    _demo_exports(args.out)
 
 
 def _add_search_flags(parser):
@@ -354,6 +376,26 @@ def _check_greedy(args):
         raise CommandError(
             "--beam-width and --length-penalty apply to translation runs only"
         )
+
+
+def _demo_exports(run_dir):
+    """Exports the demo translator and translates through each export."""
+    import tensorflow as tf
+
+    from keras_attnpred.export import TFLiteTranslator
+    from keras_attnpred.export import export_run
+
+    written = export_run(run_dir, os.path.join(run_dir, "export"))
+    sentence = DEMO_SENTENCES[0]
+    serve = tf.saved_model.load(written["saved_model"]).signatures[
+        "serving_default"
+    ]
+    served = serve(text=tf.constant([sentence]))["translation"][0]
+    mobile = TFLiteTranslator(written["tflite"]).translate([sentence])[0]
+    print(f"Exported to {written['saved_model']} (SavedModel, TF Serving) "
+          f"and {written['tflite']} (TFLite):")
+    print(f"  SavedModel:  {sentence}  ->  {served.numpy().decode()}")
+    print(f"  TFLite:      {sentence}  ->  {mobile}")
 
 
 def _flag(field):
@@ -432,6 +474,39 @@ def build_parser():
         help="show the WordPiece pieces instead of merging them into words",
     )
     explain_parser.set_defaults(handler=command_explain)
+    export_parser = commands.add_parser(
+        "export",
+        help="export a run for TF Serving (SavedModel) and TFLite",
+        description="Writes BASE/VERSION/ (a SavedModel for TF Serving, "
+        "tokenizer inside, with warmup requests) and BASE/tflite/VERSION/ "
+        "(TFLite models with built-in ops: a classifier in float32, float16, "
+        "dynamic-range int8 and full int8 plus a raw-text model, or a "
+        "translator's encoder and cached decoder step). A version is written "
+        "to a temporary folder and renamed into place; existing versions "
+        "are never overwritten.",
+    )
+    export_parser.add_argument("run", help="run directory")
+    export_parser.add_argument(
+        "--out", required=True, metavar="BASE", help="the model's base folder"
+    )
+    export_parser.add_argument(
+        "--format",
+        choices=["saved_model", "tflite", "both"],
+        default="both",
+        help="what to write (default: both)",
+    )
+    export_parser.add_argument(
+        "--version",
+        type=int,
+        help="version number (default: one more than the largest in BASE)",
+    )
+    export_parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="fixed batch size of the TFLite models (default: 1)",
+    )
+    export_parser.set_defaults(handler=command_export)
 
     demo_parser = commands.add_parser(
         "demo", help="train, evaluate and use a translator on bundled data"

@@ -26,7 +26,7 @@ def test_subpackage_loads_on_attribute_access():
 
     assert keras_attnpred.layers is layers
     assert hasattr(layers, "MultiHeadAttention")
-    for name in ("data", "decoding", "models", "text", "training"):
+    for name in ("data", "decoding", "export", "models", "text", "training"):
         assert getattr(keras_attnpred, name).__name__ == f"keras_attnpred.{name}"
 
 

@@ -7,8 +7,13 @@ that may be attended to, `False` (or 0) one that must be hidden.
 from keras import ops
 from keras.src.backend import get_keras_mask
 
-# Finite, so that a fully masked row never produces `inf - inf = NaN`.
-_MASKED_LOGIT = -1e9
+# Hidden logits are set this far below the row's smallest logit: their
+# softmax share is at most exp(-30) ~ 1e-13 of the largest term, below float32
+# resolution, and they are zeroed afterwards anyway. A relative value rather
+# than a huge constant (-1e9) keeps the tensor's range small, which int8
+# quantization (TFLite) needs, and stays finite, so a fully masked row never
+# produces `inf - inf = NaN`.
+_MASKED_LOGIT_MARGIN = 30.0
 
 
 def check_known_features(name, shape, axis=-1):
@@ -114,7 +119,8 @@ def masked_softmax(scores, mask=None, axis=-1):
     if mask is None:
         return ops.softmax(scores, axis=axis)
     mask = ops.cast(mask, "bool")
-    scores = ops.where(mask, scores, _MASKED_LOGIT)
+    floor = ops.stop_gradient(ops.min(scores, axis=axis, keepdims=True))
+    scores = ops.where(mask, scores, floor - _MASKED_LOGIT_MARGIN)
     weights = ops.softmax(scores, axis=axis)
     return weights * ops.cast(mask, weights.dtype)
 

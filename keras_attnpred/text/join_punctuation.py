@@ -2,10 +2,18 @@ import re
 
 # The tokenizer splits every punctuation mark into a word of its own; these
 # rules put the marks back where a writer of Western European text puts them.
-_NO_SPACE_BEFORE = re.compile(r" +([.,!?;:%)\]}»”’…])")
-_NO_SPACE_AFTER = re.compile(r"([¿¡(\[{«“‘]) +")
-_APOSTROPHE_IN_WORD = re.compile(r"(\w) ' (\w)")
-_CLOSING_QUOTE = re.compile(r'"\s+([^"]*?)\s+"')
+# (pattern, replacement) in order; also run as RE2 inside exported graphs
+# (keras_attnpred.export), so only syntax both engines share.
+JOIN_PUNCTUATION_RULES = (
+    (r"([¿¡(\[{«“‘]) +", r"\1"),
+    (r" +([.,!?;:%)\]}»”’…])", r"\1"),
+    (r"(\w) ' (\w)", r"\1'\2"),
+    (r'"\s+([^"]*?)\s+"', r'"\1"'),
+)
+_COMPILED_RULES = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in JOIN_PUNCTUATION_RULES
+)
 
 
 def join_punctuation(text):
@@ -30,7 +38,6 @@ def join_punctuation(text):
     >>> join_punctuation('él dijo : " ¡ hola ! "')
     'él dijo: "¡hola!"'
     """
-    text = _NO_SPACE_AFTER.sub(r"\1", text)
-    text = _NO_SPACE_BEFORE.sub(r"\1", text)
-    text = _APOSTROPHE_IN_WORD.sub(r"\1'\2", text)
-    return _CLOSING_QUOTE.sub(r'"\1"', text)
+    for pattern, replacement in _COMPILED_RULES:
+        text = pattern.sub(replacement, text)
+    return text

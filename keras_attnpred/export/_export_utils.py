@@ -1,0 +1,274 @@
+"""Helpers shared by the exporters (private): backend check, run loading,
+the TF Serving version layout, warmup records and TFLite conversion."""
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+
+from keras_attnpred.validation import check_positive_int
+
+# Op names that the TensorFlow Text TFLite registrar
+# (`tensorflow_text.core.pybinds.tflite_registrar.SELECT_TFTEXT_OPS`) adds.
+TEXT_CUSTOM_OPS = ("FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor")
+WARMUP_FILENAME = "tf_serving_warmup_requests"
+TFLITE_DIRNAME = "tflite"
+EXPORT_CONFIG_FILENAME = "export.json"
+
+
+def require_tensorflow_backend():
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(
+            "Export writes TensorFlow graphs and needs the TensorFlow backend "
+            "(set KERAS_BACKEND=tensorflow). Received: backend="
+            f"{backend!r}"
+        )
+
+
+def load_run(run):
+    """`run` as a `TrainingRun`: a run directory path or a run already."""
+    from keras_attnpred.training import TrainingRun
+
+    if isinstance(run, TrainingRun):
+        return run
+    if isinstance(run, (str, os.PathLike)):
+        return TrainingRun.load(run)
+    raise ValueError(
+        "`run` must be a run directory or a `TrainingRun`. "
+        f"Received: run of type {type(run).__name__}"
+    )
+
+
+def check_task(run, classification):
+    if run.config.is_classification != classification:
+        wanted = "classification or sentiment" if classification else (
+            "translation"
+        )
+        raise ValueError(
+            f"This exporter needs a {wanted} run. Received: a run with "
+            f"task={run.config.task!r}"
+        )
+
+
+def existing_versions(base_dir):
+    """The numeric version folders of `base_dir` (TF Serving's layout)."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(
+        int(name)
+        for name in os.listdir(base_dir)
+        if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))
+    )
+
+
+def next_version(*base_dirs):
+    """One more than the largest version found in any of `base_dirs`."""
+    versions = [v for base in base_dirs for v in existing_versions(base)]
+    return max(versions, default=0) + 1
+
+
+@contextlib.contextmanager
+def versioned_directory(base_dir, version):
+    """Yields a temporary folder that becomes `base_dir/version` on success.
+
+    The folder is made inside `base_dir` (same file system) under a name
+    TF Serving ignores (not a number), and renamed into place in one step
+    once everything is written: a server watching `base_dir` never sees a
+    half-written version. On an error it is removed.
+
+    Raises:
+        ValueError: `base_dir/version` exists already (never overwritten).
+    """
+    version = check_positive_int("version", version)
+    base_dir = os.fspath(base_dir)
+    final = os.path.join(base_dir, str(version))
+    _refuse_existing(final, version)
+    os.makedirs(base_dir, exist_ok=True)
+    temporary = tempfile.mkdtemp(prefix=f".{version}.incomplete-", dir=base_dir)
+    try:
+        yield temporary
+        _refuse_existing(final, version)
+        # A rename onto an existing empty folder would succeed on POSIX, so
+        # the check above runs again right before it.
+        os.rename(temporary, final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def _refuse_existing(path, version):
+    if os.path.exists(path):
+        raise ValueError(
+            f"Version {version} exists already at {path}; versions are never "
+            "overwritten. Choose another `version` (or leave it out for the "
+            f"next free number). Received: version={version}"
+        )
+
+
+def write_warmup_requests(export_dir, model_name, requests):
+    """Writes `assets.extra/tf_serving_warmup_requests` for TF Serving.
+
+    Args:
+        export_dir: the SavedModel folder.
+        model_name: the model's name on the server (the base folder's name).
+        requests: list of `(signature_name, {input name: array})`.
+    """
+    import tensorflow as tf
+    from tensorflow_serving.apis import model_pb2
+    from tensorflow_serving.apis import predict_pb2
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    directory = os.path.join(export_dir, "assets.extra")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, WARMUP_FILENAME)
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature_name, inputs in requests:
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(
+                    name=model_name, signature_name=signature_name
+                )
+            )
+            for name, value in inputs.items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request)
+            )
+            writer.write(log.SerializeToString())
+    return path
+
+
+def model_name_of(base_dir):
+    return os.path.basename(os.path.normpath(os.fspath(base_dir))) or "model"
+
+
+def write_json(path, values):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(values, f, indent=2, ensure_ascii=False)
+
+
+@contextlib.contextmanager
+def unfused_attention(model):
+    """Runs `MultiHeadAttention` layers of `model` on their unfused path.
+
+    The unfused path masks with `masked_softmax`, whose masked logits stay
+    close to the real ones; Keras's fused kernel masks with -2.4e38, a range
+    that int8 quantization cannot represent. Both give the same numbers in
+    float32.
+    """
+    from keras_attnpred.layers import MultiHeadAttention
+
+    layers = [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, MultiHeadAttention)
+    ]
+    previous = [layer.use_fused_attention for layer in layers]
+    for layer in layers:
+        layer.use_fused_attention = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous):
+            layer.use_fused_attention = value
+
+
+QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
+
+
+def convert_saved_model(
+    saved_model_dir,
+    quantization="float32",
+    representative_dataset=None,
+    allowed_custom_ops=(),
+):
+    """Converts a SavedModel's `serving_default` to TFLite bytes.
+
+    Only TFLite built-in ops are allowed (no Flex/Select TF ops); custom ops
+    only where listed in `allowed_custom_ops` (the TensorFlow Text kernels).
+
+    Args:
+        quantization: `"float32"`; `"float16"` (float16 weights);
+            `"dynamic_int8"` (int8 weights, float activations); `"int8"`
+            (full integer: int8 weights and activations, calibrated on
+            `representative_dataset`; float32 logits out).
+    """
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if allowed_custom_ops:
+        converter.allow_custom_ops = True
+    if quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic_int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantization == "int8":
+        if representative_dataset is None:
+            raise ValueError(
+                "Full int8 quantization needs representative data. "
+                "Received: representative_dataset=None"
+            )
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative_dataset
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+        ]
+    content = converter.convert()
+    check_tflite_ops(content, allowed_custom_ops)
+    return content
+
+
+def tflite_ops(content):
+    """The op names of a `.tflite` model: built-in names and custom codes."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    builtin_names = {
+        value: name
+        for name, value in vars(schema.BuiltinOperator).items()
+        if not name.startswith("_")
+    }
+    model = schema.Model.GetRootAs(content, 0)
+    names = []
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin == schema.BuiltinOperator.CUSTOM:
+            names.append(code.CustomCode().decode("utf-8"))
+        else:
+            names.append(builtin_names.get(builtin, str(builtin)))
+    return sorted(set(names))
+
+
+def custom_ops(content):
+    """The ops of a `.tflite` model that are not built-ins (Flex, custom)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    builtin = set(vars(schema.BuiltinOperator))
+    return [name for name in tflite_ops(content) if name not in builtin]
+
+
+def check_tflite_ops(content, allowed_custom_ops=()):
+    """Raises unless every op is a TFLite built-in or an allowed custom op."""
+    unexpected = [
+        name for name in custom_ops(content) if name not in allowed_custom_ops
+    ]
+    if unexpected:
+        raise ValueError(
+            "The TFLite model needs ops that are not TFLite built-ins "
+            f"(Flex or custom): {unexpected}"
+        )
+
+
+def pad_ids(rows, width):
+    """A `(len(rows), width)` int32 array, rows cut or padded with 0."""
+    batch = np.zeros((len(rows), width), "int32")
+    for i, row in enumerate(rows):
+        row = list(row)[:width]
+        batch[i, : len(row)] = row
+    return batch

@@ -1,0 +1,145 @@
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.export import _graphs
+
+WARMUP_TEXTS = ("A short example text to warm the model up.", "")
+
+
+def export_classifier_saved_model(
+    run, base_dir, version=None, warmup_texts=None
+):
+    """Exports a text classifier as a SavedModel for TensorFlow Serving.
+
+    The tokenizer runs inside the graph (TensorFlow Text ops, with the
+    normalisation of training), so clients send raw UTF-8 text. Signatures:
+
+    | signature | inputs | outputs |
+    |---|---|---|
+    | `serving_default` | `text`: string `(batch,)` | `label` int32 `(batch,)`, `label_name` string `(batch,)`, `probabilities` float32 `(batch, classes)` |
+    | `serving_token_ids` | `token_ids`: int32 `(batch, T)`, 0-padded | the same |
+    | `serving_with_attention` (attention-pooling classifiers) | `text` | the same, plus `attention` float32 `(batch, T)` (the pooling weights, 0 on padding), `token_ids` int32 and `tokens` string `(batch, T)` (the word pieces they weigh) |
+
+    Texts are cut to the run's `max_length` tokens, as in training; so are
+    `token_ids` rows. A text with no tokens gets the prediction of a fully
+    padded input.
+
+    The layout is TF Serving's: `base_dir/VERSION/` with `saved_model.pb`,
+    `variables/` and `assets.extra/tf_serving_warmup_requests` (a TFRecord
+    of `PredictionLog`s, one request per signature, which the server runs
+    before it takes traffic). The version is written into a temporary folder
+    inside `base_dir` and renamed into place when complete, so a server
+    watching `base_dir` never loads a half-written version; an existing
+    version is never overwritten.
+
+    Loading needs TensorFlow and TensorFlow Text only
+    (`import tensorflow_text` registers the tokenizer's ops), not this
+    package.
+
+    Args:
+        run: a classification run directory or `TrainingRun`.
+        base_dir: str, the model's base folder; its name is the model name
+            on the server.
+        version: positive int; default one more than the largest version in
+            `base_dir` (1 for a new one).
+        warmup_texts: list of str for the warmup requests; a default pair
+            otherwise.
+
+    Returns:
+        The path of the written version, `base_dir/VERSION`.
+
+    Example:
+
+    >>> path = export_classifier_saved_model("runs/imdb", "serving/imdb")
+    >>> # tensorflow_model_server --model_base_path=$PWD/serving/imdb \\
+    >>> #     --model_name=imdb --rest_api_port=8501
+    >>> import tensorflow as tf, tensorflow_text  # in any process
+    >>> serve = tf.saved_model.load(path).signatures["serving_default"]
+    >>> serve(text=tf.constant(["A wonderful film."]))["label_name"]
+    """
+    utils.require_tensorflow_backend()
+    run = utils.load_run(run)
+    utils.check_task(run, classification=True)
+    texts = list(WARMUP_TEXTS if warmup_texts is None else warmup_texts)
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise ValueError(
+            "`warmup_texts` must be a non-empty list of str. "
+            f"Received: warmup_texts={warmup_texts!r}"
+        )
+    if version is None:
+        version = utils.next_version(base_dir)
+    with utils.versioned_directory(base_dir, version) as directory:
+        archive, signatures = _classifier_archive(run)
+        ids = _graphs.texts_to_ids(
+            run.tokenizer, tf.constant(texts), run.config.max_length
+        ).numpy()
+        requests = []
+        for name in signatures:
+            inputs = {"token_ids": ids} if name == "serving_token_ids" else {
+                "text": np.array(texts, dtype=object)
+            }
+            requests.append((name, inputs))
+        archive.write_out(directory, verbose=False)
+        utils.write_warmup_requests(
+            directory, utils.model_name_of(base_dir), requests
+        )
+    return os.path.join(os.fspath(base_dir), str(version))
+
+
+def _classifier_archive(run):
+    model = run.model
+    tokenizer = run.tokenizer
+    max_length = run.config.max_length
+    label_names = tf.constant(list(run.label_names))
+    vocabulary = tf.constant(tokenizer.get_vocabulary())
+
+    def predictions(logits):
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        label = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {
+            "label": label,
+            "label_name": tf.gather(label_names, label),
+            "probabilities": probabilities,
+        }
+
+    def from_text(text):
+        ids = _graphs.texts_to_ids(tokenizer, text, max_length)
+        return predictions(model(ids, training=False))
+
+    def from_token_ids(token_ids):
+        return predictions(model(token_ids[:, :max_length], training=False))
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    # The FastWordpieceTokenizer is a tf.Module: tracking it saves its model.
+    archive.track(tokenizer._wordpiece)
+    text_spec = tf.TensorSpec([None], tf.string, name="text")
+    archive.add_endpoint("serving_default", from_text, [text_spec])
+    archive.add_endpoint(
+        "serving_token_ids",
+        from_token_ids,
+        [tf.TensorSpec([None, None], tf.int32, name="token_ids")],
+    )
+    signatures = ["serving_default", "serving_token_ids"]
+    head = _graphs.attention_head(model)
+    if head is not None:
+
+        def with_attention(text):
+            ids = _graphs.texts_to_ids(tokenizer, text, max_length)
+            logits, weights = _graphs.attention_outputs(head, ids)
+            return {
+                **predictions(logits),
+                "attention": weights,
+                "token_ids": ids,
+                "tokens": tf.gather(vocabulary, ids),
+            }
+
+        archive.add_endpoint(
+            "serving_with_attention", with_attention, [text_spec]
+        )
+        signatures.append("serving_with_attention")
+    return archive, signatures

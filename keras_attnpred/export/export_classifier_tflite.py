@@ -1,0 +1,238 @@
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.layers import AttentionPooling
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
+
+CONFIG_FILENAME = "classifier.json"
+TEXT_MODEL = "text"
+
+
+def export_classifier_tflite(
+    run,
+    out_dir,
+    quantizations=None,
+    representative_texts=None,
+    batch_size=1,
+    text_model=True,
+):
+    """Exports a text classifier as TFLite models with built-in ops only.
+
+    Each model takes a fixed `(batch_size, max_length)` int32 input
+    `token_ids` (0-padded; `max_length` is the run's) and returns `logits`
+    and `probabilities` `(batch_size, classes)`, float32. Fixed shapes keep
+    every op a TFLite built-in (Keras's recurrent layers need a static batch
+    to lower their loop). Written to `out_dir`:
+
+    | file | weights | activations |
+    |---|---|---|
+    | `classifier_float32.tflite` | float32 | float32 |
+    | `classifier_float16.tflite` | float16 | float32 |
+    | `classifier_dynamic_int8.tflite` | int8 | float32 (dynamic range) |
+    | `classifier_int8.tflite` | int8 | int8 (full integer, calibrated on `representative_texts`), float32 out |
+    | `classifier_text.tflite` | float32 | float32; input `text` string `(batch_size,)` |
+    | `classifier.json` | labels, shapes, files and ops of each model | |
+
+    The text model holds the tokenizer: TensorFlow Text's
+    `FastWordpieceTokenizer` kernel (custom op
+    `FastWordpieceTokenizeWithOffsets`) and `RaggedTensorToTensor`, both in
+    TensorFlow Text's TFLite registrar; run it with
+    `ai_edge_litert.interpreter.InterpreterWithCustomOps(
+    custom_op_registerers=tensorflow_text.core.pybinds.tflite_registrar.
+    SELECT_TFTEXT_OPS)` (or `TFLiteClassifier`). The tokenizer's case
+    folding (ICU NFKC_Casefold) and accent stripping have no TFLite kernel,
+    so the text model takes text already normalised that way, e.g.
+    `android.icu.text.Normalizer2.getNFKCCasefoldInstance()` on Android;
+    `TFLiteClassifier` does it in Python.
+
+    Attention layers run on their unfused path here: its masking keeps
+    logits in a range that int8 can represent (the result is the same in
+    float32). Full int8 is not available for recurrent (GRU/LSTM)
+    classifiers: the TensorFlow 2.21 converter crashes calibrating their
+    loops.
+
+    Args:
+        run: a classification run directory or `TrainingRun`.
+        out_dir: str, the folder to write (created if missing).
+        quantizations: the variants among `"float32"`, `"float16"`,
+            `"dynamic_int8"` and `"int8"`; default all that the model allows
+            (`"int8"` only with `representative_texts`).
+        representative_texts: list of str, training texts for the int8
+            calibration (a few hundred are plenty).
+        batch_size: int, the fixed batch of every model.
+        text_model: bool, also write the raw-text model.
+
+    Returns:
+        A dict from variant name (`"float32"`, ..., `"text"`) to file path.
+
+    Example:
+
+    >>> paths = export_classifier_tflite(
+    ...     "runs/imdb", "mobile/imdb", representative_texts=train_texts[:256])
+    >>> classifier = TFLiteClassifier(paths["int8"])
+    >>> classifier.predict(ids)  # (n, classes) probabilities
+    """
+    utils.require_tensorflow_backend()
+    run = utils.load_run(run)
+    utils.check_task(run, classification=True)
+    batch_size = check_positive_int("batch_size", batch_size)
+    check_bool("text_model", text_model)
+    recurrent = _is_recurrent(run.model)
+    if quantizations is None:
+        quantizations = [
+            q
+            for q in utils.QUANTIZATIONS
+            if q != "int8" or (representative_texts and not recurrent)
+        ]
+    quantizations = list(quantizations)
+    for quantization in quantizations:
+        if quantization not in utils.QUANTIZATIONS:
+            raise ValueError(
+                "`quantizations` must hold names among "
+                f"{list(utils.QUANTIZATIONS)}. Received: "
+                f"quantizations={quantizations!r}"
+            )
+    if "int8" in quantizations:
+        if recurrent:
+            raise ValueError(
+                "Full int8 quantization is not available for recurrent "
+                "(GRU/LSTM) classifiers: the TFLite converter crashes "
+                "calibrating their loops. Use 'dynamic_int8'. Received: "
+                f"quantizations={quantizations!r}"
+            )
+        if not representative_texts:
+            raise ValueError(
+                "Full int8 quantization needs `representative_texts` (training "
+                "texts) for calibration. Received: "
+                f"representative_texts={representative_texts!r}"
+            )
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    length = run.config.max_length
+    model = run.model
+    paths, ops = {}, {}
+
+    def probabilities(logits):
+        logits = tf.cast(logits, tf.float32)
+        return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
+
+    def token_ids_model(token_ids):
+        return probabilities(model(token_ids, training=False))
+
+    id_spec = tf.TensorSpec([batch_size, length], tf.int32, name="token_ids")
+    representative = None
+    if "int8" in quantizations:
+        representative = _representative(
+            run.tokenizer, representative_texts, batch_size, length
+        )
+    with utils.unfused_attention(model):
+        for quantization in quantizations:
+            content = _convert(
+                model, token_ids_model, id_spec, quantization, representative
+            )
+            paths[quantization] = _write(
+                out_dir, f"classifier_{quantization}.tflite", content
+            )
+            ops[quantization] = utils.tflite_ops(content)
+        if text_model:
+            wordpiece = run.tokenizer._wordpiece
+
+            def from_text(text):
+                # Normalised text in; the ids are cut or padded to `length`.
+                ids = wordpiece.tokenize(text).to_tensor(
+                    shape=[batch_size, length]
+                )
+                return {**token_ids_model(ids), "token_ids": ids}
+
+            content = _convert(
+                model,
+                from_text,
+                tf.TensorSpec([batch_size], tf.string, name="text"),
+                "float32",
+                None,
+                track=[wordpiece],
+                allowed_custom_ops=utils.TEXT_CUSTOM_OPS,
+            )
+            paths[TEXT_MODEL] = _write(
+                out_dir, "classifier_text.tflite", content
+            )
+            ops[TEXT_MODEL] = utils.tflite_ops(content)
+    utils.write_json(
+        os.path.join(out_dir, CONFIG_FILENAME),
+        {
+            "label_names": list(run.label_names),
+            "batch_size": batch_size,
+            "sequence_length": length,
+            "lowercase": run.tokenizer.lowercase,
+            "strip_accents": run.tokenizer.strip_accents,
+            "models": {
+                name: {"file": os.path.basename(path), "ops": ops[name]}
+                for name, path in paths.items()
+            },
+        },
+    )
+    return paths
+
+
+def _is_recurrent(model):
+    return any(
+        isinstance(layer, keras.layers.RNN)
+        for layer in model._flatten_layers(include_self=False)
+    )
+
+
+def _representative(tokenizer, texts, batch_size, length):
+    rows = tokenizer.tokenize(list(texts)).to_list()
+    batches = [
+        utils.pad_ids(rows[i : i + batch_size], length)
+        for i in range(0, len(rows) - batch_size + 1, batch_size)
+    ]
+    if not batches:
+        raise ValueError(
+            "`representative_texts` must hold at least `batch_size` texts. "
+            f"Received: {len(rows)} texts, batch_size={batch_size}"
+        )
+
+    def dataset():
+        for batch in batches:
+            yield {"token_ids": batch}
+
+    return dataset
+
+
+def _convert(
+    model,
+    function,
+    spec,
+    quantization,
+    representative,
+    track=(),
+    allowed_custom_ops=(),
+):
+    # Keras 3's path to TFLite: ExportArchive -> SavedModel -> converter.
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for resource in track:
+        archive.track(resource)
+    archive.add_endpoint("serving_default", function, [spec])
+    with tempfile.TemporaryDirectory() as directory:
+        archive.write_out(directory, verbose=False)
+        return utils.convert_saved_model(
+            directory,
+            quantization,
+            representative_dataset=representative,
+            allowed_custom_ops=allowed_custom_ops,
+        )
+
+
+def _write(directory, name, content):
+    path = os.path.join(directory, name)
+    with open(path, "wb") as f:
+        f.write(content)
+    return path

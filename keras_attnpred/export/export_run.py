@@ -1,0 +1,110 @@
+import os
+import random
+
+from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.validation import check_choice
+
+FORMATS = ("saved_model", "tflite", "both")
+REPRESENTATIVE_COUNT = 256
+
+
+def export_run(
+    run,
+    base_dir,
+    format="both",
+    version=None,
+    batch_size=1,
+    representative_texts=None,
+):
+    """Exports a run directory for TF Serving and/or TFLite, by its task.
+
+    What `attnpred export` does. The SavedModel goes to `base_dir/VERSION/`
+    (`export_classifier_saved_model` or `export_translator_saved_model`),
+    the TFLite models to `base_dir/tflite/VERSION/`
+    (`export_classifier_tflite` or `export_translator_tflite`). TF Serving
+    ignores the non-numeric `tflite` folder. Both are written to temporary
+    folders and renamed into place when complete; an existing version is
+    never overwritten. Without `version`, both get one more than the largest
+    version in either place.
+
+    For a classifier's full int8 model, `representative_texts` default to
+    256 texts drawn (seeded) from the run's training file; when that file
+    cannot be read, the int8 model is left out.
+
+    Args:
+        run: a run directory or `TrainingRun`.
+        base_dir: str, the model's base folder.
+        format: `"saved_model"`, `"tflite"` or `"both"`.
+        version: positive int, or None for the next free one.
+        batch_size: int, the fixed batch of the TFLite models.
+        representative_texts: list of str for the int8 calibration.
+
+    Returns:
+        A dict with `"saved_model"` and/or `"tflite"`: the written folders.
+
+    Example:
+
+    >>> export_run("runs/demo", "exports/demo")
+    {'saved_model': 'exports/demo/1', 'tflite': 'exports/demo/tflite/1'}
+    """
+    from keras_attnpred.export.export_classifier_saved_model import (
+        export_classifier_saved_model,
+    )
+    from keras_attnpred.export.export_classifier_tflite import (
+        export_classifier_tflite,
+    )
+    from keras_attnpred.export.export_translator_saved_model import (
+        export_translator_saved_model,
+    )
+    from keras_attnpred.export.export_translator_tflite import (
+        export_translator_tflite,
+    )
+
+    check_choice("format", format, FORMATS)
+    utils.require_tensorflow_backend()
+    run = utils.load_run(run)
+    base_dir = os.fspath(base_dir)
+    tflite_base = os.path.join(base_dir, utils.TFLITE_DIRNAME)
+    if version is None:
+        version = utils.next_version(base_dir, tflite_base)
+    classification = run.config.is_classification
+    written = {}
+    if format in ("saved_model", "both"):
+        export = (
+            export_classifier_saved_model
+            if classification
+            else export_translator_saved_model
+        )
+        written["saved_model"] = export(run, base_dir, version=version)
+    if format in ("tflite", "both"):
+        with utils.versioned_directory(tflite_base, version) as directory:
+            if classification:
+                if representative_texts is None:
+                    representative_texts = _training_sample(run)
+                export_classifier_tflite(
+                    run,
+                    directory,
+                    representative_texts=representative_texts,
+                    batch_size=batch_size,
+                )
+            else:
+                export_translator_tflite(run, directory, batch_size=batch_size)
+        written["tflite"] = os.path.join(tflite_base, str(version))
+    return written
+
+
+def _training_sample(run):
+    from keras_attnpred.data import LabeledTexts
+
+    config = run.config
+    try:
+        texts = LabeledTexts.from_csv(
+            config.train_path,
+            config.text_column,
+            config.label_column,
+        ).texts
+    except (ValueError, OSError):
+        return None
+    texts = list(texts)
+    random.Random(config.seed).shuffle(texts)
+    return texts[:REPRESENTATIVE_COUNT]

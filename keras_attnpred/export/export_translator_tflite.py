@@ -1,0 +1,143 @@
+import os
+
+import tensorflow as tf
+
+from keras_attnpred.decoding.greedy_search import _check_position_table
+from keras_attnpred.decoding.greedy_search import _decode_step
+from keras_attnpred.decoding.greedy_search import _encode
+from keras_attnpred.decoding.greedy_search import _transformer_parts
+from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.export.export_classifier_tflite import _convert
+from keras_attnpred.export.export_classifier_tflite import _write
+from keras_attnpred.validation import check_positive_int
+
+CONFIG_FILENAME = "translator.json"
+ENCODER_FILENAME = "encoder.tflite"
+DECODER_FILENAME = "decoder_step.tflite"
+SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
+TARGET_TOKENIZER_DIRNAME = "target_tokenizer"
+
+
+def export_translator_tflite(run, out_dir, batch_size=1):
+    """Exports a Transformer translator as two float32 TFLite models.
+
+    The search loop stays outside, in the app (or `TFLiteTranslator`): an
+    encoder that runs once per sentence and a decoder that runs once per
+    generated token through key/value caches, both with TFLite built-in ops
+    only and fixed shapes (`S` = the run's `max_length`, `B` =
+    `batch_size`, `L` decoder layers):
+
+    - `encoder.tflite`: `source_ids` int32 `(B, S)`, 0-padded ->
+      `cross_cache_0` ... `cross_cache_{L-1}` float32
+      `(B, 2, S, heads, head_size)` (each decoder layer's projected keys and
+      values of the encoded source).
+    - `decoder_step.tflite`: `token` int32 `(B, 1)` (the token at position
+      `index`: `[START]` first), `index` int32 scalar, `source_ids`, the
+      `cross_cache_i` and `self_cache_i` `(B, 2, S, heads, head_size)`
+      (zeros at the start) -> `logits` float32 `(B, vocabulary)` and the
+      updated `self_cache_i`, to feed back at the next step.
+
+    Greedy decoding with them gives the tokens of
+    `keras_attnpred.decoding.greedy_search` (`TFLiteTranslator` does it).
+    Also written: the two tokenizers (`SubwordTokenizer.save` layout: the
+    vocabulary files a mobile WordPiece tokenizer needs) and
+    `translator.json` (`max_length`, `batch_size`, the reserved ids and the
+    decoder layer count).
+
+    Args:
+        run: a translation run directory or `TrainingRun` of a Transformer
+            translator (`build_transformer_translator`).
+        out_dir: str, the folder to write (created if missing).
+        batch_size: int, the fixed batch of both models.
+
+    Returns:
+        A dict with the paths of `"encoder"` and `"decoder_step"`.
+
+    Example:
+
+    >>> export_translator_tflite("runs/demo", "mobile/en-es")
+    >>> TFLiteTranslator("mobile/en-es").translate(["How are you?"])
+    """
+    utils.require_tensorflow_backend()
+    run = utils.load_run(run)
+    utils.check_task(run, classification=False)
+    batch_size = check_positive_int("batch_size", batch_size)
+    model = run.model
+    parts = _transformer_parts(model)
+    if parts is None:
+        raise ValueError(
+            "The TFLite translator export needs a Transformer translator "
+            "(build_transformer_translator: its named layers give the cached "
+            f"decoder step). Received: a model named {model.name!r}"
+        )
+    length = run.config.max_length
+    _check_position_table(model, length)
+    target = run.target_tokenizer
+    layers = len(parts["decoders"])
+    width = parts["source_embedding"].embedding_dim
+    source_spec = tf.TensorSpec(
+        [batch_size, length], tf.int32, name="source_ids"
+    )
+
+    def encoder(source_ids):
+        _, _, cross_caches = _encode(parts, source_ids)
+        return {f"cross_cache_{i}": c for i, c in enumerate(cross_caches)}
+
+    cache_shapes = [
+        tuple(cache.shape)
+        for cache in encoder(tf.zeros([batch_size, length], tf.int32)).values()
+    ]
+
+    def decoder_step(inputs):
+        # The cross-attention reads its cache; the memory lends a shape.
+        memory = tf.zeros([batch_size, length, width])
+        logits, updated = _decode_step(
+            parts,
+            inputs["token"],
+            inputs["index"],
+            memory,
+            tf.not_equal(inputs["source_ids"], 0),
+            [inputs[f"self_cache_{i}"] for i in range(layers)],
+            [inputs[f"cross_cache_{i}"] for i in range(layers)],
+        )
+        return {
+            "logits": tf.cast(logits, tf.float32),
+            **{f"self_cache_{i}": c for i, c in enumerate(updated)},
+        }
+
+    step_spec = {
+        "token": tf.TensorSpec([batch_size, 1], tf.int32, name="token"),
+        "index": tf.TensorSpec([], tf.int32, name="index"),
+        "source_ids": source_spec,
+    }
+    for i, shape in enumerate(cache_shapes):
+        for kind in ("cross_cache", "self_cache"):
+            name = f"{kind}_{i}"
+            step_spec[name] = tf.TensorSpec(shape, tf.float32, name=name)
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    with utils.unfused_attention(model):
+        encoder_content = _convert(
+            model, encoder, source_spec, "float32", None
+        )
+        decoder_content = _convert(
+            model, decoder_step, step_spec, "float32", None
+        )
+    paths = {
+        "encoder": _write(out_dir, ENCODER_FILENAME, encoder_content),
+        "decoder_step": _write(out_dir, DECODER_FILENAME, decoder_content),
+    }
+    run.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
+    target.save(os.path.join(out_dir, TARGET_TOKENIZER_DIRNAME))
+    utils.write_json(
+        os.path.join(out_dir, CONFIG_FILENAME),
+        {
+            "max_length": length,
+            "batch_size": batch_size,
+            "num_layers": layers,
+            "pad_id": target.PAD_ID,
+            "start_id": target.START_ID,
+            "end_id": target.END_ID,
+        },
+    )
+    return paths

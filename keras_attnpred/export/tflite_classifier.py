@@ -1,0 +1,126 @@
+import json
+import os
+import unicodedata
+
+import numpy as np
+
+from keras_attnpred.export._export_utils import custom_ops
+from keras_attnpred.export._export_utils import pad_ids
+from keras_attnpred.validation import check_positive_int
+
+
+class TFLiteClassifier:
+    """Runs a classifier written by `export_classifier_tflite`.
+
+    Uses the LiteRT interpreter (`ai_edge_litert`), not the deprecated
+    `tf.lite.Interpreter`. A model with custom ops (the raw-text model) gets
+    TensorFlow Text's registrar:
+    `InterpreterWithCustomOps(custom_op_registerers=tflite_registrar.
+    SELECT_TFTEXT_OPS)`. Inputs are split into batches of the model's fixed
+    batch size (the last one filled up with padding rows) and token ids are
+    cut or padded with 0 to its sequence length.
+
+    Args:
+        path: str, a `.tflite` file.
+        num_threads: int, interpreter threads; default 1.
+
+    Example:
+
+    >>> classifier = TFLiteClassifier("mobile/imdb/classifier_text.tflite")
+    >>> classifier.predict(["A wonderful film."])  # (1, classes)
+    >>> TFLiteClassifier("mobile/imdb/classifier_int8.tflite").predict(ids)
+    """
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert import interpreter
+
+        num_threads = check_positive_int(
+            "num_threads", num_threads, allow_none=True
+        )
+        with open(path, "rb") as f:
+            content = f.read()
+        # The tokenizer settings, written next to the models.
+        config_path = os.path.join(os.path.dirname(path), "classifier.json")
+        config = {}
+        if os.path.isfile(config_path):
+            with open(config_path, encoding="utf-8") as f:
+                config = json.load(f)
+        self.lowercase = config.get("lowercase", True)
+        self.strip_accents = config.get("strip_accents", False)
+        self.label_names = config.get("label_names")
+        if custom_ops(content):
+            from tensorflow_text.core.pybinds import tflite_registrar
+
+            self._interpreter = interpreter.InterpreterWithCustomOps(
+                model_content=content,
+                custom_op_registerers=tflite_registrar.SELECT_TFTEXT_OPS,
+                num_threads=num_threads,
+            )
+        else:
+            self._interpreter = interpreter.Interpreter(
+                model_content=content, num_threads=num_threads
+            )
+        self._runner = self._interpreter.get_signature_runner()
+        (name, details), = self._runner.get_input_details().items()
+        self.input_name = name
+        self.batch_size = int(details["shape"][0])
+        self.sequence_length = (
+            int(details["shape"][1]) if len(details["shape"]) == 2 else None
+        )
+
+    @property
+    def takes_text(self):
+        """Whether the model takes text (else token ids)."""
+        return self.input_name == "text"
+
+    def __call__(self, batch):
+        """Runs one batch of exactly the model's input shape; a dict."""
+        return self._runner(**{self.input_name: batch})
+
+    def predict(self, inputs):
+        """Probabilities `(n, classes)` of texts or of token id rows.
+
+        Args:
+            inputs: for the text model, a list of str (normalised here with
+                NFKC case folding, as the tokenizer of training does); else
+                an int array `(n, T)` or a list of id lists.
+        """
+        if self.takes_text:
+            rows = [
+                normalize(text, self.lowercase, self.strip_accents).encode()
+                for text in inputs
+            ]
+            filler = b""
+        else:
+            rows = list(pad_ids(list(inputs), self.sequence_length))
+            filler = np.zeros((self.sequence_length,), "int32")
+        results = []
+        for begin in range(0, len(rows), self.batch_size):
+            batch = rows[begin : begin + self.batch_size]
+            count = len(batch)
+            batch = batch + [filler] * (self.batch_size - count)
+            batch = np.array(batch, dtype=object if self.takes_text else None)
+            results.append(self(batch)["probabilities"][:count])
+        return np.concatenate(results) if results else np.zeros((0, 0))
+
+
+def normalize(text, lowercase=True, strip_accents=False):
+    """The normalisation of `SubwordTokenizer`, in plain Python.
+
+    Accents are stripped as the tokenizer does (NFD, then no combining
+    marks). For case folding the tokenizer uses ICU's NFKC_Casefold; NFKC,
+    `str.casefold` and NFKC again give the same for text without
+    default-ignorable code points (such as U+00AD, the soft hyphen, which
+    ICU removes).
+    """
+    if strip_accents:
+        text = "".join(
+            c
+            for c in unicodedata.normalize("NFD", text)
+            if unicodedata.category(c) != "Mn"
+        )
+    if lowercase:
+        text = unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", text).casefold()
+        )
+    return text

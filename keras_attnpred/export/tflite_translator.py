@@ -1,0 +1,162 @@
+import json
+import os
+
+import numpy as np
+
+from keras_attnpred.export._export_utils import pad_ids
+from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
+from keras_attnpred.export.export_translator_tflite import DECODER_FILENAME
+from keras_attnpred.export.export_translator_tflite import ENCODER_FILENAME
+from keras_attnpred.export.export_translator_tflite import (
+    SOURCE_TOKENIZER_DIRNAME,
+)
+from keras_attnpred.export.export_translator_tflite import (
+    TARGET_TOKENIZER_DIRNAME,
+)
+from keras_attnpred.validation import check_positive_int
+
+
+class TFLiteTranslator:
+    """Translates with the TFLite models of `export_translator_tflite`.
+
+    Greedy search in Python around the LiteRT interpreter (`ai_edge_litert`):
+    the encoder runs once per batch of sentences, the decoder step once per
+    generated token, its self-attention caches fed back each time. Like
+    `greedy_search`, `[PAD]` and `[START]` are never generated and a row
+    stops at `[END]`. The tokenizers are the exported `SubwordTokenizer`s
+    (which need TensorFlow Text); on a phone, a WordPiece tokenizer on the
+    same vocabulary files takes their place.
+
+    Args:
+        directory: str, the folder written by `export_translator_tflite`.
+        num_threads: int, interpreter threads; default 1.
+
+    Example:
+
+    >>> translator = TFLiteTranslator("mobile/en-es")
+    >>> translator.translate(["How are you?"])
+    ['¿Cómo estás?']
+    """
+
+    def __init__(self, directory, num_threads=None):
+        from ai_edge_litert import interpreter
+
+        from keras_attnpred.text import SubwordTokenizer
+
+        num_threads = check_positive_int(
+            "num_threads", num_threads, allow_none=True
+        )
+        config_path = os.path.join(directory, CONFIG_FILENAME)
+        if not os.path.isfile(config_path):
+            raise ValueError(
+                f"Missing TFLite translator settings file: {config_path}"
+            )
+        with open(config_path, encoding="utf-8") as f:
+            config = json.load(f)
+        self.max_length = config["max_length"]
+        self.batch_size = config["batch_size"]
+        self.start_id, self.end_id = config["start_id"], config["end_id"]
+        self.pad_id = config["pad_id"]
+        self.num_layers = config["num_layers"]
+
+        def runner(name):
+            model = interpreter.Interpreter(
+                model_path=os.path.join(directory, name),
+                num_threads=num_threads,
+            )
+            return model.get_signature_runner()
+
+        self._encoder = runner(ENCODER_FILENAME)
+        self._decoder = runner(DECODER_FILENAME)
+        self.source_tokenizer = SubwordTokenizer.load(
+            os.path.join(directory, SOURCE_TOKENIZER_DIRNAME)
+        )
+        self.target_tokenizer = SubwordTokenizer.load(
+            os.path.join(directory, TARGET_TOKENIZER_DIRNAME)
+        )
+
+    def translate_ids(self, source_ids, max_length=None):
+        """Greedy search on source ids, like `greedy_search`.
+
+        Args:
+            source_ids: int array `(n, S)` or a list of id lists; rows are
+                cut or padded with 0 to the exported length.
+            max_length: int, the most tokens generated (`[END]` included);
+                at most, and by default, the exported `max_length`.
+
+        Returns:
+            int32 array `(n, steps)`: the generated ids without `[START]`,
+            each row's `[END]` included, then 0.
+        """
+        max_length = check_positive_int(
+            "max_length", self.max_length if max_length is None else max_length
+        )
+        if max_length > self.max_length:
+            raise ValueError(
+                "`max_length` must not exceed the exported "
+                f"{self.max_length}. Received: max_length={max_length}"
+            )
+        source = pad_ids(list(source_ids), self.max_length)
+        results = []
+        for begin in range(0, len(source), self.batch_size):
+            batch = source[begin : begin + self.batch_size]
+            count = len(batch)
+            # Filler rows repeat the first: they end when it does.
+            batch = np.concatenate(
+                [batch, np.repeat(batch[:1], self.batch_size - count, 0)]
+            )
+            results.append(self._search(batch, max_length)[:count])
+        width = max((r.shape[1] for r in results), default=0)
+        return np.concatenate(
+            [np.pad(r, [(0, 0), (0, width - r.shape[1])]) for r in results]
+        ) if results else np.zeros((0, 0), "int32")
+
+    def _search(self, source, max_length):
+        caches = self._encoder(source_ids=source)
+        self_caches = {
+            f"self_cache_{i}": np.zeros_like(caches[f"cross_cache_{i}"])
+            for i in range(self.num_layers)
+        }
+        token = np.full((self.batch_size, 1), self.start_id, "int32")
+        done = np.zeros((self.batch_size,), bool)
+        generated = []
+        for index in range(max_length):
+            outputs = self._decoder(
+                token=token,
+                index=np.array(index, "int32"),
+                source_ids=source,
+                **caches,
+                **self_caches,
+            )
+            logits = outputs.pop("logits")
+            self_caches = outputs
+            logits[:, [self.pad_id, self.start_id]] = -np.inf
+            step = np.where(done, 0, logits.argmax(-1)).astype("int32")
+            done |= step == self.end_id
+            generated.append(step)
+            token = step[:, None]
+            if done.all():
+                break
+        return np.stack(generated, axis=1)
+
+    def translate(self, texts, max_length=None):
+        """Translates `texts` (list of str) into a list of str.
+
+        Readable text, as `Translator.translate` gives it: punctuation
+        joined back onto its words. A text with no source tokens gives `""`.
+        """
+        from keras_attnpred.text import join_punctuation
+
+        texts = list(texts)
+        if not texts:
+            return []
+        rows = [
+            row[: self.max_length]
+            for row in self.source_tokenizer.tokenize(texts).to_list()
+        ]
+        ids = self.translate_ids(rows, max_length)
+        translations = self.target_tokenizer.detokenize(ids)
+        return [
+            join_punctuation(text) if row else ""
+            for text, row in zip(translations, rows)
+        ]

@@ -1,0 +1,144 @@
+"""Small trained runs shared by the export tests, built once per session.
+
+The runs are made in memory (`TrainingRun` of a briefly fitted model and a
+tokenizer learned on the toy data of `tests/training/tiny_data.py`), which is
+much faster than `train`.
+"""
+
+import random
+
+import keras
+import numpy as np
+import pytest
+
+from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
+from keras_attnpred.models import build_rnn_classifier
+from keras_attnpred.models import build_transformer_classifier
+from keras_attnpred.models import build_transformer_translator
+from keras_attnpred.text import SubwordTokenizer
+from keras_attnpred.text import classification_dataset
+from keras_attnpred.text import translation_dataset
+from keras_attnpred.training import TrainingConfig
+from keras_attnpred.training import TrainingRun
+from tests.training.tiny_data import FILLER
+from tests.training.tiny_data import LEXICON
+from tests.training.tiny_data import NEGATIVE
+from tests.training.tiny_data import POSITIVE
+
+MAX_LENGTH = 16
+
+
+def sentiment_texts(count, seed=0):
+    """Reviews whose label is told by one sentiment word, and the labels."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(count):
+        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 10))]
+        words.append(rng.choice(POSITIVE if i % 2 else NEGATIVE))
+        rng.shuffle(words)
+        # Mixed case and accents: the exports must normalise like training.
+        texts.append(" ".join(words).capitalize() + rng.choice([".", "!"]))
+        labels.append(i % 2)
+    return texts, np.array(labels)
+
+
+def translation_pairs(count, seed=0):
+    rng = random.Random(seed)
+    words = sorted(LEXICON)
+    sources, targets = [], []
+    for _ in range(count):
+        source = [rng.choice(words) for _ in range(rng.randint(2, 6))]
+        sources.append(" ".join(source).capitalize() + ".")
+        targets.append(" ".join(LEXICON[w] for w in source) + " .")
+    return sources, targets
+
+
+def _config(task, model):
+    return TrainingConfig.from_dict(
+        {"task": task, "model": model, "train_path": "unused.csv",
+         "max_length": MAX_LENGTH}
+    )
+
+
+_RUNS = {}
+
+
+def _classifier_run(model_kind):
+    keras.utils.set_random_seed(0)
+    texts, labels = sentiment_texts(256)
+    tokenizer = SubwordTokenizer.train(texts, vocabulary_size=100)
+    if model_kind == "transformer":
+        model = build_transformer_classifier(
+            tokenizer.vocabulary_size, 2, MAX_LENGTH, preset="tiny",
+            model_dim=32, num_heads=2, intermediate_dim=64, dropout=0.0,
+        )
+    else:
+        model = build_rnn_classifier(
+            tokenizer.vocabulary_size, 2, embedding_dim=16, units=16
+        )
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    data = classification_dataset(
+        texts, labels, tokenizer, batch_size=32, max_length=MAX_LENGTH
+    )
+    model.fit(data, epochs=3, verbose=0)
+    return TrainingRun(
+        _config("sentiment", model_kind), model, {}, tokenizer=tokenizer,
+        label_names=("negative", "positive"),
+    )
+
+
+def _translator_run():
+    keras.utils.set_random_seed(0)
+    sources, targets = translation_pairs(512)
+    source_tokenizer = SubwordTokenizer.train(sources, vocabulary_size=60)
+    target_tokenizer = SubwordTokenizer.train(targets, vocabulary_size=60)
+    model = build_transformer_translator(
+        source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
+        MAX_LENGTH, preset="tiny", model_dim=32, num_heads=2,
+        intermediate_dim=64, dropout=0.0,
+    )
+    model.compile(
+        keras.optimizers.Adam(5e-3), MaskedSparseCategoricalCrossentropy()
+    )
+    data = translation_dataset(
+        sources, targets, source_tokenizer, target_tokenizer, batch_size=32,
+        max_length=MAX_LENGTH,
+    )
+    model.fit(data, epochs=8, verbose=0)
+    return TrainingRun(
+        _config("translation", "transformer"), model, {},
+        source_tokenizer=source_tokenizer, target_tokenizer=target_tokenizer,
+    )
+
+
+@pytest.fixture(scope="session")
+def classifier_run():
+    """`classifier_run(kind)`: a trained "transformer" or "rnn" run."""
+
+    def get(kind="transformer"):
+        if kind not in _RUNS:
+            _RUNS[kind] = _classifier_run(kind)
+        return _RUNS[kind]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def translator_run():
+    if "translator" not in _RUNS:
+        _RUNS["translator"] = _translator_run()
+    return _RUNS["translator"]
+
+
+@pytest.fixture(scope="session")
+def classifier_export(classifier_run, tmp_path_factory):
+    """The transformer classifier's SavedModel: `(run, base_dir, path)`."""
+    from keras_attnpred.export import export_classifier_saved_model
+
+    run = classifier_run("transformer")
+    base = tmp_path_factory.mktemp("serving") / "sentiment"
+    return run, str(base), export_classifier_saved_model(run, str(base))
