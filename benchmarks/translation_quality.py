@@ -173,10 +173,30 @@ def optimizer(name, args, steps_per_epoch):
     return keras.optimizers.Adam(decay, clipnorm=1.0)
 
 
+def _searches(args):
+    """The decoders to score: greedy, and beam search when asked for."""
+    from keras_attnpred.decoding.beam_search import beam_search
+    from keras_attnpred.decoding.greedy_search import greedy_search
+
+    searches = {
+        "greedy": lambda model, source: greedy_search(
+            model, source, max_length=args.decode_length
+        )
+    }
+    if args.beam_width > 1:
+        searches[f"beam{args.beam_width}"] = lambda model, source: beam_search(
+            model,
+            source,
+            beam_width=args.beam_width,
+            length_penalty=args.length_penalty,
+            max_length=args.decode_length,
+        )[0][:, 0]
+    return searches
+
+
 def train(args):
     import keras
 
-    from keras_attnpred.decoding.greedy_search import greedy_search
     from keras_attnpred.models import MaskedSparseCategoricalAccuracy
     from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 
@@ -225,17 +245,22 @@ def train(args):
         )
         training_seconds = time.perf_counter() - start
         _, valid_accuracy = model.evaluate(valid_x, valid_y, verbose=0)
-        start = time.perf_counter()
-        outputs = []
-        for begin in range(0, len(test_source), args.decode_batch_size):
-            outputs.extend(
-                greedy_search(
-                    model,
-                    test_source[begin : begin + args.decode_batch_size],
-                    max_length=args.decode_length,
-                ).tolist()
-            )
-        decoding_seconds = time.perf_counter() - start
+        test_outputs = {}
+        seconds = {}
+        for search, decode in _searches(args).items():
+            start = time.perf_counter()
+            outputs = []
+            for begin in range(0, len(test_source), args.decode_batch_size):
+                outputs.extend(
+                    decode(
+                        model, test_source[begin : begin + args.decode_batch_size]
+                    ).tolist()
+                )
+            seconds[search] = round(time.perf_counter() - start, 1)
+            test_outputs[search] = [
+                row[: row.index(END_ID)] if END_ID in row else row
+                for row in outputs
+            ]
         report["results"][name] = {
             "parameters": model.count_params(),
             "epochs_run": len(history.history["loss"]),
@@ -243,11 +268,8 @@ def train(args):
             "best_validation_loss": round(min(history.history["val_loss"]), 4),
             "validation_token_accuracy": round(float(valid_accuracy), 4),
             "training_seconds": round(training_seconds, 1),
-            "greedy_decoding_seconds": round(decoding_seconds, 1),
-            "test_output_ids": [
-                row[: row.index(END_ID)] if END_ID in row else row
-                for row in outputs
-            ],
+            "decoding_seconds": seconds,
+            "test_output_ids": test_outputs,
         }
         print(name, {k: v for k, v in report["results"][name].items()
                      if k != "test_output_ids"}, flush=True)
@@ -267,16 +289,25 @@ def score(args):
     tokenizer = SubwordTokenizer.load(os.path.join(folder, "target_tokenizer"))
     references = read_pair(args.data_dir, report["pair"])["test"][1]
     for name, result in report["results"].items():
-        rows = [row or [0] for row in result.pop("test_output_ids")]
-        width = max(len(r) for r in rows)
-        ids = np.array([r + [0] * (width - len(r)) for r in rows], "int32")
-        hypotheses = [join_punctuation(t) for t in tokenizer.detokenize(ids)]
-        result.update(translation_metrics(hypotheses, references))
-        result["examples"] = [
-            {"hypothesis": h, "reference": r}
-            for h, r in zip(hypotheses[:3], references[:3])
-        ]
-        print(name, f"BLEU {result['bleu']:.2f}", f"chrF {result['chrf']:.2f}")
+        outputs = result.pop("test_output_ids")
+        if isinstance(outputs, list):  # files written before beam search
+            outputs = {"greedy": outputs}
+        result["scores"] = {}
+        for search, rows in outputs.items():
+            rows = [row or [0] for row in rows]
+            width = max(len(r) for r in rows)
+            ids = np.array([r + [0] * (width - len(r)) for r in rows], "int32")
+            hypotheses = [
+                join_punctuation(t) for t in tokenizer.detokenize(ids)
+            ]
+            scores = translation_metrics(hypotheses, references)
+            scores["examples"] = [
+                {"hypothesis": h, "reference": r}
+                for h, r in zip(hypotheses[:3], references[:3])
+            ]
+            result["scores"][search] = scores
+            print(name, search, f"BLEU {scores['bleu']:.2f}",
+                  f"chrF {scores['chrf']:.2f}")
     out = args.out or args.results
     with open(out, "w") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
@@ -320,6 +351,11 @@ def main():
     step.add_argument("--rnn-learning-rate", type=float, default=1e-3)
     step.add_argument("--decode-batch-size", type=int, default=250)
     step.add_argument("--decode-length", type=int, default=64)
+    step.add_argument(
+        "--beam-width", type=int, default=4,
+        help="also decode with beam search of this width (1: greedy only)",
+    )
+    step.add_argument("--length-penalty", type=float, default=0.6)
     step.set_defaults(func=train)
 
     step = steps.add_parser("score", help="detokenize and score here")
