@@ -111,13 +111,17 @@ def greedy_search(
             )
     _check_position_table(model, max_length)
 
-    source = ops.convert_to_numpy(source_ids)
+    try:
+        source = ops.convert_to_numpy(source_ids)
+    except ValueError:  # e.g. rows of different lengths
+        source = np.asarray(source_ids, dtype=object)
     if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
         raise ValueError(
             "`source_ids` must be an integer array of shape (batch, length). "
             f"Received: source_ids with shape {source.shape} and dtype "
             f"{source.dtype}"
         )
+    _check_source_ids(model, source)
     if source.shape[0] == 0:
         return np.zeros((0, 0), dtype="int32")
     if source.shape[1] == 0:
@@ -135,6 +139,31 @@ def greedy_search(
     steps, tokens = loop(ops.convert_to_tensor(source, dtype="int32"))
     steps = int(ops.convert_to_numpy(steps))
     return ops.convert_to_numpy(tokens)[:, 1 : steps + 1].astype("int32")
+
+
+def _check_source_ids(model, source):
+    # An id outside the embedding table is an error on TensorFlow but a
+    # silently clamped lookup on JAX: refuse it before either runs.
+    if not source.size:
+        return
+    try:
+        embedding = model.get_layer("source_embedding")
+    except ValueError:
+        embedding = None
+    vocabulary_size = getattr(embedding, "vocabulary_size", None) or getattr(
+        embedding, "input_dim", None
+    )
+    low, high = int(source.min()), int(source.max())
+    if low < 0 or (vocabulary_size is not None and high >= vocabulary_size):
+        upper = (
+            ""
+            if vocabulary_size is None
+            else f" and below the source vocabulary size {vocabulary_size}"
+        )
+        raise ValueError(
+            f"`source_ids` must be >= 0{upper}. "
+            f"Received: source_ids from {low} to {high}"
+        )
 
 
 def _check_position_table(model, max_length):

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.text.join_punctuation import join_punctuation
 from keras_attnpred.serialization import load_model
@@ -98,7 +99,7 @@ class Translator:
             A list of str, one translation per text, in order; `[]` for no
             texts.
         """
-        texts = _as_texts(texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         batch_size = check_positive_int("batch_size", batch_size)
         beam_width = check_positive_int("beam_width", beam_width)
         if beam_width > 1:
@@ -218,28 +219,3 @@ class Translator:
             f"max_length={self.max_length})"
         )
 
-
-def _as_texts(texts):
-    if isinstance(texts, (str, bytes)):
-        raise ValueError(
-            "`texts` must be a list of strings, not a single string. "
-            f"Received: texts={texts[:50]!r}"
-        )
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise ValueError(
-            "`texts` must be a list of strings. "
-            f"Received: texts of type {type(texts).__name__}"
-        ) from None
-    result = []
-    for text in texts:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        if not isinstance(text, str):
-            raise ValueError(
-                "`texts` must contain strings only. "
-                f"Received: an element {text!r} of type {type(text).__name__}"
-            )
-        result.append(str(text))
-    return result
