@@ -73,8 +73,11 @@ class TrainingRun:
             A `TrainingRun` with the final model (`model.keras`).
 
         Raises:
-            ValueError: the directory is missing, or incomplete (the missing
-                file is named).
+            ValueError: the directory is missing, incomplete (the missing
+                file is named) or holds a corrupt file (named): JSON that
+                does not parse, a bad setting, `labels.json` without one
+                name per class of the model, a `model.keras` that is not a
+                readable archive.
         """
         from keras_attnpred.text import SubwordTokenizer
 
