@@ -60,6 +60,8 @@ def _classification_run(directory, reviews):
                                  embedding_dim=16, units=16)
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
         from_logits=True), metrics=["accuracy"])
+    # As after `fit`: the saved optimizer state matches a reloaded one.
+    model.optimizer.build(model.trainable_variables)
     directory.mkdir()
     model.save(directory / files.MODEL)
     tokenizer.save(str(directory / files.TOKENIZER))
