@@ -28,8 +28,10 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     builds `tf.data` pipelines, builds and compiles the model inside the
     distribution strategy's scope and fits it. An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
-    continues after the last completed epoch (`keras.callbacks.
-    BackupAndRestore`). Resuming gives the same weights as an uninterrupted
+    continues after the last completed epoch
+    (`keras.callbacks.BackupAndRestore`). Only `epochs` and
+    `early_stopping_patience` may change in between; other changes raise a
+    `ValueError` rather than mix two runs. Resuming gives the same weights as an uninterrupted
     run on one CPU: the batches of epoch `e` are shuffled with seed
     `config.seed + e` and the dropout seeds are reset at every epoch from
     the epoch number, so neither depends on what ran before.
@@ -40,7 +42,8 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     out_dir/config.json              TrainingConfig.to_dict()
     out_dir/model.keras              the final model
     out_dir/checkpoints/best.keras   the model of the lowest validation loss
-    out_dir/backup/                  BackupAndRestore (emptied when done)
+    out_dir/backup/                  BackupAndRestore and the settings it
+                                     was made with (emptied when done)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration)
@@ -134,6 +137,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
                 exist_ok=True)
     backup_dir = os.path.join(out_dir, files.BACKUP)
     first_epoch = min(_resumed_epoch(backup_dir), config.epochs)
+    _check_same_run(backup_dir, config)
     keras.utils.set_random_seed(config.seed)
     data = _read_data(config)
     pipelines = _Pipelines(config, data, _batch_divisor(strategy))
@@ -549,7 +553,8 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
             f"Training diverged: the {what} became {value} in {where}. "
             f"Nothing of this epoch was saved; {kept}. Try a lower "
             "learning_rate, a clipnorm, or mixed_precision float32 / "
-            "mixed_bfloat16.",
+            "mixed_bfloat16, in a new out_dir (or delete "
+            f"{os.path.join(self.out_dir, files.BACKUP)} first).",
             epoch=self.epoch,
             batch=batch,
             value=value,
@@ -578,6 +583,46 @@ def _resumed_epoch(backup_dir):
     if not os.path.exists(weights) or not h5py.is_hdf5(weights):
         raise _corrupt_backup(weights, "missing or not an HDF5 file")
     return epoch
+
+
+# Settings a resumed run may change: they do not alter what was trained.
+_RESUMABLE_CHANGES = ("epochs", "early_stopping_patience")
+
+
+def _check_same_run(backup_dir, config):
+    """Refuses to resume a backup made with other settings; records ours.
+
+    `BackupAndRestore` would restore the weights and optimizer state of the
+    other run in silence, and the result would belong to neither.
+    """
+    path = os.path.join(backup_dir, files.CONFIG)
+    ours = config.to_dict()
+    resuming = os.path.exists(os.path.join(backup_dir,
+                                           "training_metadata.json"))
+    if resuming and os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                theirs = json.load(f)
+        except ValueError as error:
+            raise _corrupt_backup(path, f"unreadable ({error!r})") from None
+        changed = sorted(
+            key
+            for key in set(ours) | set(theirs)
+            if key not in _RESUMABLE_CHANGES
+            and ours.get(key) != theirs.get(key)
+        )
+        if changed:
+            differences = ", ".join(
+                f"{key}={theirs.get(key)!r} -> {ours.get(key)!r}"
+                for key in changed
+            )
+            raise ValueError(
+                f"{os.path.dirname(backup_dir)} holds an interrupted run "
+                f"with other settings ({differences}). Run the same "
+                f"command to resume it, or delete {backup_dir} to start "
+                "over."
+            )
+    _save_json(backup_dir, files.CONFIG, ours)
 
 
 def _corrupt_backup(path, problem):

@@ -146,14 +146,22 @@ def train(env, **values):
                              str(env.tmp / "run"), verbose=0)
 
 
-def train_on_backup(env, metadata, weights=None):
-    """`train` into a run directory whose `backup/` holds these files."""
+def train_on_backup(env, metadata, weights=None, settings=None, **values):
+    """`train` into a run directory whose `backup/` holds these files
+    (`weights=True`: an empty HDF5 file)."""
     backup = env.tmp / "run" / "backup"
     backup.mkdir(parents=True)
     (backup / "training_metadata.json").write_text(metadata)
-    if weights is not None:
+    if weights is True:
+        import h5py
+
+        h5py.File(backup / "latest.weights.h5", "w").close()
+    elif weights is not None:
         (backup / "latest.weights.h5").write_bytes(weights)
-    return train(env)
+    if settings is not None:
+        (backup / "config.json").write_text(json.dumps(
+            _training().TrainingConfig.from_dict(settings).to_dict()))
+    return train(env, **values)
 
 
 def cli(env, *argv):
@@ -726,6 +734,13 @@ case(MODEL, "train (resume)", "backup weights not HDF5",
      Raises(r"Corrupt training backup .*latest.weights.h5: missing or not "
             r"an HDF5 file"))(
     lambda env: train_on_backup(env, '{"epoch": 1, "batch": 0}', b"x"))
+case(MODEL, "train (resume)", "backup made with other settings",
+     Raises(r"holds an interrupted run with other settings "
+            r"\(learning_rate=0.5 -> 0.001\). Run the same command to "
+            r"resume it, or delete .*backup to start over"))(
+    lambda env: train_on_backup(
+        env, '{"epoch": 1, "batch": 0}', weights=True,
+        settings=train_config(env, learning_rate=0.5, epochs=5)))
 case(MODEL, "attnpred predict", "model.keras garbage",
      Exits(r"attnpred predict: error: Corrupt model file .*model.keras"))(
     lambda env: cli(env, "predict", damaged_run(
