@@ -9,8 +9,9 @@
     attnpred export runs/en-es --out exports/en-es     # TF Serving + TFLite
     attnpred demo                                       # the bundled example
 
-Expected errors (bad flags, bad files, bad values) print one line and exit
-with status 2; set ATTNPRED_DEBUG=1 to see the traceback.
+Expected errors (bad flags, bad files, bad values, a training loss that
+became NaN) print one line and exit with status 2; set ATTNPRED_DEBUG=1 to
+see the traceback.
 """
 
 import argparse
@@ -131,8 +132,21 @@ def _print_json(values):
 
 
 def _is_translation(run_dir):
-    with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
-        return json.load(f)["task"] == "translation"
+    from keras_attnpred.training.training_run import read_run_config
+
+    return read_run_config(run_dir).task == "translation"
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer. Received: {text!r}"
+        )
+    return value
 
 
 def _check_run_dir(run_dir):
@@ -189,6 +203,10 @@ def command_evaluate(args):
     config = run.config
     if config.task == "translation":
         pairs = _read_translation_data(args.data, config.reverse)
+        if not len(pairs):
+            raise CommandError(
+                f"{' '.join(args.data)}: no examples to evaluate"
+            )
         report = _translation_report(
             args.run, pairs, args.max_examples, args.beam_width,
             args.length_penalty,
@@ -198,12 +216,19 @@ def command_evaluate(args):
         _check_greedy(args)
         from keras_attnpred.data import LabeledTexts
 
+        if len(args.data) != 1:
+            raise CommandError(
+                "a classification run is evaluated on one CSV/TSV file, "
+                f"got {len(args.data)}: " + " ".join(args.data)
+            )
         texts = LabeledTexts.from_csv(
-            _path_value(args.data),
+            args.data[0],
             text_column=config.text_column,
             label_column=config.label_column,
             label_names=run.label_names,
         )
+        if not len(texts):
+            raise CommandError(f"{args.data[0]}: no examples to evaluate")
         report = run.evaluate(texts)
     _print_json(report)
 
@@ -432,7 +457,11 @@ def build_parser():
     )
     evaluate_parser.add_argument("run", help="run directory")
     evaluate_parser.add_argument("--data", nargs="+", required=True)
-    evaluate_parser.add_argument("--max-examples", type=int)
+    evaluate_parser.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        help="translation: score only the first N pairs with BLEU/chrF",
+    )
     _add_search_flags(evaluate_parser)
     evaluate_parser.set_defaults(handler=command_evaluate)
 
@@ -517,14 +546,25 @@ def build_parser():
     return parser
 
 
+def _is_expected(error):
+    """Whether `error` is the user's to fix, reported in one line."""
+    if isinstance(error, (CommandError, ValueError, OSError)):
+        return True
+    # Looked up rather than imported: `--help` must not load TensorFlow.
+    module = sys.modules.get("keras_attnpred.training.training_diverged_error")
+    return module is not None and isinstance(
+        error, module.TrainingDivergedError
+    )
+
+
 def main(argv=None):
     # TensorFlow's C++ start-up chatter buries the command's own output.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (CommandError, ValueError, OSError) as error:
-        if os.environ.get("ATTNPRED_DEBUG"):
+    except Exception as error:
+        if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):
             raise
         message = " ".join(str(error).split())
         print(f"attnpred {args.command}: error: {message}", file=sys.stderr)

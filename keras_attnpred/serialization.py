@@ -1,6 +1,8 @@
 """Registration of the package's objects with Keras serialization."""
 
 import importlib
+import os
+import zipfile
 
 import keras
 
@@ -30,7 +32,23 @@ def load_model(path, compile=True):
 
     A process that has not imported the layers yet (a script, a server, the
     command line) can load any model saved with this package.
+
+    Raises:
+        ValueError: naming the file, when it is missing or is not a
+            readable `.keras` archive (truncated, overwritten, not a model).
     """
     for module in _REGISTERING_MODULES:
         importlib.import_module(module)
-    return keras.models.load_model(path, compile=compile)
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"Missing model file: {path}")
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        # Keras would call this "File not found".
+        raise ValueError(
+            f"Corrupt model file {path}: not a `.keras` zip archive "
+            "(truncated or overwritten?)"
+        )
+    try:
+        return keras.models.load_model(path, compile=compile)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as error:
+        raise ValueError(f"Corrupt model file {path}: {error!r}") from None

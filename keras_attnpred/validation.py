@@ -65,3 +65,64 @@ def check_bool(name, value):
     """Raises unless `value` is a bool."""
     if not isinstance(value, bool):
         raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
+
+
+def check_texts(name, texts, allow_empty=False):
+    """`texts` as a list of Python str, each valid Unicode.
+
+    `bytes` elements are decoded as UTF-8 and NumPy strings become `str`.
+    A text holding a lone surrogate (what Python makes of undecodable bytes
+    in `sys.argv` or with `errors="surrogateescape"`) cannot become UTF-8
+    and is refused here, by its index, rather than deep inside TensorFlow.
+
+    Args:
+        name: the argument's name, for messages.
+        texts: a sequence of str or bytes (not a single str).
+        allow_empty: whether an empty sequence is fine.
+
+    Returns:
+        A list of str.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise ValueError(
+            f"`{name}` must be a sequence of strings, not a single string. "
+            f"Received: {name}={texts[:50]!r}"
+        )
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise ValueError(
+            f"`{name}` must be a sequence of strings. "
+            f"Received: {name} of type {type(texts).__name__}"
+        ) from None
+    result = []
+    for index, text in enumerate(texts):
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"`{name}[{index}]` is not valid UTF-8 (byte "
+                    f"{text[error.start:error.start + 1]!r} at position "
+                    f"{error.start}). Received: {name}[{index}]={text[:50]!r}"
+                ) from None
+        if isinstance(text, np.str_):
+            text = str(text)
+        if not isinstance(text, str):
+            raise ValueError(
+                f"`{name}` must contain strings only. Received: an element "
+                f"{text!r} of type {type(text).__name__} at index {index}"
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"`{name}[{index}]` is not valid Unicode: it holds the lone "
+                f"surrogate {text[error.start]!r} at position {error.start} "
+                "(undecodable bytes read as text?). "
+                f"Received: {name}[{index}]={text[:50]!r}"
+            ) from None
+        result.append(text)
+    if not result and not allow_empty:
+        raise ValueError(f"`{name}` must not be empty. Received: {name}=[]")
+    return result

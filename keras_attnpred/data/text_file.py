@@ -22,6 +22,19 @@ ON_ERROR_CHOICES = ("raise", "skip")
 logger = logging.getLogger("keras_attnpred.data")
 
 
+def check_path(path_or_url):
+    """Raises unless `path_or_url` is a str or `os.PathLike`."""
+    if (
+        isinstance(path_or_url, bytes)
+        or not isinstance(path_or_url, (str, os.PathLike))
+        or not os.fspath(path_or_url)
+    ):
+        raise ValueError(
+            "`path_or_url` must be a path or a URL. "
+            f"Received: path_or_url={path_or_url!r}"
+        )
+
+
 def is_url(path_or_url):
     """Whether `path_or_url` is a URL to download rather than a local path."""
     scheme = urllib.parse.urlsplit(str(path_or_url)).scheme
@@ -30,6 +43,7 @@ def is_url(path_or_url):
 
 def file_name(path_or_url):
     """The last path component, without a URL's query string or fragment."""
+    check_path(path_or_url)
     if is_url(path_or_url):
         return os.path.basename(urllib.parse.urlsplit(path_or_url).path)
     return os.path.basename(os.fspath(path_or_url))
@@ -77,10 +91,13 @@ def resolve(path_or_url, file_hash=None, cache_dir=None):
     Raises:
         ValueError: the file does not exist, or its hash does not match.
     """
+    check_path(path_or_url)
     if file_hash is not None:
         file_hash = str(file_hash).lower()
     if not is_url(path_or_url):
         path = os.fspath(path_or_url)
+        if os.path.isdir(path):
+            raise ValueError(f"{path}: a directory, not a file.")
         if not os.path.isfile(path):
             raise ValueError(f"{path}: no such file.")
         if file_hash is not None:

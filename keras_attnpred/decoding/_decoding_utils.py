@@ -103,13 +103,17 @@ def check_search_arguments(
             )
     _check_position_table(model, max_length)
 
-    source = keras.ops.convert_to_numpy(source_ids)
+    try:
+        source = keras.ops.convert_to_numpy(source_ids)
+    except ValueError:  # e.g. rows of different lengths
+        source = np.asarray(source_ids, dtype=object)
     if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
         raise ValueError(
             "`source_ids` must be an integer array of shape (batch, length). "
             f"Received: source_ids with shape {source.shape} and dtype "
             f"{source.dtype}"
         )
+    _check_source_ids(model, source)
     if source.shape[0] > 0 and source.shape[1] == 0:
         source = np.zeros((source.shape[0], 1), source.dtype)
     return max_length, start_id, end_id, source
@@ -131,4 +135,29 @@ def _check_position_table(model, max_length):
         raise ValueError(
             "`max_length` must not exceed the target position embedding's "
             f"sequence_length={table}. Received: max_length={max_length}"
+        )
+
+
+def _check_source_ids(model, source):
+    # An id outside the embedding table is an error on TensorFlow but a
+    # silently clamped lookup on JAX: refuse it before either runs.
+    if not source.size:
+        return
+    try:
+        embedding = model.get_layer("source_embedding")
+    except ValueError:
+        embedding = None
+    vocabulary_size = getattr(embedding, "vocabulary_size", None) or getattr(
+        embedding, "input_dim", None
+    )
+    low, high = int(source.min()), int(source.max())
+    if low < 0 or (vocabulary_size is not None and high >= vocabulary_size):
+        upper = (
+            ""
+            if vocabulary_size is None
+            else f" and below the source vocabulary size {vocabulary_size}"
+        )
+        raise ValueError(
+            f"`source_ids` must be >= 0{upper}. "
+            f"Received: source_ids from {low} to {high}"
         )

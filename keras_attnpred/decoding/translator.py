@@ -9,6 +9,7 @@ from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.decoding.beam_search import beam_search
 from keras_attnpred.decoding.beam_search import check_beam_arguments
+from keras_attnpred.validation import check_texts
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.serialization import load_model
 
@@ -118,7 +119,7 @@ class Translator:
             alignments)`: one `keras_attnpred.explain.Alignment` per text
             (generated tokens by source tokens, with the token strings).
         """
-        texts = _as_texts(texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         batch_size = check_positive_int("batch_size", batch_size)
         beam_width, _, length_penalty = check_beam_arguments(
             beam_width, 1, length_penalty
@@ -264,28 +265,3 @@ def _best_of_beam(model, source_ids, **kwargs):
     ids, _ = beam_search(model, source_ids, **kwargs)
     return ids[:, 0]
 
-
-def _as_texts(texts):
-    if isinstance(texts, (str, bytes)):
-        raise ValueError(
-            "`texts` must be a list of strings, not a single string. "
-            f"Received: texts={texts[:50]!r}"
-        )
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise ValueError(
-            "`texts` must be a list of strings. "
-            f"Received: texts of type {type(texts).__name__}"
-        ) from None
-    result = []
-    for text in texts:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        if not isinstance(text, str):
-            raise ValueError(
-                "`texts` must contain strings only. "
-                f"Received: an element {text!r} of type {type(text).__name__}"
-            )
-        result.append(str(text))
-    return result

@@ -3,37 +3,6 @@
 import numpy as np
 
 
-def as_string_list(name, texts):
-    """`texts` as a list of Python strings; a `ValueError` for anything else."""
-    if isinstance(texts, (str, bytes)):
-        raise ValueError(
-            f"`{name}` must be a sequence of strings, not a single string. "
-            f"Received: {name}={texts[:50]!r}"
-        )
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise ValueError(
-            f"`{name}` must be a sequence of strings. "
-            f"Received: {name} of type {type(texts).__name__}"
-        ) from None
-    result = []
-    for text in texts:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        if isinstance(text, np.str_):
-            text = str(text)
-        if not isinstance(text, str):
-            raise ValueError(
-                f"`{name}` must contain strings only. "
-                f"Received: an element {text!r} of type {type(text).__name__}"
-            )
-        result.append(text)
-    if not result:
-        raise ValueError(f"`{name}` must not be empty. Received: {name}=[]")
-    return result
-
-
 def check_tokenizer(name, tokenizer):
     """Raises a `ValueError` unless `tokenizer` has `tokenize` and `PAD_ID`."""
     if not callable(getattr(tokenizer, "tokenize", None)):
@@ -41,6 +10,18 @@ def check_tokenizer(name, tokenizer):
             f"`{name}` must be a `SubwordTokenizer` (or have `tokenize`). "
             f"Received: {name} of type {type(tokenizer).__name__}"
         )
+
+
+def at_least_one_id(ids):
+    """`ids`, or a single `[PAD]` (0) when a text gave no ids at all.
+
+    A batch of texts without tokens would have zero time steps, which an
+    RNN cannot run on; one padding step is the same empty, fully masked
+    input.
+    """
+    import tensorflow as tf
+
+    return tf.pad(ids, [[0, tf.maximum(0, 1 - tf.shape(ids)[0])]])
 
 
 def resolve_bucket_boundaries(bucket_boundaries, lengths, max_length):

@@ -1,9 +1,10 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_attnpred.text._utils import as_string_list
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
+from keras_attnpred.text._utils import at_least_one_id
 from keras_attnpred.text._utils import check_tokenizer
 from keras_attnpred.text._utils import resolve_bucket_boundaries
 
@@ -21,8 +22,10 @@ def classification_dataset(
     """A batched `tf.data` pipeline of `(token ids, labels)` for classifiers.
 
     Texts are tokenized inside `tf.data` (a parallel `map`), truncated to
-    `max_length` ids and padded with 0 (`[PAD]`) to the longest sequence of
-    each batch, which is what `Embedding(mask_zero=True)` expects.
+    `max_length` ids (the rest of a longer text is dropped) and padded with
+    0 (`[PAD]`) to the longest sequence of each batch, which is what
+    `Embedding(mask_zero=True)` expects. A text without tokens (`""`, only
+    spaces) becomes a single `[PAD]`: a fully masked input.
 
     Without `bucket_boundaries` batches take consecutive (shuffled) examples
     (`padded_batch`). With them, examples are grouped by length with
@@ -32,8 +35,8 @@ def classification_dataset(
 
     Args:
         texts: list of str (or a 1-D array of strings).
-        labels: array-like with one label (scalar or fixed-shape array) per
-            text, kept in its dtype.
+        labels: array-like of numbers with one label (scalar or
+            fixed-shape array) per text, kept in its dtype.
         tokenizer: a `SubwordTokenizer` (anything with `tokenize`).
         batch_size: int, examples per batch.
         max_length: int, longer token sequences are cut to this length.
@@ -57,12 +60,21 @@ def classification_dataset(
     ...     reviews, stars, tokenizer, batch_size=32, bucket_boundaries="auto")
     >>> model.fit(train, epochs=3)
     """
-    texts = as_string_list("texts", texts)
+    texts = check_texts("texts", texts)
     labels = np.asarray(labels)
     if labels.ndim == 0 or len(labels) != len(texts):
         raise ValueError(
             "`labels` must hold one label per text. "
             f"Received: {len(texts)} texts and labels.shape={labels.shape}"
+        )
+    if not (
+        np.issubdtype(labels.dtype, np.number)
+        or np.issubdtype(labels.dtype, np.bool_)
+    ):
+        # String class names must become ids first (`LabeledTexts` does it).
+        raise ValueError(
+            "`labels` must be numbers (class ids or targets). Received: "
+            f"labels of dtype {labels.dtype}, e.g. {labels.flat[0]!r}"
         )
     check_tokenizer("tokenizer", tokenizer)
     check_positive_int("batch_size", batch_size)
@@ -86,7 +98,7 @@ def classification_dataset(
         )
 
     def encode(text, label):
-        return tokenizer.tokenize(text)[:max_length], label
+        return at_least_one_id(tokenizer.tokenize(text)[:max_length]), label
 
     # `deterministic=True` keeps the order reproducible whatever the
     # dataset options say.

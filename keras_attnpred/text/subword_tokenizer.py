@@ -4,9 +4,9 @@ import os
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from keras_attnpred.text._utils import as_string_list
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
 
 VOCABULARY_FILENAME = "vocabulary.txt"
 CONFIG_FILENAME = "tokenizer.json"
@@ -152,9 +152,10 @@ class SubwordTokenizer:
                 )
             dataset = texts
         else:
-            dataset = tf.data.Dataset.from_tensor_slices(
-                as_string_list("texts", texts)
-            )
+            texts = check_texts("texts", texts)
+            if not any(text.strip() for text in texts):
+                raise _no_words_error(len(texts))
+            dataset = tf.data.Dataset.from_tensor_slices(texts)
         dataset = dataset.map(
             lambda text: _normalize(text, lowercase, strip_accents),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -162,16 +163,20 @@ class SubwordTokenizer:
         # Normalisation happens above, exactly as at tokenization time, so
         # the learner only splits. It splits like FastWordpieceTokenizer
         # (BERT punctuation rules) except for CJK, which it is told to leave.
-        vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
-            dataset,
-            vocabulary_size,
-            lowercase=False,
-            strip_accents=False,
-            split=True,
-            split_on_cjk=False,
-            suffix_indicator=cls.SUFFIX_INDICATOR,
-            reserved_tokens=list(cls.RESERVED_TOKENS),
-        )
+        try:
+            vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+                dataset,
+                vocabulary_size,
+                lowercase=False,
+                strip_accents=False,
+                split=True,
+                split_on_cjk=False,
+                suffix_indicator=cls.SUFFIX_INDICATOR,
+                reserved_tokens=list(cls.RESERVED_TOKENS),
+            )
+        except StopIteration:
+            # The learner's way of saying it found no word at all.
+            raise _no_words_error() from None
         return cls(
             vocabulary,
             lowercase=lowercase,
@@ -212,6 +217,14 @@ class SubwordTokenizer:
     def tokenize(self, texts):
         """Turns text into token ids; works eagerly and inside `tf.data`.
 
+        Texts are not truncated here (the datasets and `Translator` cut to
+        their `max_length`). A text with no words (`""`, only spaces) gives
+        no ids; a word that cannot be built from the vocabulary (unknown
+        script, symbols) gives `[UNK]`. Python input (str, bytes, lists of
+        them) must be valid UTF-8 and raises a `ValueError` naming the bad
+        element otherwise; invalid UTF-8 inside a string tensor (in a
+        `tf.data` graph, where nothing can raise per text) gives `[UNK]`.
+
         Args:
             texts: a str, a list of str, or a string tensor of any rank.
 
@@ -220,7 +233,7 @@ class SubwordTokenizer:
             int32 `tf.RaggedTensor` with one more (ragged) dimension than
             `texts`, e.g. `(batch, None)` for a list.
         """
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        texts = _as_string_tensor(texts)
         return self._wordpiece.tokenize(
             _normalize(texts, self.lowercase, self.strip_accents)
         )
@@ -234,13 +247,14 @@ class SubwordTokenizer:
 
         Args:
             ids: a list of ids, a list of lists, a dense int tensor (padded
-                with 0) or a `tf.RaggedTensor`.
+                with 0) or a `tf.RaggedTensor`; integers in
+                `[0, vocabulary_size)`, else a `ValueError`.
 
         Returns:
             A str for a single sequence, otherwise a list of str (nested
             like the leading dimensions of `ids`).
         """
-        ragged = _as_ids(ids)
+        ragged = _as_ids(ids, self.vocabulary_size)
         single = ragged.shape.rank == 1
         if single:
             ragged = tf.RaggedTensor.from_tensor(ragged[tf.newaxis])
@@ -397,21 +411,82 @@ def _vocabulary_problem(vocabulary):
     return None
 
 
-def _as_ids(ids):
-    """`ids` as an int32 tensor: ragged for rank 2+, dense for rank 1."""
-    if isinstance(ids, tf.RaggedTensor):
-        return tf.cast(ids, tf.int32)
-    if isinstance(ids, (list, tuple)) and any(
-        isinstance(row, (list, tuple)) for row in ids
+def _no_words_error(count=None):
+    received = "" if count is None else f" Received: {count} blank texts"
+    return ValueError(
+        "`texts` hold no words to learn a vocabulary from (all empty or "
+        f"whitespace).{received}"
+    )
+
+
+def _as_string_tensor(texts):
+    """`texts` as a string tensor; a `ValueError` for anything else."""
+    if isinstance(texts, (tf.Tensor, tf.Variable)):
+        if texts.dtype != tf.string:
+            raise ValueError(
+                "`texts` must be strings. Received: a tensor of dtype "
+                f"{texts.dtype.name}"
+            )
+        return texts
+    if isinstance(texts, (str, bytes)):
+        texts = check_texts("texts", [texts])[0]
+    elif isinstance(texts, (list, tuple)) and all(
+        isinstance(text, (str, bytes)) for text in texts
     ):
-        # Rows of unequal lengths must become ragged rather than fail.
-        return tf.ragged.constant(ids, dtype=tf.int32)
-    ids = tf.cast(tf.convert_to_tensor(ids), tf.int32)
-    if ids.shape.rank is None or ids.shape.rank < 1:
+        texts = check_texts("texts", texts, allow_empty=True)
+    try:
+        return tf.convert_to_tensor(texts, dtype=tf.string)
+    except (TypeError, ValueError):
         raise ValueError(
-            f"`ids` must have rank 1 or more. Received: ids.shape={ids.shape}"
+            "`texts` must be a str, a (nested) list of str or a string "
+            f"tensor. Received: texts={texts!r:.100}"
+        ) from None
+
+
+def _as_ids(ids, vocabulary_size):
+    """`ids` as an int32 tensor: ragged for rank 2+, dense for rank 1.
+
+    Out-of-range ids are refused: the detokenizer kernel reads memory by id
+    (a negative id crashed the process, a large one gave some other token).
+    """
+    try:
+        if isinstance(ids, tf.RaggedTensor):
+            ragged = ids
+        elif isinstance(ids, (list, tuple)) and any(
+            isinstance(row, (list, tuple)) for row in ids
+        ):
+            # Rows of unequal lengths must become ragged rather than fail.
+            ragged = tf.ragged.constant(ids)
+        else:
+            ragged = tf.convert_to_tensor(ids)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`ids` must be integer token ids. "
+            f"Received: ids={ids!r:.100}"
+        ) from None
+    if ragged.shape.rank is None or ragged.shape.rank < 1:
+        raise ValueError(
+            "`ids` must have rank 1 or more. "
+            f"Received: ids.shape={ragged.shape}"
         )
-    if ids.shape.rank == 1:
+    values = (
+        ragged.flat_values if isinstance(ragged, tf.RaggedTensor) else ragged
+    )
+    if not (values.dtype.is_integer or tf.size(values) == 0):
+        raise ValueError(
+            "`ids` must be integer token ids. Received: ids of dtype "
+            f"{values.dtype.name}"
+        )
+    if tf.size(values) > 0:
+        low = int(tf.reduce_min(values))
+        high = int(tf.reduce_max(values))
+        if low < 0 or high >= vocabulary_size:
+            raise ValueError(
+                f"`ids` must lie in [0, {vocabulary_size}) (the vocabulary "
+                f"size). Received: ids from {low} to {high}"
+            )
+    ids = tf.cast(ragged, tf.int32)
+    if isinstance(ids, tf.RaggedTensor) or ids.shape.rank == 1:
         return ids
     # Padding ids are dropped later, so the dense padding may stay inside.
     return tf.RaggedTensor.from_tensor(ids, ragged_rank=ids.shape.rank - 1)

@@ -1,9 +1,10 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_attnpred.text._utils import as_string_list
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
+from keras_attnpred.text._utils import at_least_one_id
 from keras_attnpred.text._utils import check_tokenizer
 from keras_attnpred.text._utils import resolve_bucket_boundaries
 
@@ -27,9 +28,10 @@ def translation_dataset(
     forcing): at step `i` the decoder sees the label's tokens before `i` and
     predicts token `i`. The target is cut to `max_length - 1` ids first, so
     that `[START]` and `[END]` always fit and both target tensors have
-    `T <= max_length` steps; the source is cut to `max_length` ids. All
-    tensors are padded with 0 (`[PAD]`) per batch: a loss should ignore
-    label 0.
+    `T <= max_length` steps; the source is cut to `max_length` ids (the rest
+    of a longer sentence is dropped; a source without tokens becomes a
+    single `[PAD]`). All tensors are padded with 0 (`[PAD]`) per batch: a
+    loss should ignore label 0.
 
     Without `bucket_boundaries` batches take consecutive (shuffled) pairs
     (`padded_batch`). With them, pairs are grouped by the longer of their
@@ -64,8 +66,8 @@ def translation_dataset(
     ...     bucket_boundaries="auto")
     >>> translator.fit(train, epochs=10)
     """
-    sources = as_string_list("sources", sources)
-    targets = as_string_list("targets", targets)
+    sources = check_texts("sources", sources)
+    targets = check_texts("targets", targets)
     if len(sources) != len(targets):
         raise ValueError(
             "`sources` and `targets` must have the same length. "
@@ -99,7 +101,9 @@ def translation_dataset(
         )
 
     def encode(source, target):
-        source_ids = source_tokenizer.tokenize(source)[:max_length]
+        source_ids = at_least_one_id(
+            source_tokenizer.tokenize(source)[:max_length]
+        )
         target_ids = target_tokenizer.tokenize(target)[: max_length - 1]
         decoder_input = tf.concat([[start_id], target_ids], axis=0)
         label = tf.concat([target_ids, [end_id]], axis=0)

@@ -11,6 +11,9 @@ import numpy as np
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.get_strategy import get_strategy
 from keras_attnpred.training.training_config import TrainingConfig
+from keras_attnpred.training.training_diverged_error import (
+    TrainingDivergedError,
+)
 from keras_attnpred.training.training_run import TrainingRun
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
 
@@ -25,8 +28,10 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     builds `tf.data` pipelines, builds and compiles the model inside the
     distribution strategy's scope and fits it. An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
-    continues after the last completed epoch (`keras.callbacks.
-    BackupAndRestore`). Resuming gives the same weights as an uninterrupted
+    continues after the last completed epoch
+    (`keras.callbacks.BackupAndRestore`). Only `epochs` and
+    `early_stopping_patience` may change in between; other changes raise a
+    `ValueError` rather than mix two runs. Resuming gives the same weights as an uninterrupted
     run on one CPU: the batches of epoch `e` are shuffled with seed
     `config.seed + e` and the dropout seeds are reset at every epoch from
     the epoch number, so neither depends on what ran before.
@@ -37,7 +42,8 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     out_dir/config.json              TrainingConfig.to_dict()
     out_dir/model.keras              the final model
     out_dir/checkpoints/best.keras   the model of the lowest validation loss
-    out_dir/backup/                  BackupAndRestore (emptied when done)
+    out_dir/backup/                  BackupAndRestore and the settings it
+                                     was made with (emptied when done)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration)
@@ -53,6 +59,13 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
     (of the training batches' inputs), `"epochs_completed"`, `"history"`
     (per-epoch logs of this call's `fit`) and `"num_replicas"`.
+
+    A loss that becomes NaN or infinite stops training at once with a
+    `TrainingDivergedError`; nothing of that epoch is saved, so `backup/`
+    and `checkpoints/best.keras` keep the last good state. Under
+    `"mixed_float16"` Keras wraps the optimizer in a
+    `keras.optimizers.LossScaleOptimizer` (dynamic loss scaling), so
+    gradients that overflow float16 skip a step rather than break the run.
 
     Under `"multi-worker"` every worker trains, but only the chief writes
     `out_dir`; the other workers write to a temporary directory of their
@@ -89,6 +102,11 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
             f"`out_dir` must be a path. Received: out_dir={out_dir!r}"
         )
     out_dir = os.fspath(out_dir)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(
+            "`out_dir` must be a directory (new or a run directory). "
+            f"Received: out_dir={out_dir!r}, an existing file"
+        )
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy = get_strategy(config.strategy)
     chief, worker_name = _chief(strategy)
@@ -117,12 +135,13 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
     os.makedirs(os.path.join(out_dir, files.BACKUP), exist_ok=True)
     os.makedirs(os.path.dirname(os.path.join(out_dir, files.BEST)),
                 exist_ok=True)
+    backup_dir = os.path.join(out_dir, files.BACKUP)
+    first_epoch = min(_resumed_epoch(backup_dir), config.epochs)
+    _check_same_run(backup_dir, config)
     keras.utils.set_random_seed(config.seed)
     data = _read_data(config)
     pipelines = _Pipelines(config, data, _batch_divisor(strategy))
 
-    backup_dir = os.path.join(out_dir, files.BACKUP)
-    first_epoch = min(_resumed_epoch(backup_dir), config.epochs)
     # Every epoch gets its own seeded order, so a resumed run sees the same
     # batches as an uninterrupted one. Bucket sizes do not depend on the
     # order, so every epoch has the same number of batches.
@@ -146,6 +165,9 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         seeds = _EpochSeeds(model, config.seed)
         callbacks = [
             seeds,
+            # Before the backup and the checkpoint: a NaN epoch is never
+            # saved.
+            _StopOnNonFiniteLoss(out_dir),
             keras.callbacks.BackupAndRestore(backup_dir),
             keras.callbacks.ModelCheckpoint(
                 os.path.join(out_dir, files.BEST),
@@ -233,7 +255,7 @@ def _read_data(config):
 
     if config.is_classification:
 
-        def read(path, label_names):
+        def read_file(path, label_names):
             return LabeledTexts.from_csv(
                 path,
                 config.text_column,
@@ -241,19 +263,23 @@ def _read_data(config):
                 label_names=label_names,
             )
 
-        train = read(config.train_path, config.label_names)
-        names = train.label_names
     else:
 
-        def read(path, label_names):
+        def read_file(path, label_names):
             if isinstance(path, (list, tuple)):
                 texts = ParallelTexts.from_files(*path)
             else:
                 texts = ParallelTexts.from_tsv(path)
             return texts.reversed() if config.reverse else texts
 
-        train = read(config.train_path, None)
-        names = None
+    def read(path, label_names):
+        part = read_file(path, label_names)
+        if not len(part):
+            raise ValueError(f"{path}: no examples in the file.")
+        return part
+
+    train = read(config.train_path, config.label_names)
+    names = train.label_names if config.is_classification else None
     if config.validation_path is not None:
         validation = read(config.validation_path, names)
     else:
@@ -484,6 +510,57 @@ class _EpochSeeds(keras.callbacks.Callback):
             generator.state.assign(state)
 
 
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `TrainingDivergedError` as soon as a loss is NaN or infinite.
+
+    `keras.callbacks.TerminateOnNaN` only stops `fit`, after which the NaN
+    model would be evaluated and saved as the result, and the backup
+    deleted. Raising leaves the run directory as it was after the last
+    good epoch.
+    """
+
+    def __init__(self, out_dir):
+        super().__init__()
+        self.out_dir = out_dir
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check((logs or {}).get("loss"), batch, "loss")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check((logs or {}).get("val_loss"), None, "validation loss")
+
+    def _check(self, value, batch, what):
+        if value is None:
+            return
+        value = float(value)
+        if np.isfinite(value):
+            return
+        where = f"epoch {self.epoch + 1}" + (
+            "" if batch is None else f", batch {batch + 1}"
+        )
+        kept = (
+            f"{os.path.join(self.out_dir, files.BACKUP)} holds the weights "
+            f"of epoch {self.epoch}, {os.path.join(self.out_dir, files.BEST)}"
+            " the best model so far"
+            if self.epoch
+            else "no epoch was completed"
+        )
+        raise TrainingDivergedError(
+            f"Training diverged: the {what} became {value} in {where}. "
+            f"Nothing of this epoch was saved; {kept}. Try a lower "
+            "learning_rate, a clipnorm, or mixed_precision float32 / "
+            "mixed_bfloat16, in a new out_dir (or delete "
+            f"{os.path.join(self.out_dir, files.BACKUP)} first).",
+            epoch=self.epoch,
+            batch=batch,
+            value=value,
+        )
+
+
 def _resumed_epoch(backup_dir):
     """The epoch `BackupAndRestore` will resume at: 0 without a backup.
 
@@ -491,10 +568,68 @@ def _resumed_epoch(backup_dir):
     training data of a resumed run must start at that epoch's batches.
     """
     path = os.path.join(backup_dir, "training_metadata.json")
+    weights = os.path.join(backup_dir, "latest.weights.h5")
     if not os.path.exists(path):
         return 0
-    with open(path, encoding="utf-8") as f:
-        return int(json.load(f)["epoch"])
+    try:
+        with open(path, encoding="utf-8") as f:
+            epoch = json.load(f)["epoch"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise _corrupt_backup(path, f"unreadable ({error!r})") from None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise _corrupt_backup(path, f"bad epoch {epoch!r}")
+    import h5py
+
+    if not os.path.exists(weights) or not h5py.is_hdf5(weights):
+        raise _corrupt_backup(weights, "missing or not an HDF5 file")
+    return epoch
+
+
+# Settings a resumed run may change: they do not alter what was trained.
+_RESUMABLE_CHANGES = ("epochs", "early_stopping_patience")
+
+
+def _check_same_run(backup_dir, config):
+    """Refuses to resume a backup made with other settings; records ours.
+
+    `BackupAndRestore` would restore the weights and optimizer state of the
+    other run in silence, and the result would belong to neither.
+    """
+    path = os.path.join(backup_dir, files.CONFIG)
+    ours = config.to_dict()
+    resuming = os.path.exists(os.path.join(backup_dir,
+                                           "training_metadata.json"))
+    if resuming and os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                theirs = json.load(f)
+        except ValueError as error:
+            raise _corrupt_backup(path, f"unreadable ({error!r})") from None
+        changed = sorted(
+            key
+            for key in set(ours) | set(theirs)
+            if key not in _RESUMABLE_CHANGES
+            and ours.get(key) != theirs.get(key)
+        )
+        if changed:
+            differences = ", ".join(
+                f"{key}={theirs.get(key)!r} -> {ours.get(key)!r}"
+                for key in changed
+            )
+            raise ValueError(
+                f"{os.path.dirname(backup_dir)} holds an interrupted run "
+                f"with other settings ({differences}). Run the same "
+                f"command to resume it, or delete {backup_dir} to start "
+                "over."
+            )
+    _save_json(backup_dir, files.CONFIG, ours)
+
+
+def _corrupt_backup(path, problem):
+    return ValueError(
+        f"Corrupt training backup {path}: {problem}. Delete "
+        f"{os.path.dirname(path)} to train from the start."
+    )
 
 
 def _chief(strategy):

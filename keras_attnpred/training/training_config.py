@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import math
 import os
 
 # Plain Python on purpose: a command line can read and check a configuration
@@ -197,13 +198,29 @@ class TrainingConfig:
 
         Relative data paths are kept as written (relative to the working
         directory of the run, not to the file).
+
+        Raises:
+            ValueError: naming the file, when it is not UTF-8, not valid
+                YAML/JSON, or holds a bad setting.
         """
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{path}: not valid UTF-8 (byte "
+                f"{error.object[error.start:error.start + 1]!r} at offset "
+                f"{error.start})."
+            ) from None
         if os.path.splitext(path)[1].lower() in (".yaml", ".yml"):
             import yaml
 
-            values = yaml.safe_load(text)
+            try:
+                values = yaml.safe_load(text)
+            except yaml.YAMLError as error:
+                raise ValueError(
+                    f"{path}: not valid YAML: {error}"
+                ) from None
         else:
             try:
                 values = json.loads(text)
@@ -251,14 +268,15 @@ def _bool(name, value):
 
 
 def _number(name, value, low, high, closed=False):
-    """A number in (low, high), or [low, high) with `closed`."""
+    """A finite number in (low, high), or [low, high) with `closed`."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value)
     ok = ok and (value >= low if closed else value > low)
     ok = ok and (high is None or value < high)
     if not ok:
         left = "[" if closed else "("
         right = "inf)" if high is None else f"{high})"
-        _bad(name, value, f"a number in {left}{low}, {right}")
+        _bad(name, value, f"a finite number in {left}{low}, {right}")
 
 
 def _choice(name, value, choices):

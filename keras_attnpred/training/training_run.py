@@ -7,6 +7,7 @@ import numpy as np
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.serialization import load_model
+from keras_attnpred.validation import check_texts
 
 
 class TrainingRun:
@@ -72,8 +73,11 @@ class TrainingRun:
             A `TrainingRun` with the final model (`model.keras`).
 
         Raises:
-            ValueError: the directory is missing, or incomplete (the missing
-                file is named).
+            ValueError: the directory is missing, incomplete (the missing
+                file is named) or holds a corrupt file (named): JSON that
+                does not parse, a bad setting, `labels.json` without one
+                name per class of the model, a `model.keras` that is not a
+                readable archive.
         """
         from keras_attnpred.text import SubwordTokenizer
 
@@ -83,21 +87,34 @@ class TrainingRun:
                 "`directory` must be a run directory written by `train`. "
                 f"Received: directory={directory!r} (not a directory)"
             )
-        config_path = os.path.join(directory, files.CONFIG)
-        _require(directory, config_path)
-        with open(config_path, encoding="utf-8") as f:
-            config = TrainingConfig.from_dict(json.load(f))
+        config = read_run_config(directory)
         kind = "classification" if config.is_classification else "translation"
         for name in files.REQUIRED[kind]:
             _require(directory, os.path.join(directory, name))
-        with open(os.path.join(directory, files.METRICS), encoding="utf-8") as f:
-            metrics = json.load(f)
+        metrics = _read_json(directory, files.METRICS)
+        if not isinstance(metrics, dict):
+            _corrupt(directory, files.METRICS, "expected a JSON object")
         model = load_model(os.path.join(directory, files.MODEL))
         if config.is_classification:
-            with open(
-                os.path.join(directory, files.LABELS), encoding="utf-8"
-            ) as f:
-                label_names = json.load(f)["label_names"]
+            label_names = _read_json(directory, files.LABELS)
+            label_names = (
+                label_names.get("label_names")
+                if isinstance(label_names, dict)
+                else None
+            )
+            classes = model.outputs[0].shape[-1]
+            if (
+                not isinstance(label_names, list)
+                or not all(isinstance(n, str) for n in label_names)
+                or len(label_names) != classes
+            ):
+                _corrupt(
+                    directory,
+                    files.LABELS,
+                    f'expected {{"label_names": [...]}} with {classes} str, '
+                    "one per class of the model. Received: "
+                    f"label_names={label_names!r}",
+                )
             return cls(
                 config,
                 model,
@@ -124,8 +141,13 @@ class TrainingRun:
     def predict(self, texts, batch_size=None):
         """Classifies texts (classification runs only).
 
+        Each text is tokenized and cut to the run's `max_length` tokens, as
+        in training: words past that are not seen. A text without tokens
+        (`""`, only spaces) gets the model's answer for an empty, fully
+        masked input; words outside the vocabulary count as `[UNK]`.
+
         Args:
-            texts: list of str.
+            texts: list of str (or UTF-8 bytes); `[]` gives `[]`.
             batch_size: int, default the run's batch size.
 
         Returns:
@@ -136,12 +158,7 @@ class TrainingRun:
         from keras_attnpred.text import classification_dataset
 
         self._check_classification("predict")
-        if isinstance(texts, str):
-            raise ValueError(
-                "`texts` must be a list of str, not one str. "
-                f"Received: texts={texts!r}"
-            )
-        texts = list(texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         if not texts:
             return []
         dataset = classification_dataset(
@@ -233,6 +250,32 @@ class TrainingRun:
                 f"`{method}` needs a classification run. Received: a run "
                 f"with task={self.config.task!r}"
             )
+
+
+def read_run_config(directory):
+    """The `TrainingConfig` of a run directory, its file named on errors."""
+    config_path = os.path.join(directory, files.CONFIG)
+    _require(directory, config_path)
+    values = _read_json(directory, files.CONFIG)
+    try:
+        return TrainingConfig.from_dict(values)
+    except ValueError as error:
+        _corrupt(directory, files.CONFIG, str(error))
+
+
+def _read_json(directory, name):
+    path = os.path.join(directory, name)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        _corrupt(directory, name, f"not valid JSON ({error})")
+
+
+def _corrupt(directory, name, problem):
+    raise ValueError(
+        f"Corrupt run file {os.path.join(directory, name)}: {problem}"
+    ) from None
 
 
 def _require(directory, path):
