@@ -29,13 +29,7 @@ import re
 import time
 
 import numpy as np
-
-
-def default_data_dir():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.environ.get(
-        "ATTNPRED_DATA", os.path.join(here, "..", "..", "shared", "data")
-    )
+from _data_dir import default_data_dir
 
 
 def _labeled(path, text_column, label_column, **kwargs):

@@ -33,16 +33,10 @@ import tempfile
 import time
 
 import numpy as np
+from _data_dir import default_data_dir
 
 LABELS = ["negative", "positive"]
 REPRESENTATIVE_COUNT = 256
-
-
-def default_data_dir():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.environ.get(
-        "ATTNPRED_DATA", os.path.join(here, "..", "..", "shared", "data")
-    )
 
 
 def read_part(data_dir, part):

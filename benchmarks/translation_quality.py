@@ -25,15 +25,9 @@ import os
 import time
 
 import numpy as np
+from _data_dir import default_data_dir
 
 START_ID, END_ID = 2, 3
-
-
-def default_data_dir():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.environ.get(
-        "ATTNPRED_DATA", os.path.join(here, "..", "..", "shared", "data")
-    )
 
 
 def read_pair(data_dir, pair):

@@ -276,12 +276,9 @@ def command_explain(args):
         )
         if not explanation.source_tokens:
             raise CommandError(f"no source tokens in {args.text!r}")
-        if not args.pieces:
-            explanation = explanation.merge_subwords()
-        if kind == "png":
-            explanation.plot(args.out)
-        else:
-            explanation.to_html(args.out, translation=translation)
+        _save_explanation(
+            explanation, args, kind, translation=translation
+        )
         print(f"{translation}\t{args.out}")
         return
     from keras_attnpred.explain import explain_classification
@@ -298,15 +295,19 @@ def command_explain(args):
     )
     if not explanation.tokens:
         raise CommandError(f"no tokens in {args.text!r}")
+    _save_explanation(explanation, args, kind)
+    print(
+        f"{explanation.label_name}\t{explanation.probability:.3f}\t{args.out}"
+    )
+
+
+def _save_explanation(explanation, args, kind, **html_options):
     if not args.pieces:
         explanation = explanation.merge_subwords()
     if kind == "png":
         explanation.plot(args.out)
     else:
-        explanation.to_html(args.out)
-    print(
-        f"{explanation.label_name}\t{explanation.probability:.3f}\t{args.out}"
-    )
+        explanation.to_html(args.out, **html_options)
 
 
 def command_export(args):
