@@ -132,6 +132,33 @@ def test_saved_model_refuses_bad_search_inputs(translator_export):
 
 
 @slow
+def test_warmup_requests_run_both_searches(translator_run,
+                                           translator_export):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    records = tf.data.TFRecordDataset(os.path.join(
+        translator_export, "assets.extra", "tf_serving_warmup_requests"))
+    requests = [prediction_log_pb2.PredictionLog.FromString(r.numpy())
+                .predict_log.request for r in records]
+    signatures = tf.saved_model.load(translator_export).signatures
+    widths = []
+    for request in requests:
+        inputs = {name: tf.make_ndarray(proto)
+                  for name, proto in request.inputs.items()}
+        # A request the signature refused would stop the server loading.
+        out = signatures[request.model_spec.signature_name](
+            **{k: tf.constant(v) for k, v in inputs.items()})
+        texts = [t.decode() for t in inputs["text"]]
+        width = int(inputs.get("beam_width", 1))
+        alpha = float(inputs.get("length_penalty", 0.0))
+        assert [t.decode() for t in out["translation"].numpy()] == (
+            keras_translations(translator_run, texts, width, alpha))
+        widths.append(width)
+    # The greedy loop and the beam loop are both warmed.
+    assert sorted(widths)[0] == 1 and sorted(widths)[-1] > 1
+
+
+@slow
 def test_rnn_translator_saved_model_like_keras(rnn_translator_run, tmp_path):
     """The RNN step decoder (carried LSTM state) in the exported loops."""
     path = export_translator_saved_model(rnn_translator_run,
