@@ -143,9 +143,18 @@ class TransformerSteps:
         return (memory, source_mask, cross_caches), self_caches
 
     def step(self, context, tokens, t, state):
+        current = ops.expand_dims(ops.take(tokens, t, axis=1), 1)
+        return self.token_step(context, current, t, state)
+
+    def token_step(self, context, current, t, state):
+        """`step` on `current` `(batch, 1)`, the token at position `t`.
+
+        The TFLite decoder step runs this alone. The encoder output in
+        `context` only lends its shape: the cross-attention reads the
+        caches.
+        """
         parts = self.parts
         memory, source_mask, cross_caches = context
-        current = ops.expand_dims(ops.take(tokens, t, axis=1), 1)
         x = parts["target_embedding"](current, start_index=t)
         updated = []
         for decoder, self_cache, cross_cache in zip(

@@ -170,16 +170,30 @@ def _gather_beams(x, indices):
 def _beam_loop(
     decoder, max_length, start_id, end_id, beam_width, n_best, alpha
 ):
+    """`loop(source, limit=None)`: `(ids, scores)` of the `n_best` best,
+    `ids` `(batch, n_best, max_length)`, not yet cleaned (see
+    `beam_search`).
+
+    `limit`, a scalar int tensor at most `max_length` (default
+    `max_length`), stops the search there as if `max_length` were `limit`,
+    without changing the buffers' shapes. On TensorFlow `beam_width` and
+    `alpha` may be scalar tensors too (int32, float32): the exported
+    SavedModel takes all three as inputs.
+    """
     width = beam_width
 
     def penalty(length):
         return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
 
-    # No live hypothesis can score above its log-probability over this.
-    max_penalty = ((5.0 + max_length) / 6.0) ** alpha
-
-    def loop(source):
+    def loop(source, limit=None):
         count_trace()
+        if limit is None:
+            limit = max_length
+            # No live hypothesis can score above its log-probability over
+            # this.
+            max_penalty = ((5.0 + max_length) / 6.0) ** alpha
+        else:
+            max_penalty = penalty(limit)
         batch = ops.shape(source)[0]
         context, state = decoder.start(source)
         # Row b's hypotheses are rows b * width ... b * width + width - 1.
@@ -207,7 +221,7 @@ def _beam_loop(
                 ops.greater(finished_scores[:, n_best - 1], reachable)
             )
             return ops.logical_and(
-                ops.less(t, max_length), ops.logical_not(settled)
+                ops.less(t, limit), ops.logical_not(settled)
             )
 
         def body(
@@ -241,8 +255,9 @@ def _beam_loop(
                 ops.where(ended, -np.inf, values), width
             )
             alive = ops.cast(alive, "int32")
+            # The known last axis keeps the loop's shapes static.
             tokens = ops.reshape(
-                _gather_beams(sequences, alive), (batch * width, -1)
+                _gather_beams(sequences, alive), (-1, max_length + 1)
             )
             parent_rows = _gather_beams(parents, alive) + ops.expand_dims(
                 ops.arange(batch, dtype="int32") * width, 1

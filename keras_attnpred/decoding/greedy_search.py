@@ -105,8 +105,17 @@ def greedy_search(
 
 
 def _greedy_loop(decoder, max_length, start_id, end_id):
-    def loop(source):
+    """`loop(source, limit=None)`: `(steps, tokens)`, `tokens` the
+    `(batch, max_length + 1)` buffer (column 0 the start id).
+
+    `limit`, a scalar int tensor at most `max_length` (default
+    `max_length`), stops the loop earlier without changing the buffers'
+    shapes: the exported SavedModel takes it as an input.
+    """
+
+    def loop(source, limit=None):
         count_trace()
+        limit = max_length if limit is None else limit
         context, state = decoder.start(source)
         tokens = initial_tokens(ops.shape(source)[0], max_length, start_id)
         done = ops.zeros((ops.shape(source)[0],), "bool")
@@ -114,7 +123,7 @@ def _greedy_loop(decoder, max_length, start_id, end_id):
 
         def cond(t, tokens, done, state):
             return ops.logical_and(
-                ops.less(t, max_length), ops.logical_not(ops.all(done))
+                ops.less(t, limit), ops.logical_not(ops.all(done))
             )
 
         def body(t, tokens, done, state):

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attnpred.decoding.greedy_search import PAD_ID
-from keras_attnpred.decoding.greedy_search import _transformer_parts
+from keras_attnpred.decoding._step_decoders import PAD_ID
+from keras_attnpred.decoding._step_decoders import TransformerSteps
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.layers._luong_bahdanau_base import BaseScoredAttention
@@ -99,7 +99,8 @@ def encode(embedding, encoders, ids, return_attention_scores=False):
 
 
 def transformer_translator_parts(model):
-    return _transformer_parts(model)
+    """The named layers of a `build_transformer_translator` model, or None."""
+    return TransformerSteps.parts(model)
 
 
 def rnn_attention(model):

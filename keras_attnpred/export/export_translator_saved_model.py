@@ -4,14 +4,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_attnpred.decoding.greedy_search import _cached_loop
-from keras_attnpred.decoding.greedy_search import _check_position_table
-from keras_attnpred.decoding.greedy_search import _transformer_parts
-from keras_attnpred.decoding.greedy_search import _uncached_loop
+from keras_attnpred.decoding._decoding_utils import _check_position_table
+from keras_attnpred.decoding._step_decoders import step_decoder
+from keras_attnpred.decoding.beam_search import _beam_loop
+from keras_attnpred.decoding.greedy_search import _greedy_loop
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export import _graphs
 
 WARMUP_TEXTS = ("How are you?", "")
+# The widest beam the `translate` signature accepts: the search holds
+# batch * beam_width hypotheses, so the bound keeps a request's memory in
+# check. Any width from 1 to it runs the same loop, traced once.
+MAX_BEAM_WIDTH = 8
 
 
 def export_translator_saved_model(
@@ -20,25 +24,35 @@ def export_translator_saved_model(
     """Exports a translator as a SavedModel for TensorFlow Serving.
 
     Source strings go in, translated strings come out: tokenization, the
-    whole decoding loop (compiled greedy search with key/value caches for
-    Transformer translators, the uncached loop for the others) and
-    detokenization run inside the graph, with the same results as
-    `keras_attnpred.decoding.Translator.translate`. Signatures:
+    whole search loop and detokenization run inside the graph, with the
+    same results as `keras_attnpred.decoding.Translator.translate`. The
+    search is that of `greedy_search` and `beam_search`, on the same step
+    decoders: the Transformer through its key/value caches, the RNN
+    translators carrying their state, any other model re-run per step.
+    Signatures:
 
     | signature | inputs | outputs |
     |---|---|---|
     | `serving_default` | `text`: string `(batch,)` | `translation` string `(batch,)`, `token_ids` int32 `(batch, steps)` (the generated ids, `[END]` included, then 0) |
-    | `translate` | `text`; `beam_width`: int32 scalar; `max_length`: int32 scalar | the same |
+    | `translate` | `text`; `beam_width`: int32 scalar; `max_length`: int32 scalar; `length_penalty`: float32 scalar | the same |
 
     A SavedModel signature has no optional inputs, so the defaults live in
-    `serving_default`: `beam_width=1` and `max_length` the run's
-    `max_length`, which is also the largest `max_length` accepted. Only
-    greedy search exists yet: `beam_width` other than 1, or `max_length`
-    outside `[1, run max_length]`, fails the request with an
-    `INVALID_ARGUMENT` error that says so.
+    `serving_default`: greedy search (`beam_width=1`, `length_penalty=0`)
+    up to the run's `max_length`, the largest `max_length` accepted.
+    `translate` runs greedy search for `beam_width=1` with
+    `length_penalty=0` and beam search otherwise (the GNMT length penalty
+    `alpha` of `beam_search`; the best hypothesis is kept), like
+    `Translator.translate`. Beam search is one loop whose width is the
+    input, traced once: every width from 1 to `MAX_BEAM_WIDTH` (8) runs
+    it. A `beam_width` outside `[1, 8]`, a `max_length` outside
+    `[1, run max_length]` or a `length_penalty` that is negative or not
+    finite fails the request with an `INVALID_ARGUMENT` error that names
+    the input. `token_ids` has as many columns as the longest translation
+    of the batch.
 
-    The folder layout, warmup requests and atomic write are those of
-    `export_classifier_saved_model`. Loading needs TensorFlow and
+    The folder layout, warmup requests (one per signature; the `translate`
+    one runs beam search, so both loops are warm) and atomic write are
+    those of `export_classifier_saved_model`. Loading needs TensorFlow and
     TensorFlow Text only.
 
     Args:
@@ -54,8 +68,12 @@ def export_translator_saved_model(
 
     >>> path = export_translator_saved_model("runs/demo", "serving/en-es")
     >>> import tensorflow as tf, tensorflow_text  # in any process
-    >>> translate = tf.saved_model.load(path).signatures["serving_default"]
-    >>> translate(text=tf.constant(["How are you?"]))["translation"]
+    >>> signatures = tf.saved_model.load(path).signatures
+    >>> signatures["serving_default"](
+    ...     text=tf.constant(["How are you?"]))["translation"]
+    >>> signatures["translate"](
+    ...     text=tf.constant(["How are you?"]), beam_width=tf.constant(4),
+    ...     max_length=tf.constant(32), length_penalty=tf.constant(0.6))
     """
     utils.require_tensorflow_backend()
     run = utils.load_run(run)
@@ -76,8 +94,9 @@ def export_translator_saved_model(
             "translate",
             {
                 "text": text,
-                "beam_width": np.int32(1),
+                "beam_width": np.int32(4),
                 "max_length": np.int32(max_length),
+                "length_penalty": np.float32(0.6),
             },
         ),
     ]
@@ -90,34 +109,73 @@ def export_translator_saved_model(
     return os.path.join(os.fspath(base_dir), str(version))
 
 
-def search(model, source_ids, beam_width, max_length, capacity, start, end):
-    """Generated ids `(batch, steps)` of `source_ids`, inside the graph.
+def _search(
+    decoder, source_ids, beam_width, length_penalty, max_length, capacity,
+    start, end,
+):
+    """Generated ids `(batch, capacity)` of `source_ids`, inside the graph.
 
-    The one place that picks the search: beam search plugs in here, e.g.
-    `tf.cond(beam_width > 1, beam, greedy)`, in place of the assertion.
+    The loops of `greedy_search` and `beam_search`, run on `decoder` (a
+    step decoder for `capacity` steps) and stopped after `max_length`
+    steps: greedy search for `beam_width=1` with `length_penalty=0`, as
+    `Translator.translate` picks it, else beam search with `beam_width`
+    hypotheses per row (one loop whose width is the input tensor), the best
+    one kept. The ids end with `end` (unless cut) and are 0 after it.
     """
-    tf.debugging.assert_equal(
-        beam_width,
-        1,
-        message="Only greedy search (beam_width=1) is exported yet; beam "
-        "search is not implemented. Received: beam_width",
+    checks = [
+        tf.debugging.assert_greater_equal(
+            beam_width, 1, message="`beam_width` must be at least 1. Received"
+        ),
+        tf.debugging.assert_less_equal(
+            beam_width,
+            MAX_BEAM_WIDTH,
+            message=f"`beam_width` must be at most {MAX_BEAM_WIDTH}. "
+            "Received",
+        ),
+        tf.debugging.assert_greater_equal(
+            max_length, 1, message="`max_length` must be at least 1. Received"
+        ),
+        tf.debugging.assert_less_equal(
+            max_length,
+            capacity,
+            message=f"`max_length` must not exceed the exported {capacity}. "
+            "Received",
+        ),
+        # NaN fails both comparisons.
+        tf.debugging.assert_greater_equal(
+            length_penalty,
+            0.0,
+            message="`length_penalty` must be a finite number >= 0. Received",
+        ),
+        tf.debugging.assert_less(
+            length_penalty,
+            float("inf"),
+            message="`length_penalty` must be a finite number >= 0. Received",
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        source_ids = tf.identity(source_ids)
+
+    def greedy():
+        _, tokens = _greedy_loop(decoder, capacity, start, end)(
+            source_ids, limit=max_length
+        )
+        return tokens[:, 1:]
+
+    def beam():
+        ids, scores = _beam_loop(
+            decoder, capacity, start, end, beam_width, 1, length_penalty
+        )(source_ids, limit=max_length)
+        # Unformed hypotheses (score -inf, a tiny vocabulary) hold
+        # arbitrary ids.
+        return tf.where(tf.math.is_inf(scores), 0, ids[:, 0])
+
+    if not tf.is_tensor(beam_width) and not tf.is_tensor(length_penalty):
+        return greedy() if beam_width == 1 and length_penalty == 0 else beam()
+    is_greedy = tf.logical_and(
+        tf.equal(beam_width, 1), tf.equal(length_penalty, 0.0)
     )
-    tf.debugging.assert_greater_equal(
-        max_length, 1, message="`max_length` must be at least 1. Received"
-    )
-    tf.debugging.assert_less_equal(
-        max_length,
-        capacity,
-        message=f"`max_length` must not exceed the exported {capacity}. "
-        "Received",
-    )
-    parts = _transformer_parts(model)
-    if parts:
-        loop = _cached_loop(parts, capacity, start, end)
-    else:
-        loop = _uncached_loop(model, capacity, start, end)
-    steps, tokens = loop(source_ids, limit=max_length)
-    return tokens[:, 1 : steps + 1]
+    return tf.cond(is_greedy, greedy, beam)
 
 
 def _translator_archive(run):
@@ -131,11 +189,23 @@ def _translator_archive(run):
     reserved = tf.constant(
         [target_tokenizer.PAD_ID, start, end], dtype=tf.int32
     )
+    # Built here, not while tracing: an RNN's step decoder builds a model.
+    kind, parts = step_decoder(model, use_cache=True)
+    decoder = kind(parts, capacity)
 
-    def translate(text, beam_width, max_length):
+    def translate(text, beam_width, max_length, length_penalty):
         source = _graphs.texts_to_ids(source_tokenizer, text, capacity)
-        ids = search(model, source, beam_width, max_length, capacity, start,
-                     end)
+        ids = _search(
+            decoder, source, beam_width, length_penalty, max_length,
+            capacity, start, end,
+        )
+        # Like Translator.translate: no source tokens, no translation.
+        empty = tf.reduce_all(tf.equal(source, 0), axis=-1)
+        ids = tf.where(empty[:, None], tf.zeros_like(ids), ids)
+        # Cut after the longest translation, as beam_search does.
+        used = tf.reduce_any(tf.not_equal(ids, 0), axis=0)
+        steps = tf.reduce_max(tf.where(used, tf.range(1, capacity + 1), 0))
+        ids = ids[:, :steps]
         # Detokenize like SubwordTokenizer.detokenize: no PAD/START/END.
         keep = tf.reduce_all(
             tf.not_equal(ids[:, :, None], reserved[None, None, :]), axis=-1
@@ -144,10 +214,7 @@ def _translator_archive(run):
         texts = _graphs.join_punctuation(
             target_tokenizer._wordpiece.detokenize(pieces)
         )
-        # Like Translator.translate: no source tokens, no translation.
-        empty = tf.reduce_all(tf.equal(source, 0), axis=-1)
         texts = tf.where(empty, tf.constant(""), texts)
-        ids = tf.where(empty[:, None], tf.zeros_like(ids), ids)
         return {"translation": texts, "token_ids": ids}
 
     archive = keras.export.ExportArchive()
@@ -157,7 +224,8 @@ def _translator_archive(run):
     text_spec = tf.TensorSpec([None], tf.string, name="text")
     archive.add_endpoint(
         "serving_default",
-        lambda text: translate(text, 1, capacity),
+        # Python defaults: only the greedy loop is traced here.
+        lambda text: translate(text, 1, capacity, 0.0),
         [text_spec],
     )
     archive.add_endpoint(
@@ -167,6 +235,7 @@ def _translator_archive(run):
             text_spec,
             tf.TensorSpec([], tf.int32, name="beam_width"),
             tf.TensorSpec([], tf.int32, name="max_length"),
+            tf.TensorSpec([], tf.float32, name="length_penalty"),
         ],
     )
     return archive

@@ -2,10 +2,8 @@ import os
 
 import tensorflow as tf
 
-from keras_attnpred.decoding.greedy_search import _check_position_table
-from keras_attnpred.decoding.greedy_search import _decode_step
-from keras_attnpred.decoding.greedy_search import _encode
-from keras_attnpred.decoding.greedy_search import _transformer_parts
+from keras_attnpred.decoding._decoding_utils import _check_position_table
+from keras_attnpred.decoding._step_decoders import TransformerSteps
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export.export_classifier_tflite import _convert
 from keras_attnpred.export.export_classifier_tflite import _write
@@ -63,7 +61,7 @@ def export_translator_tflite(run, out_dir, batch_size=1):
     utils.check_task(run, classification=False)
     batch_size = check_positive_int("batch_size", batch_size)
     model = run.model
-    parts = _transformer_parts(model)
+    parts = TransformerSteps.parts(model)
     if parts is None:
         raise ValueError(
             "The TFLite translator export needs a Transformer translator "
@@ -79,8 +77,11 @@ def export_translator_tflite(run, out_dir, batch_size=1):
         [batch_size, length], tf.int32, name="source_ids"
     )
 
+    # The step decoder of greedy_search and beam_search, cut in two.
+    steps = TransformerSteps(parts, length)
+
     def encoder(source_ids):
-        _, _, cross_caches = _encode(parts, source_ids)
+        (_, _, cross_caches), _ = steps.start(source_ids)
         return {f"cross_cache_{i}": c for i, c in enumerate(cross_caches)}
 
     cache_shapes = [
@@ -91,17 +92,19 @@ def export_translator_tflite(run, out_dir, batch_size=1):
     def decoder_step(inputs):
         # The cross-attention reads its cache; the memory lends a shape.
         memory = tf.zeros([batch_size, length, width])
-        logits, updated = _decode_step(
-            parts,
-            inputs["token"],
-            inputs["index"],
+        context = (
             memory,
             tf.not_equal(inputs["source_ids"], 0),
-            [inputs[f"self_cache_{i}"] for i in range(layers)],
-            [inputs[f"cross_cache_{i}"] for i in range(layers)],
+            tuple(inputs[f"cross_cache_{i}"] for i in range(layers)),
+        )
+        logits, updated = steps.token_step(
+            context,
+            inputs["token"],
+            inputs["index"],
+            tuple(inputs[f"self_cache_{i}"] for i in range(layers)),
         )
         return {
-            "logits": tf.cast(logits, tf.float32),
+            "logits": logits,
             **{f"self_cache_{i}": c for i, c in enumerate(updated)},
         }
 

@@ -13,6 +13,7 @@ import pytest
 
 from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 from keras_attnpred.models import build_rnn_classifier
+from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_classifier
 from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.text import SubwordTokenizer
@@ -91,16 +92,26 @@ def _classifier_run(model_kind):
     )
 
 
-def _translator_run():
+def _translator_run(model_kind="transformer"):
     keras.utils.set_random_seed(0)
     sources, targets = translation_pairs(512)
     source_tokenizer = SubwordTokenizer.train(sources, vocabulary_size=60)
     target_tokenizer = SubwordTokenizer.train(targets, vocabulary_size=60)
-    model = build_transformer_translator(
-        source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
-        MAX_LENGTH, preset="tiny", model_dim=32, num_heads=2,
-        intermediate_dim=64, dropout=0.0,
-    )
+    sizes = (source_tokenizer.vocabulary_size,
+             target_tokenizer.vocabulary_size)
+    if model_kind == "transformer":
+        model = build_transformer_translator(
+            *sizes, MAX_LENGTH, preset="tiny", model_dim=32, num_heads=2,
+            intermediate_dim=64, dropout=0.0,
+        )
+        epochs = 8
+    else:
+        # LSTM: two carried states; Luong: the dot-product attention.
+        model = build_rnn_translator(
+            *sizes, attention="luong", rnn="lstm", embedding_dim=16,
+            units=32,
+        )
+        epochs = 4
     model.compile(
         keras.optimizers.Adam(5e-3), MaskedSparseCategoricalCrossentropy()
     )
@@ -108,9 +119,9 @@ def _translator_run():
         sources, targets, source_tokenizer, target_tokenizer, batch_size=32,
         max_length=MAX_LENGTH,
     )
-    model.fit(data, epochs=8, verbose=0)
+    model.fit(data, epochs=epochs, verbose=0)
     return TrainingRun(
-        _config("translation", "transformer"), model, {},
+        _config("translation", model_kind), model, {},
         source_tokenizer=source_tokenizer, target_tokenizer=target_tokenizer,
     )
 
@@ -132,6 +143,14 @@ def translator_run():
     if "translator" not in _RUNS:
         _RUNS["translator"] = _translator_run()
     return _RUNS["translator"]
+
+
+@pytest.fixture(scope="session")
+def rnn_translator_run():
+    """A briefly trained Luong LSTM translator run."""
+    if "rnn_translator" not in _RUNS:
+        _RUNS["rnn_translator"] = _translator_run("rnn")
+    return _RUNS["rnn_translator"]
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,12 @@ import pytest
 import tensorflow as tf
 
 from keras_attnpred.decoding import Translator
+from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import greedy_search
 from keras_attnpred.export import TFLiteTranslator
 from keras_attnpred.export import export_translator_saved_model
 from keras_attnpred.export import export_translator_tflite
+from keras_attnpred.export.export_translator_saved_model import MAX_BEAM_WIDTH
 from keras_attnpred.export._export_utils import pad_ids
 from keras_attnpred.export._export_utils import tflite_ops
 from keras_attnpred.export._graphs import join_punctuation
@@ -33,63 +35,170 @@ def translator_export(translator_run, tmp_path_factory):
     return export_translator_saved_model(translator_run, str(base))
 
 
-def keras_translations(run, texts):
+# Nonsense words the toy model never saw: its beam search finds other
+# translations than its greedy search for them.
+UNSEEN = ["wztej x v", "c qpd rjw r", "wsny", "mobd yeab teukd rulgmz dbtw"]
+
+
+def keras_translations(run, texts, beam_width=1, length_penalty=0.0):
     translator = Translator(run.model, run.source_tokenizer,
                             run.target_tokenizer, max_length=MAX_LENGTH)
-    return translator.translate(texts)
+    return translator.translate(texts, beam_width=beam_width,
+                                length_penalty=length_penalty)
+
+
+def source_ids(run, texts):
+    rows = [r[:MAX_LENGTH] for r in run.source_tokenizer.tokenize(texts)
+            .to_list()]
+    return pad_ids(rows, MAX_LENGTH), [not r for r in rows]
+
+
+def trimmed(ids, empty):
+    """Ids as the signature gives them: empty sources' rows 0, then cut
+    after the longest translation."""
+    ids = np.where(np.array(empty)[:, None], 0, ids)
+    used = np.flatnonzero(ids.any(axis=0))
+    return ids[:, : used[-1] + 1 if len(used) else 0]
+
+
+def call(signature, texts, beam_width, max_length=MAX_LENGTH,
+         length_penalty=0.0):
+    return signature(text=tf.constant(texts),
+                     beam_width=tf.constant(beam_width),
+                     max_length=tf.constant(max_length),
+                     length_penalty=tf.constant(length_penalty))
 
 
 @slow
 def test_saved_model_translates_like_keras(translator_run, translator_export):
-    expected = keras_translations(translator_run, TEXTS)
+    texts = TEXTS + UNSEEN
+    greedy = keras_translations(translator_run, texts)
     # The model learned the toy lexicon, so the comparison means something.
-    assert expected[0].startswith("el gato come")
-    assert expected[2] == ""
+    assert greedy[0].startswith("el gato come")
+    assert greedy[2] == ""
     signatures = tf.saved_model.load(translator_export).signatures
     assert set(signatures) == {"serving_default", "translate"}
-    out = signatures["serving_default"](text=tf.constant(TEXTS))
-    assert [t.decode() for t in out["translation"].numpy()] == expected
-    rows = [r[:MAX_LENGTH] for r in
-            translator_run.source_tokenizer.tokenize(TEXTS).to_list()]
-    ids = greedy_search(translator_run.model, pad_ids(rows, MAX_LENGTH),
-                        max_length=MAX_LENGTH)
-    ids[2] = 0  # no source tokens: no translation
-    np.testing.assert_array_equal(out["token_ids"], ids)
+    out = signatures["serving_default"](text=tf.constant(texts))
+    assert [t.decode() for t in out["translation"].numpy()] == greedy
+    source, empty = source_ids(translator_run, texts)
+    ids = greedy_search(translator_run.model, source, max_length=MAX_LENGTH)
+    np.testing.assert_array_equal(out["token_ids"], trimmed(ids, empty))
 
-    short = signatures["translate"](text=tf.constant(TEXTS),
-                                    beam_width=tf.constant(1),
-                                    max_length=tf.constant(2))
-    np.testing.assert_array_equal(short["token_ids"], ids[:, :2])
+    short = call(signatures["translate"], texts, 1, max_length=2)
+    np.testing.assert_array_equal(short["token_ids"],
+                                  trimmed(ids[:, :2], empty))
 
 
 @slow
-def test_saved_model_refuses_beam_search_and_bad_lengths(translator_export):
+def test_saved_model_beam_search_like_keras(translator_run,
+                                            translator_export):
+    texts = TEXTS + UNSEEN
     translate = tf.saved_model.load(translator_export).signatures["translate"]
-    text = tf.constant(["The cat."])
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match="Only greedy search"):
-        translate(text=text, beam_width=tf.constant(4),
-                  max_length=tf.constant(8))
+    source, empty = source_ids(translator_run, texts)
+    greedy = keras_translations(translator_run, texts)
+    for width, alpha, max_length in ((3, 0.0, MAX_LENGTH),
+                                     (MAX_BEAM_WIDTH, 1.0, MAX_LENGTH),
+                                     (2, 0.0, 3)):
+        out = call(translate, texts, width, max_length, alpha)
+        ids, _ = beam_search(translator_run.model, source, beam_width=width,
+                             length_penalty=alpha, max_length=max_length)
+        np.testing.assert_array_equal(out["token_ids"],
+                                      trimmed(ids[:, 0], empty))
+        if max_length == MAX_LENGTH:
+            expected = keras_translations(translator_run, texts, width,
+                                          alpha)
+            # Beam search finds other translations here than greedy search.
+            assert expected != greedy
+            assert [t.decode() for t in out["translation"].numpy()] == (
+                expected)
+
+
+@slow
+def test_saved_model_refuses_bad_search_inputs(translator_export):
+    translate = tf.saved_model.load(translator_export).signatures["translate"]
+    text = ["The cat."]
+    for width in (0, MAX_BEAM_WIDTH + 1):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="`beam_width` must be"):
+            call(translate, text, width)
     for bad in (0, MAX_LENGTH + 1):
         with pytest.raises(tf.errors.InvalidArgumentError,
-                           match="max_length"):
-            translate(text=text, beam_width=tf.constant(1),
-                      max_length=tf.constant(bad))
+                           match="`max_length` must"):
+            call(translate, text, 1, max_length=bad)
+    for bad in (-0.5, float("nan"), float("inf")):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="`length_penalty` must"):
+            call(translate, text, 2, length_penalty=bad)
+
+
+@slow
+def test_warmup_requests_run_both_searches(translator_run,
+                                           translator_export):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    records = tf.data.TFRecordDataset(os.path.join(
+        translator_export, "assets.extra", "tf_serving_warmup_requests"))
+    requests = [prediction_log_pb2.PredictionLog.FromString(r.numpy())
+                .predict_log.request for r in records]
+    signatures = tf.saved_model.load(translator_export).signatures
+    widths = []
+    for request in requests:
+        inputs = {name: tf.make_ndarray(proto)
+                  for name, proto in request.inputs.items()}
+        # A request the signature refused would stop the server loading.
+        out = signatures[request.model_spec.signature_name](
+            **{k: tf.constant(v) for k, v in inputs.items()})
+        texts = [t.decode() for t in inputs["text"]]
+        width = int(inputs.get("beam_width", 1))
+        alpha = float(inputs.get("length_penalty", 0.0))
+        assert [t.decode() for t in out["translation"].numpy()] == (
+            keras_translations(translator_run, texts, width, alpha))
+        widths.append(width)
+    # The greedy loop and the beam loop are both warmed.
+    assert sorted(widths)[0] == 1 and sorted(widths)[-1] > 1
+
+
+@slow
+def test_rnn_translator_saved_model_like_keras(rnn_translator_run, tmp_path):
+    """The RNN step decoder (carried LSTM state) in the exported loops."""
+    path = export_translator_saved_model(rnn_translator_run,
+                                         str(tmp_path / "rnn"))
+    signatures = tf.saved_model.load(path).signatures
+    texts = TEXTS + UNSEEN
+    greedy = keras_translations(rnn_translator_run, texts)
+    out = signatures["serving_default"](text=tf.constant(texts))
+    assert [t.decode() for t in out["translation"].numpy()] == greedy
+    beam = keras_translations(rnn_translator_run, texts, 3, 0.6)
+    assert beam != greedy
+    out = call(signatures["translate"], texts, 3, length_penalty=0.6)
+    assert [t.decode() for t in out["translation"].numpy()] == beam
 
 
 @pytest.mark.slow  # one more TensorFlow process: ~15 s
 def test_fresh_process_readme_translate_request(translator_run,
                                                 translator_export, tmp_path):
-    bodies = [b for b in readme_requests()
+    """A process with TensorFlow and TensorFlow Text only: greedy and beam
+    search give Translator.translate's translations."""
+    readme = [b for b in readme_requests()
               if b.get("signature_name") == "translate"]
-    assert bodies
-    bodies.append({"instances": TEXTS})
+    assert len(readme) == 1 and readme[0]["inputs"]["beam_width"] > 1
+    texts = TEXTS + UNSEEN
+    searches = [(1, 0.0), (4, 0.0), (3, 1.0)]
+    bodies = readme + [{"instances": texts}] + [
+        {"signature_name": "translate",
+         "inputs": {"text": texts, "beam_width": width,
+                    "max_length": MAX_LENGTH, "length_penalty": alpha}}
+        for width, alpha in searches]
     responses = run_client(translator_export, bodies, tmp_path)
-    expected = keras_translations(translator_run,
-                                  bodies[0]["inputs"]["text"])
-    assert responses[0]["outputs"]["translation"] == expected
+    inputs = readme[0]["inputs"]
+    assert responses[0]["outputs"]["translation"] == keras_translations(
+        translator_run, inputs["text"], inputs["beam_width"],
+        inputs["length_penalty"])
     assert [p["translation"] for p in responses[1]["predictions"]] == (
-        keras_translations(translator_run, TEXTS))
+        keras_translations(translator_run, texts))
+    for (width, alpha), response in zip(searches, responses[2:]):
+        assert response["outputs"]["translation"] == keras_translations(
+            translator_run, texts, width, alpha), (width, alpha)
 
 
 @slow
