@@ -4,7 +4,7 @@ from keras import ops
 from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.text_explanation import TextExplanation
 from keras_attnpred.explain.token_importance import token_importance
-from keras_attnpred.text._utils import as_string_list
+from keras_attnpred.validation import check_texts
 from keras_attnpred.text._utils import check_tokenizer
 from keras_attnpred.validation import check_positive_int
 
@@ -42,7 +42,7 @@ def explain_classification(
     """
     parts.check_model(model)
     check_tokenizer("tokenizer", tokenizer)
-    texts = as_string_list("texts", texts)
+    texts = check_texts("texts", texts, allow_empty=True)
     check_positive_int("max_length", max_length, allow_none=True)
     rows = [row[:max_length] for row in tokenizer.tokenize(texts).to_list()]
     ids = np.zeros((len(rows), max(1, max(map(len, rows)))), "int32")

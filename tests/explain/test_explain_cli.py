@@ -10,6 +10,7 @@ from keras_attnpred import cli
 from keras_attnpred.decoding import Translator
 from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.training import train
+from keras_attnpred.training import TrainingConfig
 from tests.explain.test_pictures import parse
 from tests.training.tiny_data import write_sentiment_csv
 
@@ -33,8 +34,11 @@ def runs(tmp_path_factory, tokenizers):
     Translator(model, source, target, max_length=12).save(
         folder / "translation"
     )
+    config = TrainingConfig.from_dict(
+        {"task": "translation", "train_path": "pairs.tsv", "max_length": 12}
+    )
     (folder / "translation" / "config.json").write_text(
-        json.dumps({"task": "translation"})
+        json.dumps(config.to_dict())
     )
     return folder
 
