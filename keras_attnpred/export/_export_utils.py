@@ -55,6 +55,30 @@ def check_task(run, classification):
         )
 
 
+def saved_model_arguments(
+    run, base_dir, version, warmup_texts, default_texts, classification
+):
+    """The checked arguments of a SavedModel exporter.
+
+    Returns:
+        `(run, version, texts)`: the `TrainingRun` (of the right task), the
+        version to write (the next free one for None) and the warmup texts
+        (`default_texts` for None).
+    """
+    require_tensorflow_backend()
+    run = load_run(run)
+    check_task(run, classification=classification)
+    texts = list(default_texts if warmup_texts is None else warmup_texts)
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise ValueError(
+            "`warmup_texts` must be a non-empty list of str. "
+            f"Received: warmup_texts={warmup_texts!r}"
+        )
+    if version is None:
+        version = next_version(base_dir)
+    return run, version, texts
+
+
 def existing_versions(base_dir):
     """The numeric version folders of `base_dir` (TF Serving's layout)."""
     if not os.path.isdir(base_dir):
@@ -263,6 +287,42 @@ def check_tflite_ops(content, allowed_custom_ops=()):
             "The TFLite model needs ops that are not TFLite built-ins "
             f"(Flex or custom): {unexpected}"
         )
+
+
+def tflite_interpreter(path, num_threads=None):
+    """A LiteRT interpreter of the `.tflite` file `path`.
+
+    A model with custom ops (the raw-text classifier) gets TensorFlow Text's
+    registrar. A missing, empty or corrupt file is a `ValueError` naming
+    it (the interpreter's own message names neither).
+    """
+    from ai_edge_litert import interpreter
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"No TFLite model file at `path`. Received: {path=}")
+    with open(path, "rb") as f:
+        content = f.read()
+    try:
+        # Verifies the FlatBuffer before the op list is read from it.
+        model = interpreter.Interpreter(
+            model_content=content or None, num_threads=num_threads
+        )
+    except ValueError as error:
+        reason = str(error) if content else "the file is empty"
+        raise ValueError(
+            f"`path` is not a valid TFLite model ({reason}). Received: "
+            f"{path=}"
+        ) from None
+    if custom_ops(content):
+        from tensorflow_text.core.pybinds import tflite_registrar
+
+        model = interpreter.InterpreterWithCustomOps(
+            model_content=content,
+            custom_op_registerers=tflite_registrar.SELECT_TFTEXT_OPS,
+            num_threads=num_threads,
+        )
+    return model
 
 
 def pad_ids(rows, width):

@@ -7,6 +7,36 @@ from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.text.join_punctuation import JOIN_PUNCTUATION_RULES
 
 
+def checked_shapes(*tensors):
+    """`tensors`, each checked at run time against its traced shape.
+
+    A signature call does not check shapes: a scalar `text` crashed the
+    tokenizer kernel (segfault) and a `(1, 2)` batch gave one answer for
+    two texts. `EnsureShape` fails the request instead, with an
+    `INVALID_ARGUMENT` error naming the input and both shapes.
+    """
+    checked = [tf.ensure_shape(t, t.shape) for t in tensors]
+    return checked[0] if len(checked) == 1 else checked
+
+
+def checked_token_ids(token_ids, vocabulary_size):
+    """`token_ids` after a run-time check that they lie in the vocabulary.
+
+    The embedding gather fails on large ids with a message naming only its
+    node, and on CPU returns zeros for negative ones.
+    """
+    message = (
+        f"`token_ids` must lie in [0, {vocabulary_size}) (the vocabulary "
+        "size). Received"
+    )
+    checks = [
+        tf.debugging.assert_non_negative(token_ids, message=message),
+        tf.debugging.assert_less(token_ids, vocabulary_size, message=message),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(token_ids)
+
+
 def texts_to_ids(tokenizer, texts, max_length):
     """Token ids `(batch, T)` of `texts`, `1 <= T <= max_length`, 0-padded.
 
@@ -14,9 +44,18 @@ def texts_to_ids(tokenizer, texts, max_length):
     graph, so the ids are those of training, cut to `max_length` like
     `classification_dataset` and `translation_dataset` do.
     """
-    ids = tokenizer.tokenize(texts)[:, :max_length].to_tensor()
-    # All-empty batches give width 0; one padding column keeps the model's
-    # shapes non-empty (a fully padded row, as Keras would see it).
+    return at_least_one_step(
+        tokenizer.tokenize(texts)[:, :max_length].to_tensor()
+    )
+
+
+def at_least_one_step(ids):
+    """`ids` `(batch, T)` with one padding column added when `T` is 0.
+
+    All-empty batches give width 0, on which an RNN cannot run; one padding
+    column is the same fully padded row, as Keras would see it (see
+    `keras_attnpred.text._utils.at_least_one_id`).
+    """
     return tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])
 
 

@@ -26,7 +26,13 @@ def export_classifier_saved_model(
 
     Texts are cut to the run's `max_length` tokens, as in training; so are
     `token_ids` rows. A text with no tokens gets the prediction of a fully
-    padded input.
+    padded input. Invalid UTF-8 bytes read as U+FFFD (the word holding them
+    becomes `[UNK]`): the answer of `TrainingRun.predict` for
+    `text.decode("utf-8", "replace")`. A bad text never changes the other
+    rows' answers; an empty batch gives 0 rows. A `text` that is not 1-D,
+    `token_ids` that are not 2-D or outside the vocabulary fail the request
+    with `INVALID_ARGUMENT`, naming the input (a wrong dtype is refused by
+    TensorFlow before the graph runs).
 
     The layout is TF Serving's: `base_dir/VERSION/` with `saved_model.pb`,
     `variables/` and `assets.extra/tf_serving_warmup_requests` (a TFRecord
@@ -61,17 +67,10 @@ def export_classifier_saved_model(
     >>> serve = tf.saved_model.load(path).signatures["serving_default"]
     >>> serve(text=tf.constant(["A wonderful film."]))["label_name"]
     """
-    utils.require_tensorflow_backend()
-    run = utils.load_run(run)
-    utils.check_task(run, classification=True)
-    texts = list(WARMUP_TEXTS if warmup_texts is None else warmup_texts)
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise ValueError(
-            "`warmup_texts` must be a non-empty list of str. "
-            f"Received: warmup_texts={warmup_texts!r}"
-        )
-    if version is None:
-        version = utils.next_version(base_dir)
+    run, version, texts = utils.saved_model_arguments(
+        run, base_dir, version, warmup_texts, WARMUP_TEXTS,
+        classification=True,
+    )
     with utils.versioned_directory(base_dir, version) as directory:
         archive, signatures = _classifier_archive(run)
         ids = _graphs.texts_to_ids(
@@ -107,11 +106,16 @@ def _classifier_archive(run):
         }
 
     def from_text(text):
+        text = _graphs.checked_shapes(text)
         ids = _graphs.texts_to_ids(tokenizer, text, max_length)
         return predictions(model(ids, training=False))
 
     def from_token_ids(token_ids):
-        return predictions(model(token_ids[:, :max_length], training=False))
+        token_ids = _graphs.checked_token_ids(
+            _graphs.checked_shapes(token_ids), tokenizer.vocabulary_size
+        )
+        token_ids = _graphs.at_least_one_step(token_ids[:, :max_length])
+        return predictions(model(token_ids, training=False))
 
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -129,6 +133,7 @@ def _classifier_archive(run):
     if head is not None:
 
         def with_attention(text):
+            text = _graphs.checked_shapes(text)
             ids = _graphs.texts_to_ids(tokenizer, text, max_length)
             logits, weights = _graphs.attention_outputs(head, ids)
             return {

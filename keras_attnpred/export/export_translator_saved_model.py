@@ -47,8 +47,12 @@ def export_translator_saved_model(
     it. A `beam_width` outside `[1, 8]`, a `max_length` outside
     `[1, run max_length]` or a `length_penalty` that is negative or not
     finite fails the request with an `INVALID_ARGUMENT` error that names
-    the input. `token_ids` has as many columns as the longest translation
-    of the batch.
+    the input, as does an input of another shape than the signature's.
+    `token_ids` has as many columns as the longest translation of the
+    batch. Bad texts behave as in the classifier export
+    (`export_classifier_saved_model`): cut to `max_length`, invalid UTF-8
+    read as U+FFFD, no effect on the other rows, and a text without tokens
+    gives `""`.
 
     The folder layout, warmup requests (one per signature; the `translate`
     one runs beam search, so both loops are warm) and atomic write are
@@ -75,17 +79,10 @@ def export_translator_saved_model(
     ...     text=tf.constant(["How are you?"]), beam_width=tf.constant(4),
     ...     max_length=tf.constant(32), length_penalty=tf.constant(0.6))
     """
-    utils.require_tensorflow_backend()
-    run = utils.load_run(run)
-    utils.check_task(run, classification=False)
-    texts = list(WARMUP_TEXTS if warmup_texts is None else warmup_texts)
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise ValueError(
-            "`warmup_texts` must be a non-empty list of str. "
-            f"Received: warmup_texts={warmup_texts!r}"
-        )
-    if version is None:
-        version = utils.next_version(base_dir)
+    run, version, texts = utils.saved_model_arguments(
+        run, base_dir, version, warmup_texts, WARMUP_TEXTS,
+        classification=False,
+    )
     max_length = run.config.max_length
     text = np.array(texts, dtype=object)
     requests = [
@@ -225,12 +222,14 @@ def _translator_archive(run):
     archive.add_endpoint(
         "serving_default",
         # Python defaults: only the greedy loop is traced here.
-        lambda text: translate(text, 1, capacity, 0.0),
+        lambda text: translate(
+            _graphs.checked_shapes(text), 1, capacity, 0.0
+        ),
         [text_spec],
     )
     archive.add_endpoint(
         "translate",
-        translate,
+        lambda *inputs: translate(*_graphs.checked_shapes(*inputs)),
         [
             text_spec,
             tf.TensorSpec([], tf.int32, name="beam_width"),

@@ -4,9 +4,10 @@ import unicodedata
 
 import numpy as np
 
-from keras_attnpred.export._export_utils import custom_ops
 from keras_attnpred.export._export_utils import pad_ids
+from keras_attnpred.export._export_utils import tflite_interpreter
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
 
 
 class TFLiteClassifier:
@@ -18,7 +19,8 @@ class TFLiteClassifier:
     `InterpreterWithCustomOps(custom_op_registerers=tflite_registrar.
     SELECT_TFTEXT_OPS)`. Inputs are split into batches of the model's fixed
     batch size (the last one filled up with padding rows) and token ids are
-    cut or padded with 0 to its sequence length.
+    cut or padded with 0 to its sequence length. A missing or corrupt file
+    is a `ValueError` naming it.
 
     Args:
         path: str, a `.tflite` file.
@@ -32,13 +34,10 @@ class TFLiteClassifier:
     """
 
     def __init__(self, path, num_threads=None):
-        from ai_edge_litert import interpreter
-
         num_threads = check_positive_int(
             "num_threads", num_threads, allow_none=True
         )
-        with open(path, "rb") as f:
-            content = f.read()
+        self._interpreter = tflite_interpreter(path, num_threads)
         # The tokenizer settings, written next to the models.
         config_path = os.path.join(os.path.dirname(path), "classifier.json")
         config = {}
@@ -48,18 +47,6 @@ class TFLiteClassifier:
         self.lowercase = config.get("lowercase", True)
         self.strip_accents = config.get("strip_accents", False)
         self.label_names = config.get("label_names")
-        if custom_ops(content):
-            from tensorflow_text.core.pybinds import tflite_registrar
-
-            self._interpreter = interpreter.InterpreterWithCustomOps(
-                model_content=content,
-                custom_op_registerers=tflite_registrar.SELECT_TFTEXT_OPS,
-                num_threads=num_threads,
-            )
-        else:
-            self._interpreter = interpreter.Interpreter(
-                model_content=content, num_threads=num_threads
-            )
         self._runner = self._interpreter.get_signature_runner()
         (name, details), = self._runner.get_input_details().items()
         self.input_name = name
@@ -67,6 +54,8 @@ class TFLiteClassifier:
         self.sequence_length = (
             int(details["shape"][1]) if len(details["shape"]) == 2 else None
         )
+        outputs = self._runner.get_output_details()
+        self.num_classes = int(outputs["probabilities"]["shape"][-1])
 
     @property
     def takes_text(self):
@@ -86,9 +75,11 @@ class TFLiteClassifier:
                 an int array `(n, T)` or a list of id lists.
         """
         if self.takes_text:
+            # Refused like `TrainingRun.predict` refuses them: invalid
+            # UTF-8 bytes, lone surrogates, non-strings.
             rows = [
                 normalize(text, self.lowercase, self.strip_accents).encode()
-                for text in inputs
+                for text in check_texts("inputs", inputs, allow_empty=True)
             ]
             filler = b""
         else:
@@ -101,7 +92,9 @@ class TFLiteClassifier:
             batch = batch + [filler] * (self.batch_size - count)
             batch = np.array(batch, dtype=object if self.takes_text else None)
             results.append(self(batch)["probabilities"][:count])
-        return np.concatenate(results) if results else np.zeros((0, 0))
+        if not results:
+            return np.zeros((0, self.num_classes), "float32")
+        return np.concatenate(results)
 
 
 def normalize(text, lowercase=True, strip_accents=False):

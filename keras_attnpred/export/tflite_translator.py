@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from keras_attnpred.export._export_utils import pad_ids
+from keras_attnpred.export._export_utils import tflite_interpreter
 from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
 from keras_attnpred.export.export_translator_tflite import DECODER_FILENAME
 from keras_attnpred.export.export_translator_tflite import ENCODER_FILENAME
@@ -39,8 +40,6 @@ class TFLiteTranslator:
     """
 
     def __init__(self, directory, num_threads=None):
-        from ai_edge_litert import interpreter
-
         from keras_attnpred.text import SubwordTokenizer
 
         num_threads = check_positive_int(
@@ -60,11 +59,8 @@ class TFLiteTranslator:
         self.num_layers = config["num_layers"]
 
         def runner(name):
-            model = interpreter.Interpreter(
-                model_path=os.path.join(directory, name),
-                num_threads=num_threads,
-            )
-            return model.get_signature_runner()
+            path = os.path.join(directory, name)
+            return tflite_interpreter(path, num_threads).get_signature_runner()
 
         self._encoder = runner(ENCODER_FILENAME)
         self._decoder = runner(DECODER_FILENAME)

@@ -5,7 +5,8 @@ Each case is `Case(kind, entry, name, call, expect)`: `call(env)` (see
 what it must get:
 
 - `Raises(pattern)`: a `ValueError` whose message matches `pattern` (it
-  names the argument, file, line or value at fault);
+  names the argument, file, line or value at fault); `Raises(pattern,
+  error)` for TensorFlow's own error in a serving signature or loader;
 - `Exits(pattern)`: the `attnpred` command exits with status 2 and its
   last stderr line (the only one, except for argparse's usage text) matches
   `pattern`;
@@ -20,7 +21,10 @@ import json
 import numpy as np
 
 Case = collections.namedtuple("Case", "kind entry name call expect")
-Raises = collections.namedtuple("Raises", "pattern")
+# `error`: ValueError, or for what TensorFlow itself raises in serving, a
+# builtin class or the name of a `tf.errors` class (no TensorFlow import).
+Raises = collections.namedtuple("Raises", "pattern error",
+                                defaults=(ValueError,))
 Exits = collections.namedtuple("Exits", "pattern")
 Gives = collections.namedtuple("Gives", "check")
 
@@ -36,8 +40,9 @@ VOCABULARY = "missing or corrupt vocabulary"
 MODEL = "missing or corrupt model, run and backup files"
 CONFIG = "corrupt config files and values"
 FLAGS = "bad CLI flags and paths"
+SERVING = "serving signatures"
 KINDS = (EMPTY, LONG, UTF8, UNKNOWN, DTYPE, LABELS, MALFORMED, PARALLEL,
-         VOCABULARY, MODEL, CONFIG, FLAGS)
+         VOCABULARY, MODEL, CONFIG, FLAGS, SERVING)
 
 CASES = []
 
@@ -75,6 +80,12 @@ def _decoding():
     from keras_attnpred import decoding
 
     return decoding
+
+
+def _export():
+    from keras_attnpred import export
+
+    return export
 
 
 def _models():
@@ -124,6 +135,20 @@ def damaged_run(env, kind, name, content):
     directory = env.run_copy(kind)
     (directory / name).write_bytes(
         content.encode("utf-8") if isinstance(content, str) else content)
+    return directory
+
+
+def damaged_export(env, kind, name, content):
+    """A copy of an export folder with `name` replaced (None: removed)."""
+    import shutil
+
+    source = env.export(kind)
+    directory = env.tmp / f"{kind}_copy"
+    shutil.copytree(source, directory)
+    if content is None:
+        (directory / name).unlink()
+    else:
+        (directory / name).write_bytes(content)
     return directory
 
 
@@ -889,3 +914,273 @@ case(FLAGS, "attnpred predict", "no texts",
 case(FLAGS, "attnpred demo", "--epochs 0",
      Exits(r"`epochs` must be an integer >= 1. Received: epochs=0"))(
     lambda env: cli(env, "demo", "--epochs", "0", "--out", env.tmp / "d"))
+
+# --- serving signatures -----------------------------------------------------
+# The exports of the tiny runs (SavedModels loaded with TensorFlow and
+# TensorFlow Text only; TFLite files through the LiteRT interpreter). One
+# bad string sits in a batch between two good texts: the good rows must get
+# the answer they get without it, the bad row the answer of
+# `TrainingRun.predict` / `Translator.translate` for it, invalid UTF-8
+# bytes read as U+FFFD (`decode("utf-8", "replace")`: the graph cannot
+# raise per row, its tokenizer makes [UNK] of them).
+
+GOOD = (b"a good film", b"the cat eats")
+BAD_STRINGS = {
+    "invalid UTF-8 bytes": b"\xff\xfe good \xc3( film",
+    "empty string": b"",
+    "a 1 MB string": b"good film " * 100_000,
+    "unknown words only": "жжж 北京 ☃".encode(),
+    "punctuation and whitespace only": b" ., !? \t\n ",
+}
+
+
+def _decoded(text):
+    return text.decode("utf-8", "replace")
+
+
+def _numpy(outputs):
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+def serve(env, kind, signature, **inputs):
+    """Calls a signature with tensors, as TF Serving does (a NumPy array
+    would be checked by Python's binding first)."""
+    import tensorflow as tf
+
+    return _numpy(env.signatures(kind)[signature](
+        **{k: tf.constant(v) for k, v in inputs.items()}))
+
+
+def classify(env, texts, signature="serving_default"):
+    return serve(env, "classifier", signature,
+                 text=np.array(texts, dtype=object))
+
+
+def serve_translations(env, texts):
+    outputs = serve(env, "translator", "serving_default",
+                    text=np.array(texts, dtype=object))
+    return [t.decode("utf-8") for t in outputs["translation"]]
+
+
+def translate(env, **inputs):
+    """The `translate` signature on one text, `inputs` replacing the
+    defaults of its search settings."""
+    return serve(env, "translator", "translate", **{
+        "text": np.array([b"the cat"], object), "beam_width": np.int32(2),
+        "max_length": np.int32(5), "length_penalty": np.float32(0),
+        **inputs})
+
+
+def classifier_with(env, bad):
+    """`(probabilities of [good, bad, good], of [good, good], of
+    TrainingRun.predict([bad]))`."""
+    return (classify(env, [GOOD[0], bad, GOOD[1]])["probabilities"],
+            classify(env, list(GOOD))["probabilities"],
+            probabilities(run(env).predict([_decoded(bad)])))
+
+
+def same_classifier_answers(r):
+    with_bad, without, alone = r
+    return (with_bad.shape == (3, 2)
+            and np.allclose(with_bad[[0, 2]], without, atol=1e-5)
+            and np.allclose(with_bad[1], alone[0], atol=1e-5))
+
+
+def translator_with(env, bad):
+    """`(translations of [good, bad, good], of [good, good], and
+    Translator.translate([bad]))`."""
+    return (serve_translations(env, [GOOD[0], bad, GOOD[1]]),
+            serve_translations(env, list(GOOD)),
+            translator(env).translate([_decoded(bad)]))
+
+
+def same_translations(r):
+    with_bad, without, alone = r
+    return with_bad[::2] == without and with_bad[1] == alone[0]
+
+
+def tflite_with(env, bad):
+    """The raw-text TFLite model through the interpreter (batch 4): rows
+    `[good, bad, good, ""]` and `[good, "", good, ""]`, and
+    `TrainingRun.predict([bad])`. The model takes normalised text; these
+    are already lower case."""
+    model = env.tflite_classifier
+
+    def probabilities_of(rows):
+        return model(np.array(rows, dtype=object))["probabilities"]
+
+    return (probabilities_of([GOOD[0], bad, GOOD[1], b""])[:3],
+            probabilities_of([GOOD[0], b"", GOOD[1], b""])[[0, 2]],
+            probabilities(run(env).predict([_decoded(bad)])))
+
+
+def tflite_translator_with(env, bad):
+    model = env.tflite_translator
+    return (model.translate([GOOD[0], bad, GOOD[1]]),
+            model.translate(list(GOOD)),
+            translator(env).translate([_decoded(bad)]))
+
+
+for _name, _bad in BAD_STRINGS.items():
+    case(SERVING, "classifier SavedModel serving_default", _name,
+         Gives(same_classifier_answers))(
+        lambda env, bad=_bad: classifier_with(env, bad))
+    case(SERVING, "translator SavedModel serving_default", _name,
+         Gives(same_translations))(
+        lambda env, bad=_bad: translator_with(env, bad))
+    case(SERVING, "TFLite text classifier (LiteRT interpreter)", _name,
+         Gives(same_classifier_answers))(
+        lambda env, bad=_bad: tflite_with(env, bad))
+    if _name != "invalid UTF-8 bytes":  # a ValueError in Python, below
+        case(SERVING, "TFLiteTranslator.translate", _name,
+             Gives(same_translations))(
+            lambda env, bad=_bad: tflite_translator_with(env, bad))
+
+case(SERVING, "TFLiteTranslator.translate", "invalid UTF-8 bytes",
+     Raises(r"`texts\[1\]` is not valid UTF-8"))(
+    lambda env: env.tflite_translator.translate(
+        [GOOD[0], BAD_STRINGS["invalid UTF-8 bytes"]]))
+case(SERVING, "TFLiteClassifier.predict", "invalid UTF-8 bytes",
+     Raises(r"`inputs\[1\]` is not valid UTF-8"))(
+    lambda env: env.tflite_classifier.predict(
+        ["fine", BAD_STRINGS["invalid UTF-8 bytes"]]))
+case(SERVING, "TFLiteClassifier.predict", "lone surrogate",
+     Raises(r"`inputs\[0\]` is not valid Unicode"))(
+    lambda env: env.tflite_classifier.predict(["a\udcffb"]))
+case(SERVING, "TFLiteClassifier.predict", "[]",
+     Gives(lambda p: p.shape == (0, 2)))(
+    lambda env: env.tflite_classifier.predict([]))
+case(SERVING, "TFLiteClassifier.predict", "texts without tokens",
+     Gives(lambda r: np.allclose(r[0], r[1], atol=1e-5)))(
+    lambda env: (env.tflite_classifier.predict(["", "  "]),
+                 probabilities(run(env).predict(["", "  "]))))
+case(SERVING, "TFLiteTranslator.translate", "[] and texts without tokens",
+     Gives(lambda r: r == ([], ["", ""])))(
+    lambda env: (env.tflite_translator.translate([]),
+                 env.tflite_translator.translate(["", " "])))
+
+# Empty and all-empty batches, over-long texts.
+case(SERVING, "classifier SavedModel serving_default", "batch of 0 texts",
+     Gives(lambda o: o["probabilities"].shape == (0, 2)
+           and o["label"].shape == o["label_name"].shape == (0,)))(
+    lambda env: classify(env, []))
+case(SERVING, "classifier SavedModel serving_default",
+     "a batch of empty texts only",
+     Gives(lambda r: np.allclose(r[0], r[1], atol=1e-5)))(
+    lambda env: (classify(env, [b"", b" "])["probabilities"],
+                 probabilities(run(env).predict(["", " "]))))
+case(SERVING, "classifier SavedModel serving_default",
+     "20,000 words: cut to max_length",
+     Gives(lambda p: np.allclose(p[0], p[1], atol=1e-5)))(
+    lambda env: classify(env, [b"good film " * 10000, b"good film " * 6])[
+        "probabilities"])
+case(SERVING, "classifier SavedModel serving_token_ids", "(0, 0) ids",
+     Gives(lambda o: o["probabilities"].shape == (0, 2)))(
+    lambda env: serve(env, "classifier", "serving_token_ids",
+                      token_ids=np.zeros((0, 0), "int32")))
+case(SERVING, "translator SavedModel serving_default", "batch of 0 texts",
+     Gives(lambda o: o["translation"].shape == (0,)
+           and o["token_ids"].shape[0] == 0))(
+    lambda env: serve(env, "translator", "serving_default",
+                      text=np.zeros((0,), object)))
+case(SERVING, "translator SavedModel serving_default",
+     "a batch of empty texts only", Gives(lambda t: t == ["", ""]))(
+    lambda env: serve_translations(env, [b"", b" \t"]))
+case(SERVING, "translator SavedModel serving_default",
+     "6,000 words: cut to max_length",
+     Gives(lambda t: t[0] == t[1]))(
+    lambda env: serve_translations(env, [b"the cat " * 3000,
+                                         b"the cat " * 6]))
+case(SERVING, "TFLite text classifier (LiteRT interpreter)",
+     "5,000 words: cut to max_length",
+     Gives(lambda p: np.allclose(p[0], p[1], atol=1e-5)))(
+    lambda env: env.tflite_classifier(np.array(
+        [b"good film " * 5000, b"good film " * 6, b"", b""], object))[
+            "probabilities"])
+
+# Wrong dtypes and shapes: the request fails, the error names the input
+# (shapes, values) or its position and the dtype expected (dtypes: checked
+# by TensorFlow before the graph runs).
+ARGUMENT = "InvalidArgumentError"
+case(SERVING, "classifier SavedModel serving_default", "int32 text",
+     Raises(r"input #0\(zero-based\) was expected to be a string tensor but "
+            r"is a int32 tensor", ARGUMENT))(
+    lambda env: serve(env, "classifier", "serving_default",
+                      text=np.array([1, 2], "int32")))
+case(SERVING, "classifier SavedModel serving_default",
+     "a scalar text (crashed the process)",
+     Raises(r"Shape of tensor text \[\] is not compatible with expected "
+            r"shape \[\?\]", ARGUMENT))(
+    lambda env: classify(env, b"a good film"))
+case(SERVING, "classifier SavedModel serving_default", "a (1, 2) text batch",
+     Raises(r"Shape of tensor text \[1,2\] is not compatible", ARGUMENT))(
+    lambda env: classify(env, [[b"a", b"b"]]))
+case(SERVING, "classifier SavedModel serving_with_attention",
+     "a scalar text",
+     Raises(r"Shape of tensor text \[\] is not compatible", ARGUMENT))(
+    lambda env: classify(env, b"film", "serving_with_attention"))
+case(SERVING, "classifier SavedModel serving_token_ids", "float32 ids",
+     Raises(r"expected to be a int32 tensor but is a float tensor",
+            ARGUMENT))(
+    lambda env: serve(env, "classifier", "serving_token_ids",
+                      token_ids=np.ones((1, 3), "float32")))
+case(SERVING, "classifier SavedModel serving_token_ids", "1-D ids",
+     Raises(r"Shape of tensor token_ids \[3\] is not compatible", ARGUMENT))(
+    lambda env: serve(env, "classifier", "serving_token_ids",
+                      token_ids=np.ones((3,), "int32")))
+case(SERVING, "classifier SavedModel serving_token_ids",
+     "id 5000 (over the vocabulary)",
+     Raises(r"`token_ids` must lie in \[0, \d+\) \(the vocabulary size\)",
+            ARGUMENT))(
+    lambda env: serve(env, "classifier", "serving_token_ids",
+                      token_ids=np.array([[4, 5000]], "int32")))
+case(SERVING, "classifier SavedModel serving_token_ids",
+     "id -5 (was a silent answer)",
+     Raises(r"`token_ids` must lie in \[0, \d+\)", ARGUMENT))(
+    lambda env: serve(env, "classifier", "serving_token_ids",
+                      token_ids=np.array([[4, -5]], "int32")))
+case(SERVING, "translator SavedModel serving_default", "a scalar text",
+     Raises(r"Shape of tensor text \[\] is not compatible", ARGUMENT))(
+    lambda env: serve_translations(env, b"the cat"))
+case(SERVING, "translator SavedModel translate", "beam_width of shape (1,)",
+     Raises(r"Shape of tensor beam_width \[1\] is not compatible with "
+            r"expected shape \[\]", ARGUMENT))(
+    lambda env: translate(env, beam_width=np.array([2], "int32")))
+case(SERVING, "translator SavedModel translate", "float32 beam_width",
+     Raises(r"expected to be a int32 tensor but is a float tensor",
+            ARGUMENT))(
+    lambda env: translate(env, beam_width=np.float32(2)))
+
+# Missing and corrupt files.
+case(SERVING, "tf.saved_model.load", "a missing version folder",
+     Raises(r"SavedModel file does not exist at: .*classifier/7", OSError))(
+    lambda env: __import__("tensorflow").saved_model.load(
+        env.export("classifier")[:-1] + "7"))
+case(SERVING, "tf.saved_model.load", "a corrupt saved_model.pb",
+     Raises(r"Cannot parse file .*saved_model.pb", OSError))(
+    lambda env: __import__("tensorflow").saved_model.load(str(
+        damaged_export(env, "classifier", "saved_model.pb", b"\x00junk"))))
+case(SERVING, "TFLiteClassifier", "a missing file",
+     Raises(r"No TFLite model file at `path`. Received: "
+            r"path='.*none.tflite'"))(
+    lambda env: _export().TFLiteClassifier(str(env.tmp / "none.tflite")))
+case(SERVING, "TFLiteClassifier", "a text file",
+     Raises(r"`path` is not a valid TFLite model \(.*\). Received: "
+            r"path='.*model.tflite'"))(
+    lambda env: _export().TFLiteClassifier(env.write("model.tflite",
+                                                     "not a model")))
+case(SERVING, "TFLiteClassifier", "an empty file",
+     Raises(r"not a valid TFLite model \(the file is empty\)"))(
+    lambda env: _export().TFLiteClassifier(env.write("model.tflite", b"")))
+case(SERVING, "TFLiteClassifier", "a truncated file",
+     Raises(r"not a valid TFLite model .*model.tflite"))(
+    lambda env: _export().TFLiteClassifier(env.write("model.tflite", open(
+        env.export("classifier_tflite"), "rb").read()[:5000])))
+case(SERVING, "TFLiteTranslator", "a corrupt decoder_step.tflite",
+     Raises(r"not a valid TFLite model .*decoder_step.tflite"))(
+    lambda env: _export().TFLiteTranslator(str(damaged_export(
+        env, "translator_tflite", "decoder_step.tflite", b"TFL3" * 8))))
+case(SERVING, "TFLiteTranslator", "a missing encoder.tflite",
+     Raises(r"No TFLite model file at `path`. .*encoder.tflite"))(
+    lambda env: _export().TFLiteTranslator(str(damaged_export(
+        env, "translator_tflite", "encoder.tflite", None))))

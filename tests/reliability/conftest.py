@@ -149,6 +149,61 @@ class Env:
         return self._loaded("run", lambda: TrainingRun.load(
             str(self.runs["classification"])))
 
+    def export(self, kind):
+        """The path of one export of the tiny runs, written once a session:
+        `"classifier"` or `"translator"` (SavedModel version folders),
+        `"classifier_tflite"` (the raw-text `.tflite`, batch 4) or
+        `"translator_tflite"` (the folder, batch 2)."""
+        from keras_attnpred import export
+
+        root = self.runs["classification"].parent / "exports"
+        exporters = {
+            "classifier": lambda: export.export_classifier_saved_model(
+                self.run, str(root / "classifier")),
+            "translator": lambda: export.export_translator_saved_model(
+                self.translation_run, str(root / "translator")),
+            "classifier_tflite": lambda: export.export_classifier_tflite(
+                self.run, str(root / "classifier_tflite"),
+                quantizations=[], batch_size=4)["text"],
+            "translator_tflite": lambda: export.export_translator_tflite(
+                self.translation_run, str(root / "translator_tflite"),
+                batch_size=2) and str(root / "translator_tflite"),
+        }
+        return self._loaded(f"export {kind}", exporters[kind])
+
+    def signatures(self, kind):
+        """The signatures of the `"classifier"` or `"translator"`
+        SavedModel, loaded as a server would (TensorFlow Text only)."""
+        import tensorflow as tf
+        import tensorflow_text  # noqa: F401 (registers the tokenizer ops)
+
+        return self._loaded(f"signatures {kind}", lambda: tf.saved_model.load(
+            self.export(kind)).signatures)
+
+    @property
+    def tflite_classifier(self):
+        """The raw-text TFLite classifier as a `TFLiteClassifier`."""
+        from keras_attnpred.export import TFLiteClassifier
+
+        return self._loaded("tflite classifier", lambda: TFLiteClassifier(
+            self.export("classifier_tflite")))
+
+    @property
+    def tflite_translator(self):
+        """The TFLite translator as a `TFLiteTranslator`."""
+        from keras_attnpred.export import TFLiteTranslator
+
+        return self._loaded("tflite translator", lambda: TFLiteTranslator(
+            self.export("translator_tflite")))
+
+    @property
+    def translation_run(self):
+        """The translation run as a `TrainingRun`."""
+        from keras_attnpred.training import TrainingRun
+
+        return self._loaded("translation run", lambda: TrainingRun.load(
+            str(self.runs["translation"])))
+
     @property
     def translator(self):
         """The translation run as a `Translator`."""

@@ -16,7 +16,12 @@ from tests.reliability.cases import Raises
     "case", CASES, ids=[f"{c.entry}: {c.name}" for c in CASES])
 def test_bad_input(case, env):
     if isinstance(case.expect, Raises):
-        with pytest.raises(ValueError, match=case.expect.pattern):
+        error = case.expect.error
+        if isinstance(error, str):
+            import tensorflow as tf
+
+            error = getattr(tf.errors, error)
+        with pytest.raises(error, match=case.expect.pattern):
             case.call(env)
     elif isinstance(case.expect, Exits):
         code, err, _ = case.call(env)
