@@ -6,10 +6,9 @@ import pytest
 from keras_attnpred.decoding import Translator
 from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import translation_metrics
-from keras_attnpred.models import build_rnn_translator
-from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.text import SubwordTokenizer
 from keras_attnpred.text.join_punctuation import join_punctuation
+from tests.translators import make_translator as shared_make_translator
 
 ENGLISH = [
     "The cat sat on the mat.",
@@ -35,18 +34,7 @@ def tokenizers():
 
 
 def make_translator(tokenizers, rnn=False):
-    source, target = tokenizers
-    if rnn:
-        model = build_rnn_translator(
-            source.vocabulary_size, target.vocabulary_size,
-            embedding_dim=8, units=8,
-        )
-    else:
-        model = build_transformer_translator(
-            source.vocabulary_size, target.vocabulary_size, MAX_LENGTH,
-            preset="tiny", model_dim=16, intermediate_dim=32,
-        )
-    return Translator(model, source, target, max_length=MAX_LENGTH)
+    return shared_make_translator(tokenizers, rnn, max_length=MAX_LENGTH)
 
 
 def test_translate_returns_one_string_per_text(tokenizers):

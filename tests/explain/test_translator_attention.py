@@ -1,28 +1,17 @@
 import numpy as np
 import pytest
 
-from keras_attnpred.decoding import Translator
 from keras_attnpred.explain import Alignment
-from keras_attnpred.models import build_rnn_translator
-from keras_attnpred.models import build_transformer_translator
+from tests.translators import make_translator as shared_make_translator
 
 TEXTS = ["the cat sat on the mat", "", "a dog is playing"]
 MAX_LENGTH = 8
 
 
 def make_translator(tokenizers, rnn):
-    source, target = tokenizers
-    if rnn:
-        model = build_rnn_translator(
-            source.vocabulary_size, target.vocabulary_size,
-            embedding_dim=8, units=8,
-        )
-    else:
-        model = build_transformer_translator(
-            source.vocabulary_size, target.vocabulary_size, MAX_LENGTH,
-            preset="tiny", num_layers=2, model_dim=16, intermediate_dim=32,
-        )
-    return Translator(model, source, target, max_length=MAX_LENGTH)
+    return shared_make_translator(
+        tokenizers, rnn, max_length=MAX_LENGTH, num_layers=2
+    )
 
 
 @pytest.mark.parametrize("rnn", [False, True])
