@@ -119,7 +119,11 @@ def masked_softmax(scores, mask=None, axis=-1):
     if mask is None:
         return ops.softmax(scores, axis=axis)
     mask = ops.cast(mask, "bool")
-    floor = ops.stop_gradient(ops.min(scores, axis=axis, keepdims=True))
+    # The floor comes from the visible logits only, so whatever a hidden
+    # position holds (even inf or NaN) cannot reach the real ones.
+    floor = ops.stop_gradient(
+        ops.min(ops.where(mask, scores, 0.0), axis=axis, keepdims=True)
+    )
     scores = ops.where(mask, scores, floor - _MASKED_LOGIT_MARGIN)
     weights = ops.softmax(scores, axis=axis)
     return weights * ops.cast(mask, weights.dtype)
