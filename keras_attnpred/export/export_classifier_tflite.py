@@ -2,11 +2,9 @@ import os
 import tempfile
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_attnpred.export import _export_utils as utils
-from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 

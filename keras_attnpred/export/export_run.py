@@ -60,6 +60,8 @@ def export_run(
         export_translator_tflite,
     )
 
+    from keras_attnpred.decoding._step_decoders import TransformerSteps
+
     check_choice("format", format, FORMATS)
     utils.require_tensorflow_backend()
     run = utils.load_run(run)
@@ -68,6 +70,17 @@ def export_run(
     if version is None:
         version = utils.next_version(base_dir, tflite_base)
     classification = run.config.is_classification
+    if (
+        format in ("tflite", "both")
+        and not classification
+        and TransformerSteps.parts(run.model) is None
+    ):
+        # Checked before anything is written: no half-exported version.
+        raise ValueError(
+            "Only Transformer translators export to TFLite; this run's model "
+            "is not one. Use format='saved_model'. Received: format="
+            f"{format!r}"
+        )
     written = {}
     if format in ("saved_model", "both"):
         export = (

@@ -106,6 +106,11 @@ def normalize(text, lowercase=True, strip_accents=False):
     default-ignorable code points (such as U+00AD, the soft hyphen, which
     ICU removes).
     """
+    # As the tokenizer: every Unicode space separator becomes " ".
+    text = "".join(
+        " " if unicodedata.category(c).startswith("Z") else c
+        for c in text
+    )
     if strip_accents:
         text = "".join(
             c

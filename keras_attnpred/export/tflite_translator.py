@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from keras_attnpred.export._export_utils import pad_ids
+from keras_attnpred.validation import check_texts
 from keras_attnpred.export._export_utils import tflite_interpreter
 from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
 from keras_attnpred.export.export_translator_tflite import DECODER_FILENAME
@@ -143,7 +144,7 @@ class TFLiteTranslator:
         """
         from keras_attnpred.text import join_punctuation
 
-        texts = list(texts)
+        texts = check_texts("texts", texts, allow_empty=True)
         if not texts:
             return []
         rows = [

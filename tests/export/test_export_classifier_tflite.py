@@ -68,7 +68,9 @@ def test_text_model_runs_with_the_text_registrar(transformer_tflite):
     ops = ops_of(paths["text"])
     assert ops - _builtin_names() == TEXT_OPS
     texts = ["The acting was GREAT, really superb!", "A dull, boring film.",
-             "Wonderful music, awful story", "", "great " * 40]
+             "Wonderful music, awful story", "", "great " * 40,
+             # No-break and thin spaces separate words, as in training.
+             "Great\xa0acting,\u2009dull story"]
     expected, ids = keras_probabilities(run, texts)
     classifier = TFLiteClassifier(paths["text"])
     assert classifier.takes_text

@@ -98,7 +98,9 @@ def test_saved_model_beam_search_like_keras(translator_run,
     greedy = keras_translations(translator_run, texts)
     for width, alpha, max_length in ((3, 0.0, MAX_LENGTH),
                                      (MAX_BEAM_WIDTH, 1.0, MAX_LENGTH),
-                                     (2, 0.0, 3)):
+                                     (2, 0.0, 3),
+                                     # A shorter limit changes the penalty.
+                                     (3, 1.0, 3)):
         out = call(translate, texts, width, max_length, alpha)
         ids, _ = beam_search(translator_run.model, source, beam_width=width,
                              length_penalty=alpha, max_length=max_length)
@@ -233,3 +235,15 @@ def test_graph_join_punctuation_matches_python():
     got = join_punctuation(tf.constant(texts)).numpy()
     assert [t.decode() for t in got] == [python_join_punctuation(t)
                                         for t in texts]
+
+
+@slow
+def test_rnn_translator_to_tflite_is_refused_before_anything_is_written(
+        rnn_translator_run, tmp_path):
+    from keras_attnpred.export import export_run
+
+    base = tmp_path / "rnn"
+    with pytest.raises(ValueError, match="Only Transformer translators"):
+        export_run(rnn_translator_run, str(base))
+    assert not base.exists() or not any(base.iterdir())
+    assert export_run(rnn_translator_run, str(base), format="saved_model")
