@@ -68,6 +68,8 @@ def test_decoding_works_without_tensorflow():
         "np.testing.assert_array_equal(\n"
         "    beam_search(model, source, beam_width=1, max_length=6)[0][:, 0],\n"
         "    ids)\n"
+        "from keras_attnpred import explain\n"  # no TensorFlow either
+        "weights = explain.translation_alignment(model, source, ids)\n"
         "import keras; print(keras.backend.backend(), beam.shape[:2])\n"
     )
     result = subprocess.run(

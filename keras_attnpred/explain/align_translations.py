@@ -4,7 +4,6 @@ from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.alignment import Alignment
 from keras_attnpred.explain.translation_alignment import translation_alignment
-from keras_attnpred.text.join_punctuation import join_punctuation
 
 
 def align_translations(translator, texts, batch_size=64):
@@ -26,6 +25,9 @@ def align_translations(translator, texts, batch_size=64):
         pieces (`[END]` included when generated). A text without source
         tokens translates to `""` with an empty alignment.
     """
+    # `keras_attnpred.text` needs TensorFlow; the rest runs on JAX too.
+    from keras_attnpred.text import join_punctuation
+
     if not texts:
         return [], []
     source_tokenizer = translator.source_tokenizer

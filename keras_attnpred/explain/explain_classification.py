@@ -5,7 +5,6 @@ from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.text_explanation import TextExplanation
 from keras_attnpred.explain.token_importance import token_importance
 from keras_attnpred.validation import check_texts
-from keras_attnpred.text._utils import check_tokenizer
 from keras_attnpred.validation import check_positive_int
 
 
@@ -41,6 +40,8 @@ def explain_classification(
     >>> explanation.merge_subwords().to_html("review.html")
     """
     parts.check_model(model)
+    from keras_attnpred.text._utils import check_tokenizer  # needs TensorFlow
+
     check_tokenizer("tokenizer", tokenizer)
     texts = check_texts("texts", texts, allow_empty=True)
     check_positive_int("max_length", max_length, allow_none=True)
