@@ -54,7 +54,6 @@ def test_mixed_float16_scales_the_loss_and_stops_cleanly_on_nan(tmp_path):
               str(out), callbacks=[poison], verbose=0)
     # Keras wraps the optimizer for float16: dynamic loss scaling.
     assert isinstance(poison.optimizer, keras.optimizers.LossScaleOptimizer)
-    assert float(poison.optimizer.dynamic_scale) > 1
     assert (error.value.epoch, error.value.batch) == (1, 2)
     assert np.isnan(error.value.value)
     message = str(error.value)
