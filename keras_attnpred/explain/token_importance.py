@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_attnpred.models._model_utils import pooling_features_model
 from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.attention_rollout import attention_rollout
 from keras_attnpred.explain.self_attention_weights import (
@@ -95,14 +96,9 @@ def token_importance(model, token_ids, method="auto"):
 
 
 def _pooling_weights(model, pooling, ids):
-    def make():
-        # `pooling.input` lists the Keras mask after the states.
-        states = pooling.input
-        if isinstance(states, (list, tuple)):
-            states = states[0]
-        return keras.Model(model.input, states)
-
-    submodel = parts.cached_submodel(model, "pooling_inputs", make)
+    submodel = parts.cached_submodel(
+        model, "pooling_inputs", lambda: pooling_features_model(model, pooling)
+    )
     states = submodel(ids, training=False)
     _, weights = pooling(
         states,

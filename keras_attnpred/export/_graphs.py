@@ -1,8 +1,8 @@
 """TensorFlow graph pieces shared by the exporters (private)."""
 
-import keras
 import tensorflow as tf
 
+from keras_attnpred.models._model_utils import pooling_features_model
 from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.text.join_punctuation import JOIN_PUNCTUATION_RULES
 
@@ -71,12 +71,7 @@ def attention_head(model):
     pooling, logits = names.get("pooling"), names.get("logits")
     if not isinstance(pooling, AttentionPooling) or logits is None:
         return None
-    features = pooling.input
-    if isinstance(features, (list, tuple)):
-        # The node's tensors hold the Keras mask after the features.
-        features = features[0]
-    features = keras.Model(model.inputs, features)
-    return features, pooling, logits
+    return pooling_features_model(model, pooling), pooling, logits
 
 
 def attention_outputs(head, ids):

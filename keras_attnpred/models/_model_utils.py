@@ -74,3 +74,16 @@ def rnn_layer(rnn, units, name, return_sequences=True, return_state=False):
         return_state=return_state,
         name=name,
     )
+
+
+def pooling_features_model(model, pooling):
+    """A `keras.Model` from `model`'s inputs to the input of `pooling`.
+
+    Calling `pooling` on its output again (e.g. with
+    `return_attention_scores=True`) reproduces the classifier's pooling.
+    """
+    features = pooling.input
+    if isinstance(features, (list, tuple)):
+        # The node's tensors hold the Keras mask after the features.
+        features = features[0]
+    return keras.Model(model.inputs, features)
