@@ -29,6 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_attnpred.models._model_utils import numbered_layers
 from keras_attnpred.layers import AdditiveAttention
 from keras_attnpred.layers import DotProductAttention
 from keras_attnpred.layers import TokenAndPositionEmbedding
@@ -92,19 +93,12 @@ class TransformerSteps:
     def parts(model):
         """The layers of a `build_transformer_translator` model, or None."""
         layers = {layer.name: layer for layer in model.layers}
-
-        def stack(prefix, kind):
-            blocks = []
-            while isinstance(layers.get(f"{prefix}_{len(blocks)}"), kind):
-                blocks.append(layers[f"{prefix}_{len(blocks)}"])
-            return blocks
-
         parts = {
             "source_embedding": layers.get("source_embedding"),
-            "encoders": stack("encoder", TransformerEncoder),
+            "encoders": numbered_layers(model, "encoder", TransformerEncoder),
             "encoder_final_norm": layers.get("encoder_final_norm"),
             "target_embedding": layers.get("target_embedding"),
-            "decoders": stack("decoder", TransformerDecoder),
+            "decoders": numbered_layers(model, "decoder", TransformerDecoder),
             "decoder_final_norm": layers.get("decoder_final_norm"),
             "logits": layers.get("logits"),
         }

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_attnpred.models._model_utils import numbered_layers
 from keras_attnpred.decoding._step_decoders import PAD_ID
 from keras_attnpred.decoding._step_decoders import TransformerSteps
 from keras_attnpred.layers import TokenAndPositionEmbedding
@@ -45,14 +46,6 @@ def layer_or_none(model, name):
         return model.get_layer(name)
     except ValueError:
         return None
-
-
-def numbered_layers(model, prefix, kind):
-    """`prefix_0`, `prefix_1`, ... as long as they exist and are `kind`."""
-    blocks = []
-    while isinstance(layer_or_none(model, f"{prefix}_{len(blocks)}"), kind):
-        blocks.append(model.get_layer(f"{prefix}_{len(blocks)}"))
-    return blocks
 
 
 def transformer_encoder_parts(model):

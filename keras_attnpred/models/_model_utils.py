@@ -87,3 +87,12 @@ def pooling_features_model(model, pooling):
         # The node's tensors hold the Keras mask after the features.
         features = features[0]
     return keras.Model(model.inputs, features)
+
+
+def numbered_layers(model, prefix, kind):
+    """`prefix_0`, `prefix_1`, ... of `model` while they exist and are `kind`."""
+    layers = {layer.name: layer for layer in model.layers}
+    blocks = []
+    while isinstance(layers.get(f"{prefix}_{len(blocks)}"), kind):
+        blocks.append(layers[f"{prefix}_{len(blocks)}"])
+    return blocks
