@@ -188,6 +188,64 @@ def _searches(args):
     return searches
 
 
+class _EpochWeights:
+    """Keeps the trainable weights of the last `keep` epochs (host copies)."""
+
+    def __init__(self, keep):
+        import collections
+
+        import keras
+
+        self.kept = collections.OrderedDict()
+        self.keep = keep
+        outer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                outer.kept[epoch + 1] = [
+                    keras.ops.convert_to_numpy(v)
+                    for v in self.model.trainable_variables
+                ]
+                while len(outer.kept) > outer.keep:
+                    outer.kept.popitem(last=False)
+
+        self.callback = Callback()
+
+    def average(self, last_epoch, count):
+        """The mean of the weights of epochs `last_epoch - count + 1 ..`."""
+        epochs = [e for e in self.kept if last_epoch - count < e <= last_epoch]
+        weights = [self.kept[e] for e in epochs]
+        return epochs, [np.mean(group, axis=0) for group in zip(*weights)]
+
+
+def _average_checkpoints(model, epoch_weights, best_epoch, args, valid):
+    """Averages the epochs up to the best one when that lowers the
+    validation loss (the checkpoint averaging of Vaswani et al., 2017);
+    otherwise keeps the best epoch. Returns what was kept, for the report.
+    """
+    import keras
+
+    best_loss = model.evaluate(*valid, verbose=0)[0]
+    epochs, averaged = epoch_weights.average(best_epoch, args.average_last)
+    best = [v.value for v in model.trainable_variables]
+    for variable, value in zip(model.trainable_variables, averaged):
+        variable.assign(value)
+    averaged_loss = model.evaluate(*valid, verbose=0)[0]
+    kept = {
+        "best_epoch_validation_loss": round(float(best_loss), 4),
+        "averaged_epochs": [min(epochs), max(epochs)],
+        "averaged_validation_loss": round(float(averaged_loss), 4),
+    }
+    if averaged_loss < best_loss:
+        kept["decoded_weights"] = f"average of epochs {min(epochs)}-{max(epochs)}"
+    else:
+        for variable, value in zip(model.trainable_variables, best):
+            variable.assign(value)
+        kept["decoded_weights"] = f"best epoch {best_epoch}"
+    print(kept, flush=True)
+    return kept
+
+
 def train(args):
     import keras
 
@@ -223,6 +281,15 @@ def train(args):
             ),
             metrics=[MaskedSparseCategoricalAccuracy(name="accuracy")],
         )
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                "val_loss", patience=args.patience, restore_best_weights=True
+            )
+        ]
+        if args.average_last > 1:
+            # The best epoch is at most `patience` epochs before the last.
+            epoch_weights = _EpochWeights(args.average_last + args.patience)
+            callbacks.append(epoch_weights.callback)
         start = time.perf_counter()
         history = model.fit(
             train_x,
@@ -230,14 +297,16 @@ def train(args):
             validation_data=(valid_x, valid_y),
             epochs=args.epochs,
             batch_size=args.batch_size,
-            callbacks=[
-                keras.callbacks.EarlyStopping(
-                    "val_loss", patience=args.patience, restore_best_weights=True
-                )
-            ],
+            callbacks=callbacks,
             verbose=2,
         )
         training_seconds = time.perf_counter() - start
+        best_epoch = int(np.argmin(history.history["val_loss"])) + 1
+        averaging = None
+        if args.average_last > 1:
+            averaging = _average_checkpoints(
+                model, epoch_weights, best_epoch, args, (valid_x, valid_y)
+            )
         _, valid_accuracy = model.evaluate(valid_x, valid_y, verbose=0)
         test_outputs = {}
         seconds = {}
@@ -258,7 +327,8 @@ def train(args):
         report["results"][name] = {
             "parameters": model.count_params(),
             "epochs_run": len(history.history["loss"]),
-            "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
+            "best_epoch": best_epoch,
+            "checkpoint_averaging": averaging,
             "best_validation_loss": round(min(history.history["val_loss"]), 4),
             "validation_token_accuracy": round(float(valid_accuracy), 4),
             "training_seconds": round(training_seconds, 1),
@@ -343,6 +413,13 @@ def main():
     step.add_argument("--embedding-dim", type=int, default=256)
     step.add_argument("--units", type=int, default=512)
     step.add_argument("--rnn-learning-rate", type=float, default=1e-3)
+    step.add_argument(
+        "--average-last",
+        type=int,
+        default=0,
+        help="average the weights of this many epochs up to the best one "
+        "and decode with them when their validation loss is lower",
+    )
     step.add_argument("--decode-batch-size", type=int, default=250)
     step.add_argument("--decode-length", type=int, default=64)
     step.add_argument(
