@@ -15,7 +15,8 @@ Packing several reviews into one row is left out: it needs an attention mask
 that keeps the reviews of a row apart and a pooling per review, which
 `build_transformer_classifier` does not have.
 
-A first pass of each candidate compiles every batch shape and is not timed.
+A first pass of each candidate compiles every batch shape; it is not
+counted.
 Then passes of the two are timed round-robin (`--repeats` each, median).
 `train_on_batch` returns the loss as a float, so every step waits for the
 device. Reported: the real (non-padding) tokens per second of each, their
@@ -33,10 +34,10 @@ part tokenized by our `SubwordTokenizer` (32k asked, 22,871 learned), made by
     .venv/bin/python benchmarks/classification_quality.py prepare \\
         --dataset imdb --vocabulary-size 32000 --head-tokens 128
 
-It keeps the first 128 and the last 384 ids of longer reviews instead of the
-first 512, but the length of every row is the same as with plain truncation,
-min(ids, 512), and only the lengths matter for the time of a step (the
-embedding gathers any ids at the same speed). So it is reused as it is.
+It keeps the first 128 and the last 384 ids of longer reviews instead of
+the first 512, but every row has the length plain truncation gives,
+min(number of ids, 512), and only the lengths matter for the time of a step
+(the embedding gathers any ids at the same speed). So it is reused as is.
 
 On the GPU machine (Keras on JAX, NumPy input; neither TensorFlow nor
 TensorFlow Text is imported), the issue-8 size (6 layers, width 512, 8 heads,
@@ -45,9 +46,10 @@ feed-forward 2048, 512 tokens, batches of 64 x 512 tokens, vocabulary 32k):
     KERAS_BACKEND=jax python3 benchmarks/padding_throughput.py \\
         --ids .device_data/imdb.npz --dtype-policy mixed_bfloat16
 
-Finer buckets pad less but compile more shapes: `--bucket-step 32` (14
-shapes). `--plan-only` prints the batch shapes, the padding and the ideal
-ratios of a setting without building a model.
+Finer buckets pad less but compile more shapes: `--bucket-step 32` (up to
+17 shapes, 14 with the default 4,096 reviews). `--plan-only` prints the
+batch shapes, the padding and the ideal ratios of a setting without
+building a model.
 
 On the CPU, a smoke test with a tiny model (no meaningful timings):
 
@@ -79,7 +81,8 @@ from keras_attnpred.data import token_budget_batches  # noqa: E402
 
 
 def load_reviews(path, part, count, length, seed):
-    """`count` seeded random rows of `part`: ids cut to `length`, labels, lengths."""
+    """`count` seeded random rows of `part`: ids cut to `length`, labels,
+    lengths."""
     data = np.load(path)
     ids = data[f"{part}_ids"][:, :length]
     labels = data[f"{part}_labels"]
@@ -177,10 +180,18 @@ def time_candidates(args, batches, results, real):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ids", default=".device_data/imdb.npz")
+    parser.add_argument(
+        "--ids",
+        default=".device_data/imdb.npz",
+        help="an .npz of classification_quality.py prepare",
+    )
     parser.add_argument("--part", choices=["train", "test"], default="train")
-    parser.add_argument("--reviews", type=int, default=4096)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reviews", type=int, default=4096, help="reviews in one pass"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="review choice, order, weights"
+    )
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--model-dim", type=int, default=512)
     parser.add_argument("--heads", type=int, default=8)
@@ -195,7 +206,12 @@ def main():
         help="reviews per padded batch; the bucketed token budget is "
         "batch x length",
     )
-    parser.add_argument("--bucket-step", type=int, default=64)
+    parser.add_argument(
+        "--bucket-step",
+        type=int,
+        default=64,
+        help="bucket lengths are its multiples up to --length",
+    )
     parser.add_argument(
         "--bucket-lengths",
         type=int,
@@ -206,9 +222,13 @@ def main():
     )
     parser.add_argument("--vocabulary-size", type=int, default=32000)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed passes of each input"
+    )
     parser.add_argument("--dtype-policy", default="float32")
-    parser.add_argument("--peak-size", type=int, default=8192)
+    parser.add_argument(
+        "--peak-size", type=int, default=8192, help="matmul size for the peak"
+    )
     parser.add_argument("--out", default=None)
     parser.add_argument(
         "--plan-only",

@@ -49,7 +49,7 @@ def test_full_buckets_keep_each_sequence_in_its_shortest_bucket():
         np.full(2 * 512, 40), np.full(3 * 256, 65), np.full(64, 512)
     ])
     batches = token_budget_batches(lengths, BUDGET, [64, 128, 512], seed=3)
-    assert sorted(length for _, length in batches) == [64] * 2 + [128] * 3 + [512]
+    assert sorted(n for _, n in batches) == [64] * 2 + [128] * 3 + [512]
     expected = {64: 40, 128: 65, 512: 512}
     for batch, length in batches:
         assert set(lengths[batch]) == {expected[length]}
