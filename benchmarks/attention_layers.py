@@ -45,22 +45,43 @@ def make_model(attention, batch, length, model_dim, mask_kind):
     return model
 
 
-def time_training_steps(models, inputs, target, steps, repeats):
-    """Median seconds per step of each model, timed round-robin.
+def time_round_robin(runs, repeats):
+    """Seconds of each of `repeats` calls of each callable in `runs` (a dict).
 
-    Interleaving the candidates spreads clock and thermal drift evenly over
-    them, which timing each in its own block does not.
+    The candidates are called round-robin: interleaving them spreads clock
+    and thermal drift evenly over them, which timing each in its own block
+    does not. Each callable must wait for the device before it returns.
     """
+    seconds = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
+def time_training_steps(models, inputs, target, steps, repeats):
+    """Median seconds per step of each model, timed round-robin."""
     for model in models.values():
         model.train_on_batch(inputs, target)  # compile
-    per_step = {name: [] for name in models}
-    for _ in range(repeats):
-        for name, model in models.items():
-            start = time.perf_counter()
+
+    def block(model):
+        def run():
+            # `train_on_batch` returns the loss as a float: it waits for the
+            # device.
             for _ in range(steps):
                 model.train_on_batch(inputs, target)
-            per_step[name].append((time.perf_counter() - start) / steps)
-    return {name: statistics.median(times) for name, times in per_step.items()}
+
+        return run
+
+    seconds = time_round_robin(
+        {name: block(model) for name, model in models.items()}, repeats
+    )
+    return {
+        name: statistics.median(times) / steps
+        for name, times in seconds.items()
+    }
 
 
 def uses_cudnn_attention(attention, x, mask, mask_kind):
