@@ -6,7 +6,7 @@ three ways in one process:
   - from `keras_attnpred` (`build_transformer_classifier`);
   - from `keras_hub.layers.TransformerEncoder`;
   - from `keras.layers.MultiHeadAttention` in a hand-written block.
-Each takes a jit-compiled `train_on_batch` step; the candidates are timed
+Each trains with jit-compiled `fit` steps; the candidates are timed
 round-robin (median of `--repeats` blocks of `--steps` steps). The bf16
 matmul peak of the same device is measured in the same run, and model FLOP
 utilisation (MFU) is the model's matmul FLOPs per second against it.

@@ -137,3 +137,70 @@ def check_same_length(name_a, length_a, name_b, length_b):
             f"Received: {name_a}.shape[1]={length_a}, "
             f"{name_b}.shape[1]={length_b}"
         )
+
+
+def right_padded_lengths(mask, length):
+    """`(lengths, right_padded)` of a `(batch, length)` padding mask.
+
+    `lengths` is the int32 count of visible positions of each row (`length`
+    for a `None` mask); `right_padded` a scalar bool, whether every row is
+    its first `lengths` positions visible and the rest hidden, the only
+    padding that sequence lengths can describe.
+    """
+    if mask is None:
+        return None, ops.convert_to_tensor(True)
+    mask = ops.cast(mask, "bool")
+    lengths = ops.sum(ops.cast(mask, "int32"), axis=-1)
+    prefix = ops.arange(length, dtype="int32")[None, :] < lengths[:, None]
+    return lengths, ops.all(ops.equal(mask, prefix))
+
+
+def length_attention_available(query, key, value):
+    """Whether `length_attention` can run here: the JAX backend on a GPU
+    whose cuDNN has fused (flash) attention for these heads."""
+    from keras import backend
+
+    if backend.backend() != "jax":
+        return False
+    try:
+        import jax
+        from keras.src.backend.jax.nn import _can_use_flash_attention
+    except ImportError:
+        return False
+    if jax.devices()[0].platform != "gpu":
+        return False
+    try:
+        return bool(_can_use_flash_attention(query, key, value, None))
+    except Exception:  # a check of a newer or older JAX that does not apply
+        return False
+
+
+def length_attention(
+    query, key, value, query_lengths, key_lengths, scale, is_causal
+):
+    """cuDNN fused attention over right-padded rows (JAX backend only).
+
+    Sequence lengths let cuDNN skip the padding itself. A boolean mask
+    would instead become a dense `(batch, 1, T, S)` bias, which ran slower
+    than XLA's kernel (benchmarks/RESULTS.md). Rows with no visible key get
+    one (their output is garbage, and the caller zeroes it): cuDNN would
+    otherwise divide by an empty sum, and NaN survives a multiplication by 0
+    in the backward pass.
+    """
+    import jax
+
+    batch = ops.shape(query)[0]
+    if query_lengths is None:
+        query_lengths = ops.full((batch,), ops.shape(query)[1], "int32")
+    if key_lengths is None:
+        key_lengths = ops.full((batch,), ops.shape(key)[1], "int32")
+    return jax.nn.dot_product_attention(
+        query,
+        key,
+        value,
+        scale=scale,
+        is_causal=is_causal,
+        query_seq_lengths=ops.cast(query_lengths, "int32"),
+        key_value_seq_lengths=ops.maximum(ops.cast(key_lengths, "int32"), 1),
+        implementation="cudnn",
+    )

@@ -327,3 +327,43 @@ def test_cache_arguments_that_do_not_fit_are_refused():
     cache = ops.zeros((1, 2, 3, 2, 4))
     with pytest.raises(ValueError, match="cache_update_index=5"):
         layer(x, x, cache=cache, cache_update_index=5)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_padding_goes_to_the_length_kernel_only_when_right_padded(
+    monkeypatch, causal
+):
+    # This machine has no cuDNN: a stand-in length kernel that, like cuDNN,
+    # sees only the lengths. Were a mask with a hole sent to it, the output
+    # would differ from the unfused layer's.
+    from keras_attnpred.layers import multi_head_attention as module
+
+    calls = []
+
+    def lengths_only(query, key, value, query_lengths, key_lengths, scale, is_causal):
+        calls.append(True)
+        query_visible = ops.arange(query.shape[1])[None, :] < query_lengths[:, None]
+        key_visible = ops.arange(key.shape[1])[None, :] < key_lengths[:, None]
+        mask = ops.logical_and(query_visible[:, :, None], key_visible[:, None, :])
+        return ops.dot_product_attention(
+            query, key, value, mask=mask[:, None], scale=scale, is_causal=is_causal
+        )
+
+    monkeypatch.setattr(module, "length_attention_available", lambda *a: True)
+    monkeypatch.setattr(module, "length_attention", lengths_only)
+    x = random_floats((2, 6, 8))
+    fused = MultiHeadAttention(num_heads=2, key_dim=4)
+    unfused = MultiHeadAttention(num_heads=2, key_dim=4, use_fused_attention=False)
+    unfused(x, x)
+    fused(x, x)
+    unfused.set_weights(fused.get_weights())
+    right_padded = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], bool)
+    with_hole = np.array([[1, 1, 0, 1, 0, 0], [1, 1, 1, 1, 1, 1]], bool)
+    for mask, length_kernel in ((right_padded, True), (with_hole, False)):
+        calls.clear()
+        kwargs = dict(query_mask=mask, value_mask=mask, use_causal_mask=causal)
+        got = to_numpy(fused(x, x, **kwargs))
+        want = to_numpy(unfused(x, x, **kwargs))
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        if keras.backend.backend() == "tensorflow":  # eager cond runs one branch
+            assert bool(calls) is length_kernel
