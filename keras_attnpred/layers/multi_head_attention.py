@@ -5,15 +5,12 @@ from keras import ops
 
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
-from keras_attnpred.layers.attention_utils import length_attention
-from keras_attnpred.layers.attention_utils import length_attention_available
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
-from keras_attnpred.layers.attention_utils import right_padded_lengths
 from keras_attnpred.serialization import register
 
 
@@ -276,11 +273,6 @@ class MultiHeadAttention(keras.layers.Layer):
             value_heads,
             mask,
             causal,
-            # Plain padding (no explicit mask, no cache) can go to a kernel
-            # that takes sequence lengths.
-            (query_mask, key_padding)
-            if attention_mask is None and cache is None
-            else None,
             # Without a cache the causal mask is the kernel's own `is_causal`,
             # which lets cuDNN pick flash attention.
             use_causal_mask and cache is None,
@@ -341,7 +333,6 @@ class MultiHeadAttention(keras.layers.Layer):
         value,
         mask,
         causal,
-        padding,
         kernel_is_causal,
         return_attention_scores,
         training,
@@ -354,56 +345,23 @@ class MultiHeadAttention(keras.layers.Layer):
         full_mask = merge_masks(mask, causal)
         if self._can_fuse(return_attention_scores, training):
             kernel_mask = mask if kernel_is_causal else full_mask
-
-            def mask_kernel():
-                return ops.dot_product_attention(
-                    query,
-                    key,
-                    value,
-                    mask=None
-                    if kernel_mask is None
-                    else ops.expand_dims(kernel_mask, 1),
-                    scale=scale,
-                    is_causal=kernel_is_causal,
-                    # cuDNN turns a mask into a dense (batch, 1, T, S) bias,
-                    # which ran slower than XLA on an H100
-                    # (benchmarks/RESULTS.md); a plain causal mask it skips
-                    # natively.
-                    flash_attention=None if kernel_mask is None else False,
-                )
-
-            if (
-                padding is not None
-                and mask is not None
-                and length_attention_available(query, key, value)
-            ):
-                query_lengths, query_right_padded = right_padded_lengths(
-                    padding[0], ops.shape(query)[1]
-                )
-                key_lengths, key_right_padded = right_padded_lengths(
-                    padding[1], ops.shape(key)[1]
-                )
-                # Other padding (a hole mid-sequence) takes the mask kernel.
-                output = ops.cond(
-                    ops.logical_and(query_right_padded, key_right_padded),
-                    lambda: length_attention(
-                        query,
-                        key,
-                        value,
-                        query_lengths,
-                        key_lengths,
-                        scale,
-                        kernel_is_causal,
-                    ),
-                    mask_kernel,
-                )
-            else:
-                output = mask_kernel()
+            output = ops.dot_product_attention(
+                query,
+                key,
+                value,
+                mask=None if kernel_mask is None else ops.expand_dims(kernel_mask, 1),
+                scale=scale,
+                is_causal=kernel_is_causal,
+                # cuDNN turns a mask into a dense (batch, 1, T, S) bias, which
+                # ran slower than XLA on an H100 (benchmarks/RESULTS.md); a
+                # plain causal mask it skips natively.
+                flash_attention=None if kernel_mask is None else False,
+            )
             if mask is not None:
                 # Match the unfused path: a query that sees no key gives zeros.
                 can_see = ops.any(full_mask, axis=-1, keepdims=True)
-                output = ops.where(
-                    ops.expand_dims(can_see, -1), output, ops.zeros_like(output)
+                output = output * ops.cast(
+                    ops.expand_dims(can_see, -1), output.dtype
                 )
             return output, None
 
