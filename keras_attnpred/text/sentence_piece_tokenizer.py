@@ -14,11 +14,9 @@ from keras_attnpred.text._utils import CONFIG_FILENAME
 from keras_attnpred.text._utils import read_tokenizer_config
 from keras_attnpred.text.subword_tokenizer import _normalize
 from keras_attnpred.validation import check_bool
-from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 
 MODEL_FILENAME = "sentencepiece.model"
-MODEL_TYPES = ("unigram", "bpe")
 _FORMAT_VERSION = 1
 # SentencePiece's NFKC normalisation, with Unicode case folding for "_cf".
 _LOWERCASE_RULE = "nmt_nfkc_cf"
@@ -30,13 +28,16 @@ _MAX_SENTENCE_BYTES = 1 << 20
 class SentencePieceTokenizer(TokenizerBase):
     """SentencePiece tokenizer with fixed reserved ids, usable inside `tf.data`.
 
-    The vocabulary is learned with the `sentencepiece` package (a unigram
-    language model by default, or BPE) straight from raw text: no
-    pre-tokenization, spaces are part of the pieces (`"▁"`, U+2581, marks
-    the start of a word). Text is tokenized with
-    `tensorflow_text.SentencepieceTokenizer`, a TensorFlow op, so it runs
-    inside `tf.data` and inside an exported SavedModel, and with
-    `tensorflow_text.FastSentencepieceTokenizer` in a TFLite model.
+    A unigram language model is learned with the `sentencepiece` package
+    straight from raw text: no pre-tokenization, spaces are part of the
+    pieces (`"▁"`, U+2581, marks the start of a word). Text is tokenized
+    with `tensorflow_text.FastSentencepieceTokenizer`, TensorFlow ops that
+    run inside `tf.data`, in an exported SavedModel and, as a TFLite custom
+    kernel, in a TFLite model; it gives the ids of
+    `tensorflow_text.SentencepieceTokenizer` (and of `sentencepiece`) for
+    unigram models, and unlike that op it holds no TensorFlow resource, so
+    `keras.backend.clear_session()` cannot break it. `detokenize` joins the
+    pieces, as SentencePiece decoding does.
 
     Normalisation is part of the model: NFKC, runs of whitespace collapsed
     to one space and leading and trailing whitespace removed, and with
@@ -57,9 +58,9 @@ class SentencePieceTokenizer(TokenizerBase):
     "keras-attnpred[sentencepiece]"`) to learn and to load a vocabulary.
 
     Args:
-        model_proto: bytes, a serialized SentencePiece model whose pad,
-            unknown, begin- and end-of-sentence ids are 0, 1, 2 and 3 (as
-            `train` makes it).
+        model_proto: bytes, a serialized unigram SentencePiece model whose
+            pad, unknown, begin- and end-of-sentence ids are 0, 1, 2 and 3
+            (as `train` makes it).
         strip_accents: bool, whether to remove accent marks first.
 
     Example:
@@ -106,7 +107,7 @@ class SentencePieceTokenizer(TokenizerBase):
                 f"({' '.join(str(error).split())}). Received: "
                 f"{len(model_proto)} bytes"
             ) from None
-        problem = _model_problem(processor)
+        problem = _model_problem(processor, model_proto)
         if problem is not None:
             raise ValueError(f"Invalid `model_proto`: {problem}")
         self._model_proto = model_proto
@@ -118,10 +119,7 @@ class SentencePieceTokenizer(TokenizerBase):
         # so a model with a custom rule is described correctly.
         self.lowercase = processor.normalize("A").endswith("a")
         self.strip_accents = strip_accents
-        self._sentencepiece = tf_text.SentencepieceTokenizer(
-            model=model_proto, out_type=tf.int32
-        )
-        self._tf_tokenizer = self._sentencepiece
+        self._tf_tokenizer = _SentencePieceOps(model_proto, self._vocabulary)
 
     @classmethod
     def train(
@@ -130,10 +128,9 @@ class SentencePieceTokenizer(TokenizerBase):
         vocabulary_size=8000,
         lowercase=True,
         strip_accents=False,
-        model_type="unigram",
         character_coverage=1.0,
     ):
-        """Learns a SentencePiece model from `texts`.
+        """Learns a unigram SentencePiece model from `texts`.
 
         Args:
             texts: list of str, or a `tf.data.Dataset` of scalar strings.
@@ -143,7 +140,6 @@ class SentencePieceTokenizer(TokenizerBase):
                 tokens on a small corpus.
             lowercase: bool, whether to case fold the text.
             strip_accents: bool, whether to remove accent marks.
-            model_type: `"unigram"` (Kudo 2018) or `"bpe"`.
             character_coverage: float in (0, 1], the share of the characters
                 of `texts` that get a piece of their own; the rarest of the
                 rest become `[UNK]`. 1.0 suits alphabets, 0.9995 is
@@ -160,7 +156,6 @@ class SentencePieceTokenizer(TokenizerBase):
         )
         check_bool("lowercase", lowercase)
         check_bool("strip_accents", strip_accents)
-        check_choice("model_type", model_type, MODEL_TYPES)
         if (
             isinstance(character_coverage, bool)
             or not isinstance(character_coverage, (int, float))
@@ -186,7 +181,7 @@ class SentencePieceTokenizer(TokenizerBase):
             sentencepiece.SentencePieceTrainer.train(
                 sentence_iterator=sentences,
                 model_writer=model,
-                model_type=model_type,
+                model_type="unigram",
                 vocab_size=vocabulary_size,
                 # A small corpus gives fewer pieces instead of an error, as
                 # the WordPiece learner does.
@@ -246,7 +241,7 @@ class SentencePieceTokenizer(TokenizerBase):
         texts = as_string_tensor(texts)
         if self.strip_accents:
             texts = _normalize(texts, False, True)
-        return self._sentencepiece.tokenize(texts)
+        return self._tf_tokenizer.tokenize(texts)
 
     def detokenize(self, ids):
         """Turns ids back into text, dropping `[PAD]`, `[START]` and `[END]`.
@@ -355,8 +350,19 @@ def _import_sentencepiece():
     return sentencepiece
 
 
-def _model_problem(processor):
+def _model_problem(processor, model_proto):
     """Why a loaded SentencePiece model is unusable here, or None."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    model = sentencepiece_model_pb2.ModelProto.FromString(model_proto)
+    model_type = model.trainer_spec.model_type
+    if model_type != model.trainer_spec.UNIGRAM:
+        name = model.trainer_spec.ModelType.Name(model_type)
+        return (
+            "it must be a unigram model, the kind that TensorFlow Text's "
+            "fast SentencePiece kernel (and its TFLite kernel) runs. "
+            f"Received: model_type={name}"
+        )
     ids = {
         "pad_id": processor.pad_id(),
         "unk_id": processor.unk_id(),
@@ -373,3 +379,31 @@ def _model_problem(processor):
     if size <= 4:
         return f"it holds {size} pieces; it needs at least one besides ids 0-3"
     return None
+
+
+class _SentencePieceOps(tf.Module):
+    """The TensorFlow ops of a `SentencePieceTokenizer`.
+
+    Constants only (the converted model, the pieces), no resource: the
+    resource of `tensorflow_text.SentencepieceTokenizer` is owned by its
+    kernel, and `keras.backend.clear_session()` deletes it under a live
+    tokenizer. An export tracks this module like a `FastWordpieceTokenizer`.
+    """
+
+    def __init__(self, model_proto, pieces):
+        super().__init__(name="sentencepiece")
+        self._fast = tf_text.FastSentencepieceTokenizer(model_proto)
+        # The unknown piece is spelled "[UNK]", the surface `train` gives it.
+        self._pieces = tf.constant(pieces)
+
+    def tokenize(self, texts):
+        return self._fast.tokenize(texts)
+
+    def detokenize(self, ids):
+        """Strings of ragged ids: SentencePiece decoding of a model whose
+        pieces are normalised text (as those of `train` are): the pieces
+        joined, `"▁"` read as a space, the word-start space of the first
+        dropped."""
+        texts = tf.strings.reduce_join(tf.gather(self._pieces, ids), axis=-1)
+        texts = tf.strings.regex_replace(texts, "\u2581", " ")
+        return tf.strings.regex_replace(texts, "^ ", "")
