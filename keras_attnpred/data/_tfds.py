@@ -1,7 +1,14 @@
 """Reading TensorFlow Datasets by name (private): `tfds:NAME[:SPLIT]`
 strings, the lazy import and the examples of one split."""
 
+import re
+
 TFDS_PREFIX = "tfds:"
+# The split: after the last colon outside brackets ("train[:10%]+test").
+_TFDS_PATH = re.compile(
+    r"tfds:(?P<name>[^:\[\]](?:[^\[\]]*?[^:\[\]])?)"
+    r"(?::(?P<split>(?:[^:\[\]]|\[[^\]]*\])+))?"
+)
 
 
 def is_tfds_path(value):
@@ -12,20 +19,18 @@ def is_tfds_path(value):
 def parse_tfds_path(value, default_split):
     """`(name, split)` of `"tfds:NAME"` or `"tfds:NAME:SPLIT"`.
 
-    The split follows the last colon; a versioned name
+    The split follows the last colon outside brackets
+    (`tfds:imdb_reviews:train[:10%]`); a versioned name
     (`imdb_reviews:1.0.0`) therefore needs its split too
     (`tfds:imdb_reviews:1.0.0:train`).
     """
-    rest = value[len(TFDS_PREFIX):]
-    name, colon, split = rest.rpartition(":")
-    if not colon:
-        name, split = rest, default_split
-    if not name or not split:
+    match = _TFDS_PATH.fullmatch(value)
+    if match is None:
         raise ValueError(
             "A TensorFlow Datasets source must read `tfds:NAME` or "
             f"`tfds:NAME:SPLIT`. Received: {value!r}"
         )
-    return name, split
+    return match["name"], match["split"] or default_split
 
 
 def import_tfds():
