@@ -2,6 +2,7 @@
 
     attnpred train --task translation --data pairs.tsv --out runs/en-es
     attnpred train --config run.yaml --epochs 3        # flags override the file
+    attnpred train --task sentiment --data tfds:imdb_reviews --tokenizer sentencepiece --out runs/imdb
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
     attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
