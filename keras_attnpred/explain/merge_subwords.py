@@ -71,17 +71,18 @@ def merge_subwords(tokens, weights, axis=-1, reduction="sum"):
     words, groups = [], []
     for index, token in enumerate(tokens):
         if sentencepiece:
-            starts = token.startswith(WORD_START) or token in CONTROL_TOKENS
-            piece = token[len(WORD_START):] if starts else token
+            marked = token.startswith(WORD_START)
+            continues = not marked and token not in CONTROL_TOKENS
+            piece = token[len(WORD_START):] if marked else token
         else:
-            starts = not token.startswith(SUFFIX_INDICATOR)
-            piece = token if starts else token[len(SUFFIX_INDICATOR):]
-        if starts or not groups:
-            words.append(piece)
-            groups.append([index])
-        else:
+            continues = token.startswith(SUFFIX_INDICATOR)
+            piece = token[len(SUFFIX_INDICATOR):]
+        if continues and groups:
             words[-1] += piece
             groups[-1].append(index)
+        else:
+            words.append(piece if sentencepiece else token)
+            groups.append([index])
     combine = np.sum if reduction == "sum" else np.mean
     moved = np.moveaxis(weights, axis, 0)
     merged = np.stack(
