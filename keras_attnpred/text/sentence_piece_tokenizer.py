@@ -363,6 +363,12 @@ def _model_problem(processor, model_proto):
             "fast SentencePiece kernel (and its TFLite kernel) runs. "
             f"Received: model_type={name}"
         )
+    if model.trainer_spec.byte_fallback:
+        # Byte pieces ("<0xE2>") would need decoding that `detokenize`'s
+        # joining of pieces does not do.
+        return "byte_fallback models are not supported. Received: " + (
+            "byte_fallback=True"
+        )
     ids = {
         "pad_id": processor.pad_id(),
         "unk_id": processor.unk_id(),

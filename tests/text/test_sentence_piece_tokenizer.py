@@ -244,7 +244,7 @@ def test_corrupt_or_foreign_models_are_refused(spanish, tmp_path):
         model = io.BytesIO()
         spm.SentencePieceTrainer.train(
             sentence_iterator=iter(TINY_CORPUS), model_writer=model,
-            vocab_size=40, minloglevel=2, **options,
+            **{"vocab_size": 40, "minloglevel": 2, **options},
         )
         return model.getvalue()
 
@@ -252,10 +252,13 @@ def test_corrupt_or_foreign_models_are_refused(spanish, tmp_path):
     with pytest.raises(ValueError, match="pad_id=0, unk_id=1.*Received: "
                        "pad_id=-1, unk_id=0, bos_id=1, eos_id=2"):
         SentencePieceTokenizer(foreign_model())
+    reserved = dict(pad_id=0, unk_id=1, bos_id=2, eos_id=3)
+    with pytest.raises(ValueError, match="byte_fallback=True"):
+        SentencePieceTokenizer(foreign_model(
+            byte_fallback=True, vocab_size=300, **reserved))
     # BPE: the fast kernel would segment it as if it were unigram.
     with pytest.raises(ValueError, match="unigram model.*model_type=BPE"):
-        SentencePieceTokenizer(foreign_model(
-            model_type="bpe", pad_id=0, unk_id=1, bos_id=2, eos_id=3))
+        SentencePieceTokenizer(foreign_model(model_type="bpe", **reserved))
 
 
 def test_bad_arguments_name_the_argument():
