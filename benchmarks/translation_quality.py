@@ -344,13 +344,13 @@ def train(args):
 
 def score(args):
     from keras_attnpred.decoding import translation_metrics
-    from keras_attnpred.text import SubwordTokenizer
-    from keras_attnpred.text import join_punctuation
+    from keras_attnpred.text import load_tokenizer
+    from keras_attnpred.text.join_punctuation import readable_text
 
     with open(args.results) as f:
         report = json.load(f)
     folder = os.path.splitext(args.ids)[0]
-    tokenizer = SubwordTokenizer.load(os.path.join(folder, "target_tokenizer"))
+    tokenizer = load_tokenizer(os.path.join(folder, "target_tokenizer"))
     references = read_pair(args.data_dir, report["pair"])["test"][1]
     for name, result in report["results"].items():
         outputs = result.pop("test_output_ids")
@@ -362,7 +362,7 @@ def score(args):
             width = max(len(r) for r in rows)
             ids = np.array([r + [0] * (width - len(r)) for r in rows], "int32")
             hypotheses = [
-                join_punctuation(t) for t in tokenizer.detokenize(ids)
+                readable_text(tokenizer, t) for t in tokenizer.detokenize(ids)
             ]
             scores = translation_metrics(hypotheses, references)
             scores["examples"] = [

@@ -2,6 +2,7 @@
 
     attnpred train --task translation --data pairs.tsv --out runs/en-es
     attnpred train --config run.yaml --epochs 3        # flags override the file
+    attnpred train --task sentiment --data tfds:imdb_reviews --tokenizer sentencepiece --out runs/imdb
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
     attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
@@ -40,6 +41,11 @@ _TRAINING_FLAGS = {
     ),
     "max_length": dict(type=int, help="tokens kept per text"),
     "vocabulary_size": dict(type=int),
+    "tokenizer": dict(
+        choices=["wordpiece", "sentencepiece"],
+        help="subword tokenizer learned on the training data (default "
+        "wordpiece; sentencepiece needs the sentencepiece package)",
+    ),
     "epochs": dict(type=int),
     "batch_size": dict(type=int, help="global batch size"),
     "learning_rate": dict(help='a float, or "transformer" for warm-up'),
@@ -185,13 +191,9 @@ def _translation_report(
 
 
 def _read_translation_data(paths, reverse):
-    from keras_attnpred.data import ParallelTexts
+    from keras_attnpred.data._readers import read_parallel_texts
 
-    paths = _path_value(paths)
-    if isinstance(paths, list):
-        pairs = ParallelTexts.from_files(*paths)
-    else:
-        pairs = ParallelTexts.from_tsv(paths)
+    pairs = read_parallel_texts(_path_value(paths), default_split="test")
     return pairs.reversed() if reverse else pairs
 
 
@@ -214,18 +216,19 @@ def command_evaluate(args):
         report.update(run.evaluate(pairs))
     else:
         _check_greedy(args)
-        from keras_attnpred.data import LabeledTexts
+        from keras_attnpred.data._readers import read_labeled_texts
 
         if len(args.data) != 1:
             raise CommandError(
                 "a classification run is evaluated on one CSV/TSV file, "
                 f"got {len(args.data)}: " + " ".join(args.data)
             )
-        texts = LabeledTexts.from_csv(
+        texts = read_labeled_texts(
             args.data[0],
             text_column=config.text_column,
             label_column=config.label_column,
             label_names=run.label_names,
+            default_split="test",
         )
         if not len(texts):
             raise CommandError(f"{args.data[0]}: no examples to evaluate")
@@ -446,7 +449,9 @@ def build_parser():
         "--data",
         nargs="+",
         metavar="PATH",
-        help="training data: a CSV/TSV file (or URL), or two aligned files",
+        help="training data: a CSV/TSV file (or URL), two aligned files, "
+        "or a TensorFlow Datasets split tfds:NAME[:SPLIT] (e.g. "
+        "tfds:imdb_reviews; needs tensorflow-datasets)",
     )
     train_parser.add_argument("--out", required=True, help="run directory")
     for field, options in _TRAINING_FLAGS.items():
@@ -457,7 +462,14 @@ def build_parser():
         "evaluate", help="evaluate a trained run on labelled data"
     )
     evaluate_parser.add_argument("run", help="run directory")
-    evaluate_parser.add_argument("--data", nargs="+", required=True)
+    evaluate_parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="test data: a CSV/TSV file (or URL), two aligned files, or "
+        "tfds:NAME[:SPLIT] (split default: test)",
+    )
     evaluate_parser.add_argument(
         "--max-examples",
         type=_positive_int,
@@ -549,7 +561,11 @@ def build_parser():
 
 def _is_expected(error):
     """Whether `error` is the user's to fix, reported in one line."""
-    if isinstance(error, (CommandError, ValueError, OSError)):
+    # ModuleNotFoundError: an optional package (sentencepiece,
+    # tensorflow-datasets) that the command needs is missing.
+    if isinstance(
+        error, (CommandError, ValueError, OSError, ModuleNotFoundError)
+    ):
         return True
     # Looked up rather than imported: `--help` must not load TensorFlow.
     module = sys.modules.get("keras_attnpred.training.training_diverged_error")

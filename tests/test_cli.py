@@ -32,7 +32,8 @@ def test_help_lists_every_command_and_training_flag(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     out = capsys.readouterr().out
-    for flag in ("--config", "--data", "--out", "--epochs", "--strategy"):
+    for flag in ("--config", "--data", "--out", "--epochs", "--strategy",
+                 "--tokenizer", "sentencepiece", "tfds:NAME[:SPLIT]"):
         assert flag in out
     for command in ("evaluate", "predict"):
         with pytest.raises(SystemExit):
@@ -58,6 +59,22 @@ def test_errors_are_one_line_naming_the_problem(tmp_path, capsys):
     assert cli.main(["train", "--config", str(bad), "--out", "x"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "epochs" in err
+
+
+def test_missing_optional_packages_are_one_line_errors(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
+    code = cli.main(["train", "--task", "sentiment", "--data",
+                     "tfds:imdb_reviews", "--out", str(tmp_path / "run")])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "pip install tensorflow-datasets" in err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--task", "sentiment", "--data", "a.csv",
+                  "--tokenizer", "bpe", "--out", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'bpe'" in capsys.readouterr().err
 
 
 def test_flags_override_the_config_file(tmp_path):

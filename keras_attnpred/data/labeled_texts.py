@@ -2,6 +2,7 @@ import re
 
 import numpy as np
 
+from keras_attnpred.data import _tfds
 from keras_attnpred.data import text_file
 
 _CLASS_ID = re.compile(r"[0-9]+")
@@ -164,12 +165,7 @@ class LabeledTexts:
         """
         text_file.check_on_error(on_error)
         if label_names is not None:
-            label_names = tuple(str(name) for name in label_names)
-            if not label_names or len(set(label_names)) != len(label_names):
-                raise ValueError(
-                    "`label_names` must be non-empty and without repeats. "
-                    f"Received: label_names={label_names!r}"
-                )
+            label_names = _checked_label_names(label_names)
         name, rows = text_file.delimited_rows(
             path_or_url,
             delimiter=delimiter,
@@ -199,6 +195,102 @@ class LabeledTexts:
                 continue
             kept.append((line, text, label))
 
+        labels, label_names, kept = _label_ids(kept, label_names, errors)
+        errors.log()
+        return cls(
+            [text for _, text, _ in kept],
+            labels,
+            label_names,
+            skipped=errors.count,
+        )
+
+    @classmethod
+    def from_tfds(
+        cls,
+        name,
+        split="train",
+        text_key="text",
+        label_key="label",
+        label_names=None,
+        data_dir=None,
+        on_error="raise",
+    ):
+        """Reads texts and labels from a TensorFlow Datasets split.
+
+        Needs the `tensorflow-datasets` package (imported only here), which
+        downloads and prepares the dataset the first time. With a
+        `ClassLabel` label feature (e.g. `imdb_reviews`: `"neg"`, `"pos"`)
+        its names are the classes, in its order; other labels are read as
+        by `from_csv` (whole numbers as class ids, else the distinct
+        labels, sorted).
+
+        Args:
+            name: str, the dataset name, e.g. `"imdb_reviews"` (with a
+                config or version if needed: `"ag_news_subset:1.0.0"`).
+            split: str, a TFDS split, e.g. `"train"` or `"test[:10%]"`.
+            text_key: str, the text feature.
+            label_key: str, the label feature.
+            label_names: optional sequence of str fixing the classes and
+                their order (with a `ClassLabel`: its names, in any order).
+            data_dir: optional str, where TFDS keeps its data (default
+                `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
+            on_error: `"raise"` (default) or `"skip"`: what to do with an
+                example whose text is empty or not UTF-8, or whose label is
+                not one of the classes.
+
+        Returns:
+            A `LabeledTexts`.
+
+        Raises:
+            ModuleNotFoundError: `tensorflow-datasets` is not installed.
+            ValueError: an unknown dataset, split or feature, or a bad
+                example (named by its 1-based position in the split).
+
+        Example:
+
+        >>> reviews = LabeledTexts.from_tfds("imdb_reviews", "train")
+        >>> reviews.label_names
+        ('neg', 'pos')
+        """
+        text_file.check_on_error(on_error)
+        if label_names is not None:
+            label_names = _checked_label_names(label_names)
+        source, examples, info = _tfds.load_split(name, split, data_dir)
+        _tfds.check_keys(
+            source, info, {"text_key": text_key, "label_key": label_key}
+        )
+        class_names = getattr(info.features[label_key], "names", None)
+        errors = text_file.RowErrors(source, on_error, unit="example")
+        kept = []  # (example, text, label)
+        for index, example in enumerate(examples, 1):
+            text = _tfds.as_text(example[text_key])
+            if text is None:
+                errors(index, "the text is not valid UTF-8 text.")
+                continue
+            if not text.strip():
+                errors(index, "empty text.")
+                continue
+            label = example[label_key]
+            if class_names is not None:
+                # A ClassLabel holds ids: read them as its names.
+                label = int(label)
+                if not 0 <= label < len(class_names):
+                    errors(
+                        index,
+                        f"label {label} is not a class id of the "
+                        f"{len(class_names)} classes {list(class_names)}.",
+                    )
+                    continue
+                label = class_names[label]
+            elif isinstance(label, bytes):
+                label = _tfds.as_text(label) or ""
+            label = str(label).strip()
+            if not label:
+                errors(index, "empty label.")
+                continue
+            kept.append((index, text, label))
+        if class_names is not None and label_names is None:
+            label_names = tuple(class_names)
         labels, label_names, kept = _label_ids(kept, label_names, errors)
         errors.log()
         return cls(
@@ -246,6 +338,16 @@ class LabeledTexts:
             self._label_names,
             skipped=skipped,
         )
+
+
+def _checked_label_names(label_names):
+    label_names = tuple(str(name) for name in label_names)
+    if not label_names or len(set(label_names)) != len(label_names):
+        raise ValueError(
+            "`label_names` must be non-empty and without repeats. "
+            f"Received: label_names={label_names!r}"
+        )
+    return label_names
 
 
 def _label_ids(kept, label_names, errors):

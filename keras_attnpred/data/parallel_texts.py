@@ -1,5 +1,6 @@
 import numpy as np
 
+from keras_attnpred.data import _tfds
 from keras_attnpred.data import text_file
 
 
@@ -137,6 +138,86 @@ class ParallelTexts:
                 continue
             sources.append(source)
             targets.append(target)
+        errors.log()
+        return cls(sources, targets, skipped=errors.count)
+
+    @classmethod
+    def from_tfds(
+        cls,
+        name,
+        split="train",
+        source_key=None,
+        target_key=None,
+        data_dir=None,
+        on_error="raise",
+    ):
+        """Reads sentence pairs from a TensorFlow Datasets split.
+
+        Needs the `tensorflow-datasets` package (imported only here), which
+        downloads and prepares the dataset the first time.
+
+        Args:
+            name: str, the dataset name, e.g. `"ted_hrlr_translate/pt_to_en"`
+                or `"wmt14_translate/de-en"`.
+            split: str, a TFDS split, e.g. `"train"` or `"validation"`.
+            source_key: str, the source feature (a language code for
+                translation datasets); default the first of the dataset's
+                `supervised_keys`.
+            target_key: str, the target feature; default the second of its
+                `supervised_keys`.
+            data_dir: optional str, where TFDS keeps its data.
+            on_error: `"raise"` (default) or `"skip"`: what to do with a
+                pair where either sentence is empty or not UTF-8.
+
+        Returns:
+            A `ParallelTexts`.
+
+        Raises:
+            ModuleNotFoundError: `tensorflow-datasets` is not installed.
+            ValueError: an unknown dataset, split or feature, no keys given
+                for a dataset without `supervised_keys`, or a bad pair
+                (named by its 1-based position in the split).
+
+        Example:
+
+        >>> pairs = ParallelTexts.from_tfds(
+        ...     "ted_hrlr_translate/pt_to_en", "validation")  # pt -> en
+        """
+        text_file.check_on_error(on_error)
+        source, examples, info = _tfds.load_split(name, split, data_dir)
+        if source_key is None or target_key is None:
+            supervised = getattr(info, "supervised_keys", None)
+            if not (
+                isinstance(supervised, (list, tuple)) and len(supervised) == 2
+            ):
+                raise ValueError(
+                    f"{source}: the dataset has no (source, target) "
+                    "`supervised_keys`: give `source_key` and `target_key`. "
+                    f"Received: source_key={source_key!r}, "
+                    f"target_key={target_key!r}"
+                )
+            source_key = supervised[0] if source_key is None else source_key
+            target_key = supervised[1] if target_key is None else target_key
+        _tfds.check_keys(
+            source, info, {"source_key": source_key, "target_key": target_key}
+        )
+        errors = text_file.RowErrors(source, on_error, "pairs", "example")
+        sources, targets = [], []
+        for index, example in enumerate(examples, 1):
+            pair = []
+            for side, key in (("source", source_key), ("target", target_key)):
+                text = _tfds.as_text(example[key])
+                if text is None:
+                    errors(index, f"the {side} is not valid UTF-8 text.")
+                elif not text.strip():
+                    errors(index, f"empty {side} sentence.")
+                else:
+                    pair.append(text)
+                    continue
+                break
+            if len(pair) == 2:
+                sources.append(pair[0])
+                targets.append(pair[1])
         errors.log()
         return cls(sources, targets, skipped=errors.count)
 

@@ -347,15 +347,16 @@ def split_header(name, rows, header, columns):
 class RowErrors:
     """Raises the first bad row, or counts and remembers skipped ones."""
 
-    def __init__(self, name, on_error, what="rows"):
+    def __init__(self, name, on_error, what="rows", unit="line"):
         check_on_error(on_error)
         self.name = name
         self.on_error = on_error
         self.what = what
+        self.unit = unit
         self.messages = []
 
     def __call__(self, line, message):
-        full = f"{self.name}, line {line}: {message}"
+        full = f"{self.name}, {self.unit} {line}: {message}"
         if self.on_error == "raise":
             raise ValueError(full)
         self.messages.append(full)

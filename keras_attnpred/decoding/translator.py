@@ -38,7 +38,7 @@ class Translator:
 
     ```
     directory/model.keras
-    directory/source_tokenizer/   (SubwordTokenizer.save)
+    directory/source_tokenizer/   (the tokenizer's save)
     directory/target_tokenizer/
     directory/translator.json     {"max_length": N}
     ```
@@ -47,8 +47,9 @@ class Translator:
         model: a `keras.Model` taking `{"source", "target"}` ids and returning
             next-token logits, e.g. from `build_transformer_translator` or
             `build_rnn_translator`.
-        source_tokenizer: the `SubwordTokenizer` of the source language.
-        target_tokenizer: the `SubwordTokenizer` of the target language; its
+        source_tokenizer: the `SubwordTokenizer` or `SentencePieceTokenizer`
+            of the source language.
+        target_tokenizer: the tokenizer of the target language; its
             `START_ID` and `END_ID` frame the generated ids.
         max_length: int, the most source ids kept and the most target tokens
             generated (`[END]` included); the `max_length` of training.
@@ -169,10 +170,10 @@ class Translator:
             translations = self.target_tokenizer.detokenize(ids)
             # Imported here: `keras_attnpred.text` needs TensorFlow, and
             # greedy_search from this package must import without it (JAX).
-            from keras_attnpred.text import join_punctuation
+            from keras_attnpred.text.join_punctuation import readable_text
 
             for i, translation in zip(indices, translations):
-                results[i] = join_punctuation(translation)
+                results[i] = readable_text(self.target_tokenizer, translation)
         return results
 
     def _source_batch(self, rows, batch_size):
@@ -211,7 +212,7 @@ class Translator:
                 `translator.json` is invalid.
         """
         # The text subpackage needs TensorFlow: imported only when loading.
-        from keras_attnpred.text import SubwordTokenizer
+        from keras_attnpred.text import load_tokenizer
 
         if not os.path.isdir(directory):
             raise ValueError(f"Missing translator directory: {directory}")
@@ -249,8 +250,8 @@ class Translator:
         model = load_model(model_path, compile=False)
         return cls(
             model,
-            SubwordTokenizer.load(source_path),
-            SubwordTokenizer.load(target_path),
+            load_tokenizer(source_path),
+            load_tokenizer(target_path),
             max_length=max_length,
         )
 

@@ -26,7 +26,7 @@ def align_translations(translator, texts, batch_size=64):
         tokens translates to `""` with an empty alignment.
     """
     # `keras_attnpred.text` needs TensorFlow; the rest runs on JAX too.
-    from keras_attnpred.text import join_punctuation
+    from keras_attnpred.text.join_punctuation import readable_text
 
     if not texts:
         return [], []
@@ -66,7 +66,7 @@ def align_translations(translator, texts, batch_size=64):
                 [source_tokenizer.id_to_token(int(t)) for t in rows[i]],
                 [target_tokenizer.id_to_token(int(t)) for t in ids],
             )
-            translations[i] = join_punctuation(texts_out[k])
+            translations[i] = readable_text(target_tokenizer, texts_out[k])
     if len(real) < len(texts):
         layers, heads = _layout(alignments, translator.model)
         for i, alignment in enumerate(alignments):

@@ -83,7 +83,7 @@ class Alignment:
         return weights.mean(axis=(0, 1)).astype("float32")
 
     def merge_subwords(self):
-        """The alignment between words instead of WordPiece pieces.
+        """The alignment between words instead of subword pieces.
 
         The attention to a source word is the sum over its pieces (each row
         still sums to 1); the attention of a generated word is the mean over

@@ -19,7 +19,8 @@ def explain_classification(
 
     Args:
         model: a classifier from `keras_attnpred.models` (logits out).
-        tokenizer: the `SubwordTokenizer` of the model.
+        tokenizer: the `SubwordTokenizer` or `SentencePieceTokenizer` of
+            the model.
         texts: list of str.
         label_names: optional list of str, the class names by id.
         max_length: optional int, the most ids kept per text (the
@@ -28,7 +29,7 @@ def explain_classification(
             `token_importance`.
 
     Returns:
-        A list of `TextExplanation`, one per text, over the WordPiece pieces
+        A list of `TextExplanation`, one per text, over the subword pieces
         (call `merge_subwords()` for words).
 
     Example:

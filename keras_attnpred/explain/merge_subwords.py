@@ -3,15 +3,24 @@ import numpy as np
 from keras_attnpred.validation import check_choice
 
 SUFFIX_INDICATOR = "##"
+# SentencePiece's mark of a piece that starts a word (U+2581).
+WORD_START = "\u2581"
+# Reserved tokens that are never part of a word (`[UNK]` may be).
+CONTROL_TOKENS = ("[PAD]", "[START]", "[END]")
 REDUCTIONS = ("sum", "mean")
 
 
 def merge_subwords(tokens, weights, axis=-1, reduction="sum"):
-    """Merges WordPiece pieces back into words, with their weights.
+    """Merges WordPiece or SentencePiece pieces back into words, with their
+    weights.
 
-    A piece starting with `"##"` continues the word before it
-    (`"play", "##ing"` -> `"playing"`); any other token starts a word. The
-    weights of a word's pieces along `axis` are combined by `reduction`:
+    WordPiece: a piece starting with `"##"` continues the word before it
+    (`"play", "##ing"` -> `"playing"`); any other token starts a word.
+    SentencePiece (tokens of which one or more start with `"▁"`, U+2581): a
+    piece starting with `"▁"` starts a word, the mark dropped
+    (`"▁play", "ing"` -> `"playing"`), `[PAD]`, `[START]` and `[END]` are
+    words of their own, and any other piece continues the word before it. The weights of a word's pieces along `axis` are combined by
+    `reduction`:
 
     - `"sum"` for weights that share out a total: token importance, and the
       attention *to* tokens (the columns of an alignment or rollout). A
@@ -37,6 +46,8 @@ def merge_subwords(tokens, weights, axis=-1, reduction="sum"):
 
     >>> merge_subwords(["the", "play", "##ing", "."], [0.1, 0.3, 0.4, 0.2])
     (['the', 'playing', '.'], array([0.1, 0.7, 0.2], dtype=float32))
+    >>> merge_subwords(["▁the", "▁play", "ing", "."], [0.1, 0.3, 0.4, 0.2])
+    (['the', 'playing.'], array([0.1, 0.9], dtype=float32))
 
     References:
         - [Clark et al., 2019. What Does BERT Look At? An Analysis of BERT's
@@ -56,13 +67,21 @@ def merge_subwords(tokens, weights, axis=-1, reduction="sum"):
             f"{axis}. Received: {len(tokens)} tokens and "
             f"weights.shape={weights.shape}"
         )
+    sentencepiece = any(token.startswith(WORD_START) for token in tokens)
     words, groups = [], []
     for index, token in enumerate(tokens):
-        if token.startswith(SUFFIX_INDICATOR) and groups:
-            words[-1] += token[len(SUFFIX_INDICATOR):]
+        if sentencepiece:
+            marked = token.startswith(WORD_START)
+            continues = not marked and token not in CONTROL_TOKENS
+            piece = token[len(WORD_START):] if marked else token
+        else:
+            continues = token.startswith(SUFFIX_INDICATOR)
+            piece = token[len(SUFFIX_INDICATOR):]
+        if continues and groups:
+            words[-1] += piece
             groups[-1].append(index)
         else:
-            words.append(token)
+            words.append(piece if sentencepiece else token)
             groups.append([index])
     combine = np.sum if reduction == "sum" else np.mean
     moved = np.moveaxis(weights, axis, 0)

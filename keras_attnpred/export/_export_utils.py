@@ -14,7 +14,11 @@ from keras_attnpred.validation import check_positive_int
 
 # Op names that the TensorFlow Text TFLite registrar
 # (`tensorflow_text.core.pybinds.tflite_registrar.SELECT_TFTEXT_OPS`) adds.
-TEXT_CUSTOM_OPS = ("FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor")
+TEXT_CUSTOM_OPS = (
+    "FastWordpieceTokenizeWithOffsets",
+    "TFText>FastSentencepieceTokenize",
+    "RaggedTensorToTensor",
+)
 WARMUP_FILENAME = "tf_serving_warmup_requests"
 TFLITE_DIRNAME = "tflite"
 EXPORT_CONFIG_FILENAME = "export.json"

@@ -119,8 +119,8 @@ def _classifier_archive(run):
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    # The FastWordpieceTokenizer is a tf.Module: tracking it saves its model.
-    archive.track(tokenizer._wordpiece)
+    # TensorFlow Text tokenizers are tf.Modules: tracking saves their models.
+    archive.track(tokenizer._tf_tokenizer)
     text_spec = tf.TensorSpec([None], tf.string, name="text")
     archive.add_endpoint("serving_default", from_text, [text_spec])
     archive.add_endpoint(

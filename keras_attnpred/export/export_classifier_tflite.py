@@ -35,19 +35,24 @@ def export_classifier_tflite(
     | `classifier_dynamic_int8.tflite` | int8 | float32 (dynamic range) |
     | `classifier_int8.tflite` | int8 | int8 (full integer, calibrated on `representative_texts`), float32 out |
     | `classifier_text.tflite` | float32 | float32; input `text` string `(batch_size,)` |
-    | `classifier.json` | labels, shapes, files and ops of each model | |
+    | `classifier.json` | labels, tokenizer kind and settings, shapes, files and ops of each model | |
 
     The text model holds the tokenizer: TensorFlow Text's
     `FastWordpieceTokenizer` kernel (custom op
-    `FastWordpieceTokenizeWithOffsets`) and `RaggedTensorToTensor`, both in
-    TensorFlow Text's TFLite registrar; run it with
-    `ai_edge_litert.interpreter.InterpreterWithCustomOps(
+    `FastWordpieceTokenizeWithOffsets`) for a `SubwordTokenizer`, its
+    `FastSentencepieceTokenizer` kernel (custom op
+    `TFText>FastSentencepieceTokenize`, same ids as the
+    `SentencePieceTokenizer`) for a SentencePiece run, and
+    `RaggedTensorToTensor`, all in TensorFlow Text's TFLite registrar; run
+    it with `ai_edge_litert.interpreter.InterpreterWithCustomOps(
     custom_op_registerers=tensorflow_text.core.pybinds.tflite_registrar.
-    SELECT_TFTEXT_OPS)` (or `TFLiteClassifier`). The tokenizer's case
-    folding (ICU NFKC_Casefold) and accent stripping have no TFLite kernel,
-    so the text model takes text already normalised that way, e.g.
+    SELECT_TFTEXT_OPS)` (or `TFLiteClassifier`). The WordPiece tokenizer's
+    case folding (ICU NFKC_Casefold) and accent stripping have no TFLite
+    kernel, so that text model takes text already normalised that way, e.g.
     `android.icu.text.Normalizer2.getNFKCCasefoldInstance()` on Android;
-    `TFLiteClassifier` does it in Python.
+    `TFLiteClassifier` does it in Python. SentencePiece's normalisation and
+    case folding are inside its model: only accent stripping
+    (`strip_accents=True`) is left to the app.
 
     Attention layers run on their unfused path here: its masking keeps
     logits in a range that int8 can represent (the result is the same in
@@ -139,13 +144,11 @@ def export_classifier_tflite(
             )
             ops[quantization] = utils.tflite_ops(content)
         if text_model:
-            wordpiece = run.tokenizer._wordpiece
+            tokenize, resources = _text_tokenizer(run.tokenizer)
 
             def from_text(text):
                 # Normalised text in; the ids are cut or padded to `length`.
-                ids = wordpiece.tokenize(text).to_tensor(
-                    shape=[batch_size, length]
-                )
+                ids = tokenize(text).to_tensor(shape=[batch_size, length])
                 return {**token_ids_model(ids), "token_ids": ids}
 
             content = _convert(
@@ -154,7 +157,7 @@ def export_classifier_tflite(
                 tf.TensorSpec([batch_size], tf.string, name="text"),
                 "float32",
                 None,
-                track=[wordpiece],
+                track=resources,
                 allowed_custom_ops=utils.TEXT_CUSTOM_OPS,
             )
             paths[TEXT_MODEL] = _write(
@@ -165,6 +168,7 @@ def export_classifier_tflite(
         os.path.join(out_dir, CONFIG_FILENAME),
         {
             "label_names": list(run.label_names),
+            "tokenizer": run.tokenizer.KIND,
             "batch_size": batch_size,
             "sequence_length": length,
             "lowercase": run.tokenizer.lowercase,
@@ -183,6 +187,19 @@ def _is_recurrent(model):
         isinstance(layer, keras.layers.RNN)
         for layer in model._flatten_layers(include_self=False)
     )
+
+
+def _text_tokenizer(tokenizer):
+    """`(tokenize, resources)`: the text model's tokenizer, TFLite kernels
+    only, and what the export must track for it."""
+    if tokenizer.KIND == "sentencepiece":
+        import tensorflow_text as tf_text
+
+        # The same model, through the op that has a TFLite kernel; its
+        # normalisation (case folding included) is part of the model.
+        fast = tf_text.FastSentencepieceTokenizer(tokenizer.model_proto)
+        return fast.tokenize, []
+    return tokenizer._wordpiece.tokenize, [tokenizer._wordpiece]
 
 
 def _representative(tokenizer, texts, batch_size, length):

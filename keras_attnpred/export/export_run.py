@@ -107,16 +107,16 @@ def export_run(
 
 
 def _training_sample(run):
-    from keras_attnpred.data import LabeledTexts
+    from keras_attnpred.data._readers import read_labeled_texts
 
     config = run.config
     try:
-        texts = LabeledTexts.from_csv(
+        texts = read_labeled_texts(
             config.train_path,
             config.text_column,
             config.label_column,
         ).texts
-    except (ValueError, OSError):
+    except (ValueError, OSError, ImportError):
         return None
     texts = list(texts)
     random.Random(config.seed).shuffle(texts)

@@ -203,21 +203,22 @@ def _translator_archive(run):
         used = tf.reduce_any(tf.not_equal(ids, 0), axis=0)
         steps = tf.reduce_max(tf.where(used, tf.range(1, capacity + 1), 0))
         ids = ids[:, :steps]
-        # Detokenize like SubwordTokenizer.detokenize: no PAD/START/END.
+        # Detokenize like the tokenizer's detokenize: no PAD/START/END.
         keep = tf.reduce_all(
             tf.not_equal(ids[:, :, None], reserved[None, None, :]), axis=-1
         )
         pieces = tf.ragged.boolean_mask(ids, keep)
-        texts = _graphs.join_punctuation(
-            target_tokenizer._wordpiece.detokenize(pieces)
-        )
+        texts = target_tokenizer._tf_tokenizer.detokenize(pieces)
+        if target_tokenizer.SPLITS_PUNCTUATION:
+            texts = _graphs.join_punctuation(texts)
         texts = tf.where(empty, tf.constant(""), texts)
         return {"translation": texts, "token_ids": ids}
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.track(source_tokenizer._wordpiece)
-    archive.track(target_tokenizer._wordpiece)
+    # TensorFlow Text tokenizers are tf.Modules: tracking saves their models.
+    archive.track(source_tokenizer._tf_tokenizer)
+    archive.track(target_tokenizer._tf_tokenizer)
     text_spec = tf.TensorSpec([None], tf.string, name="text")
     archive.add_endpoint(
         "serving_default",

@@ -37,8 +37,8 @@ def export_translator_tflite(run, out_dir, batch_size=1):
 
     Greedy decoding with them gives the tokens of
     `keras_attnpred.decoding.greedy_search` (`TFLiteTranslator` does it).
-    Also written: the two tokenizers (`SubwordTokenizer.save` layout: the
-    vocabulary files a mobile WordPiece tokenizer needs) and
+    Also written: the two tokenizers (their `save` layout: the vocabulary
+    files a mobile WordPiece tokenizer needs, or the SentencePiece model) and
     `translator.json` (`max_length`, `batch_size`, the reserved ids and the
     decoder layer count).
 

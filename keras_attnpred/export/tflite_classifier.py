@@ -46,6 +46,9 @@ class TFLiteClassifier:
                 config = json.load(f)
         self.lowercase = config.get("lowercase", True)
         self.strip_accents = config.get("strip_accents", False)
+        # A SentencePiece model folds case itself.
+        self.tokenizer_kind = config.get("tokenizer", "wordpiece")
+        self._fold_case = self.lowercase and self.tokenizer_kind == "wordpiece"
         self.label_names = config.get("label_names")
         self._runner = self._interpreter.get_signature_runner()
         (name, details), = self._runner.get_input_details().items()
@@ -70,15 +73,16 @@ class TFLiteClassifier:
         """Probabilities `(n, classes)` of texts or of token id rows.
 
         Args:
-            inputs: for the text model, a list of str (normalised here with
-                NFKC case folding, as the tokenizer of training does); else
+            inputs: for the text model, a list of str (normalised here as
+                the tokenizer of training does outside its TFLite kernel:
+                WordPiece's NFKC case folding, accent stripping); else
                 an int array `(n, T)` or a list of id lists.
         """
         if self.takes_text:
             # Refused like `TrainingRun.predict` refuses them: invalid
             # UTF-8 bytes, lone surrogates, non-strings.
             rows = [
-                normalize(text, self.lowercase, self.strip_accents).encode()
+                normalize(text, self._fold_case, self.strip_accents).encode()
                 for text in check_texts("inputs", inputs, allow_empty=True)
             ]
             filler = b""

@@ -26,8 +26,9 @@ class TFLiteTranslator:
     generated token, its self-attention caches fed back each time. Like
     `greedy_search`, `[PAD]` and `[START]` are never generated and a row
     stops at `[END]`. The tokenizers are the exported `SubwordTokenizer`s
-    (which need TensorFlow Text); on a phone, a WordPiece tokenizer on the
-    same vocabulary files takes their place.
+    or `SentencePieceTokenizer`s (which need TensorFlow Text); on a phone, a
+    WordPiece or SentencePiece tokenizer on the same vocabulary or model
+    files takes their place.
 
     Args:
         directory: str, the folder written by `export_translator_tflite`.
@@ -41,7 +42,7 @@ class TFLiteTranslator:
     """
 
     def __init__(self, directory, num_threads=None):
-        from keras_attnpred.text import SubwordTokenizer
+        from keras_attnpred.text import load_tokenizer
 
         num_threads = check_positive_int(
             "num_threads", num_threads, allow_none=True
@@ -65,10 +66,10 @@ class TFLiteTranslator:
 
         self._encoder = runner(ENCODER_FILENAME)
         self._decoder = runner(DECODER_FILENAME)
-        self.source_tokenizer = SubwordTokenizer.load(
+        self.source_tokenizer = load_tokenizer(
             os.path.join(directory, SOURCE_TOKENIZER_DIRNAME)
         )
-        self.target_tokenizer = SubwordTokenizer.load(
+        self.target_tokenizer = load_tokenizer(
             os.path.join(directory, TARGET_TOKENIZER_DIRNAME)
         )
 
@@ -142,7 +143,7 @@ class TFLiteTranslator:
         Readable text, as `Translator.translate` gives it: punctuation
         joined back onto its words. A text with no source tokens gives `""`.
         """
-        from keras_attnpred.text import join_punctuation
+        from keras_attnpred.text.join_punctuation import readable_text
 
         texts = check_texts("texts", texts, allow_empty=True)
         if not texts:
@@ -154,6 +155,6 @@ class TFLiteTranslator:
         ids = self.translate_ids(rows, max_length)
         translations = self.target_tokenizer.detokenize(ids)
         return [
-            join_punctuation(text) if row else ""
+            readable_text(self.target_tokenizer, text) if row else ""
             for text, row in zip(translations, rows)
         ]

@@ -1,6 +1,12 @@
 """Small helpers shared by the text pipelines."""
 
+import json
+import os
+
 import numpy as np
+
+# The settings file of every tokenizer directory; its "kind" names the class.
+CONFIG_FILENAME = "tokenizer.json"
 
 
 def check_tokenizer(name, tokenizer):
@@ -70,3 +76,46 @@ def _auto_boundaries(lengths, max_length, num_buckets=8):
     cuts = np.ceil(np.quantile(np.asarray(lengths), quantiles)).astype(int) + 1
     boundaries = sorted({int(c) for c in cuts if 1 < c <= max_length})
     return boundaries or None
+
+
+def read_tokenizer_config(directory, cls=None):
+    """`(path, settings)` of the `tokenizer.json` in `directory`.
+
+    With `cls`, the file must be that class's: its `"class_name"`, and its
+    `"kind"` when the file has one (files written before there were two
+    kinds have none).
+
+    Raises:
+        ValueError: naming the file, when it is missing, not JSON, not a
+            JSON object or another class's.
+    """
+    config_path = os.path.join(directory, CONFIG_FILENAME)
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            config = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(
+            f"Missing tokenizer settings file: {config_path}"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"Corrupt tokenizer settings file {config_path}: {error}"
+        ) from None
+    if cls is None:
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"Corrupt tokenizer settings file {config_path}: expected a "
+                "JSON object"
+            )
+        return config_path, config
+    if (
+        not isinstance(config, dict)
+        or config.get("class_name") != cls.__name__
+        or config.get("kind", cls.KIND) != cls.KIND
+    ):
+        raise ValueError(
+            f"Corrupt tokenizer settings file {config_path}: expected a "
+            f"JSON object with class_name={cls.__name__!r} and "
+            f"kind={cls.KIND!r}"
+        )
+    return config_path, config

@@ -41,3 +41,16 @@ def join_punctuation(text):
     for pattern, replacement in _COMPILED_RULES:
         text = pattern.sub(replacement, text)
     return text
+
+
+def readable_text(tokenizer, text):
+    """`text` from `tokenizer.detokenize`, as people write it.
+
+    `join_punctuation` for a tokenizer whose `detokenize` spaces out
+    punctuation (`SPLITS_PUNCTUATION`, WordPiece); the text unchanged for
+    one that gives it back as written (SentencePiece), where the rules
+    could only damage it (`"a" and "b"` is not a quotation).
+    """
+    if getattr(tokenizer, "SPLITS_PUNCTUATION", True):
+        return join_punctuation(text)
+    return text

@@ -4,16 +4,20 @@ import os
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_attnpred.text._tokenizer_base import TokenizerBase
+from keras_attnpred.text._tokenizer_base import as_string_tensor
+from keras_attnpred.text._tokenizer_base import no_words_error
+from keras_attnpred.text._tokenizer_base import training_dataset
+from keras_attnpred.text._utils import CONFIG_FILENAME
+from keras_attnpred.text._utils import read_tokenizer_config
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
-from keras_attnpred.validation import check_texts
 
 VOCABULARY_FILENAME = "vocabulary.txt"
-CONFIG_FILENAME = "tokenizer.json"
 _FORMAT_VERSION = 1
 
 
-class SubwordTokenizer:
+class SubwordTokenizer(TokenizerBase):
     """WordPiece tokenizer with fixed reserved ids, usable inside `tf.data`.
 
     The vocabulary is learned with
@@ -66,16 +70,12 @@ class SubwordTokenizer:
           Tokenization](https://arxiv.org/abs/2012.15524)
     """
 
-    PAD_TOKEN = "[PAD]"
-    UNK_TOKEN = "[UNK]"
-    START_TOKEN = "[START]"
-    END_TOKEN = "[END]"
-    PAD_ID = 0
-    UNK_ID = 1
-    START_ID = 2
-    END_ID = 3
-    RESERVED_TOKENS = (PAD_TOKEN, UNK_TOKEN, START_TOKEN, END_TOKEN)
     SUFFIX_INDICATOR = "##"
+    # The "kind" in `tokenizer.json` (see `load_tokenizer`).
+    KIND = "wordpiece"
+    # `detokenize` spaces out punctuation: `join_punctuation` makes it read
+    # like written text.
+    SPLITS_PUNCTUATION = True
 
     def __init__(
         self,
@@ -106,6 +106,7 @@ class SubwordTokenizer:
             no_pretokenization=False,
             support_detokenization=True,
         )
+        self._tf_tokenizer = self._wordpiece
 
     @classmethod
     def train(
@@ -139,23 +140,7 @@ class SubwordTokenizer:
         )
         check_bool("lowercase", lowercase)
         check_bool("strip_accents", strip_accents)
-        if isinstance(texts, tf.data.Dataset):
-            spec = texts.element_spec
-            if not (
-                isinstance(spec, tf.TensorSpec)
-                and spec.dtype == tf.string
-                and spec.shape.rank == 0
-            ):
-                raise ValueError(
-                    "`texts` must be a list of strings or a dataset of scalar "
-                    f"strings. Received: a dataset with element_spec={spec}"
-                )
-            dataset = texts
-        else:
-            texts = check_texts("texts", texts)
-            if not any(text.strip() for text in texts):
-                raise _no_words_error(len(texts))
-            dataset = tf.data.Dataset.from_tensor_slices(texts)
+        dataset = training_dataset(texts)
         dataset = dataset.map(
             lambda text: _normalize(text, lowercase, strip_accents),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -176,43 +161,13 @@ class SubwordTokenizer:
             )
         except StopIteration:
             # The learner's way of saying it found no word at all.
-            raise _no_words_error() from None
+            raise no_words_error() from None
         return cls(
             vocabulary,
             lowercase=lowercase,
             strip_accents=strip_accents,
             max_bytes_per_word=max_bytes_per_word,
         )
-
-    @property
-    def vocabulary_size(self):
-        """The number of tokens, reserved tokens included."""
-        return len(self._vocabulary)
-
-    def get_vocabulary(self):
-        """The tokens as a list, indexed by id."""
-        return list(self._vocabulary)
-
-    def id_to_token(self, id):
-        """The token string of `id`; a `ValueError` if out of range."""
-        if (
-            isinstance(id, bool)
-            or not isinstance(id, int)
-            or not 0 <= id < self.vocabulary_size
-        ):
-            raise ValueError(
-                f"`id` must be an integer in [0, {self.vocabulary_size}). "
-                f"Received: id={id!r}"
-            )
-        return self._vocabulary[id]
-
-    def token_to_id(self, token):
-        """The id of the token string `token`; a `ValueError` if unknown."""
-        if token not in self._token_to_id:
-            raise ValueError(
-                f"`token` is not in the vocabulary. Received: token={token!r}"
-            )
-        return self._token_to_id[token]
 
     def tokenize(self, texts):
         """Turns text into token ids; works eagerly and inside `tf.data`.
@@ -233,7 +188,7 @@ class SubwordTokenizer:
             int32 `tf.RaggedTensor` with one more (ragged) dimension than
             `texts`, e.g. `(batch, None)` for a list.
         """
-        texts = _as_string_tensor(texts)
+        texts = as_string_tensor(texts)
         return self._wordpiece.tokenize(
             _normalize(texts, self.lowercase, self.strip_accents)
         )
@@ -254,23 +209,14 @@ class SubwordTokenizer:
             A str for a single sequence, otherwise a list of str (nested
             like the leading dimensions of `ids`).
         """
-        ragged = _as_ids(ids, self.vocabulary_size)
-        single = ragged.shape.rank == 1
-        if single:
-            ragged = tf.RaggedTensor.from_tensor(ragged[tf.newaxis])
-        keep = (
-            (ragged != self.PAD_ID)
-            & (ragged != self.START_ID)
-            & (ragged != self.END_ID)
-        )
-        ragged = tf.ragged.boolean_mask(ragged, keep)
-        strings = self._wordpiece.detokenize(ragged).numpy()
-        if single:
-            return strings[0].decode("utf-8")
-        return _decode_nested(strings.tolist())
+        return self._detokenize(ids)
 
     def save(self, directory):
-        """Writes `vocabulary.txt` and `tokenizer.json` into `directory`."""
+        """Writes `vocabulary.txt` and `tokenizer.json` into `directory`.
+
+        `tokenizer.json` holds the settings, `"class_name"` and
+        `"kind": "wordpiece"`, which `load_tokenizer` dispatches on.
+        """
         os.makedirs(directory, exist_ok=True)
         with open(
             os.path.join(directory, VOCABULARY_FILENAME), "w", encoding="utf-8"
@@ -282,6 +228,7 @@ class SubwordTokenizer:
             json.dump(
                 {
                     "class_name": type(self).__name__,
+                    "kind": self.KIND,
                     "format_version": _FORMAT_VERSION,
                     **self.get_config(),
                 },
@@ -298,26 +245,8 @@ class SubwordTokenizer:
                 `tokenizer.json` is missing, unreadable or invalid (e.g. an
                 empty vocabulary or reserved tokens not at ids 0-3).
         """
-        config_path = os.path.join(directory, CONFIG_FILENAME)
+        config_path, config = read_tokenizer_config(directory, cls)
         vocabulary_path = os.path.join(directory, VOCABULARY_FILENAME)
-        try:
-            with open(config_path, encoding="utf-8") as f:
-                config = json.load(f)
-        except FileNotFoundError:
-            raise ValueError(
-                f"Missing tokenizer settings file: {config_path}"
-            ) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(
-                f"Corrupt tokenizer settings file {config_path}: {error}"
-            ) from None
-        if not isinstance(config, dict) or config.get("class_name") != (
-            cls.__name__
-        ):
-            raise ValueError(
-                f"Corrupt tokenizer settings file {config_path}: expected a "
-                f"JSON object with class_name={cls.__name__!r}"
-            )
         settings = {
             key: config[key]
             for key in ("lowercase", "strip_accents", "max_bytes_per_word")
@@ -411,88 +340,3 @@ def _vocabulary_problem(vocabulary):
     return None
 
 
-def _no_words_error(count=None):
-    received = "" if count is None else f" Received: {count} blank texts"
-    return ValueError(
-        "`texts` hold no words to learn a vocabulary from (all empty or "
-        f"whitespace).{received}"
-    )
-
-
-def _as_string_tensor(texts):
-    """`texts` as a string tensor; a `ValueError` for anything else."""
-    if isinstance(texts, (tf.Tensor, tf.Variable)):
-        if texts.dtype != tf.string:
-            raise ValueError(
-                "`texts` must be strings. Received: a tensor of dtype "
-                f"{texts.dtype.name}"
-            )
-        return texts
-    if isinstance(texts, (str, bytes)):
-        texts = check_texts("texts", [texts])[0]
-    elif isinstance(texts, (list, tuple)) and all(
-        isinstance(text, (str, bytes)) for text in texts
-    ):
-        texts = check_texts("texts", texts, allow_empty=True)
-    try:
-        return tf.convert_to_tensor(texts, dtype=tf.string)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "`texts` must be a str, a (nested) list of str or a string "
-            f"tensor. Received: texts={texts!r:.100}"
-        ) from None
-
-
-def _as_ids(ids, vocabulary_size):
-    """`ids` as an int32 tensor: ragged for rank 2+, dense for rank 1.
-
-    Out-of-range ids are refused: the detokenizer kernel reads memory by id
-    (a negative id crashed the process, a large one gave some other token).
-    """
-    try:
-        if isinstance(ids, tf.RaggedTensor):
-            ragged = ids
-        elif isinstance(ids, (list, tuple)) and any(
-            isinstance(row, (list, tuple)) for row in ids
-        ):
-            # Rows of unequal lengths must become ragged rather than fail.
-            ragged = tf.ragged.constant(ids)
-        else:
-            ragged = tf.convert_to_tensor(ids)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "`ids` must be integer token ids. "
-            f"Received: ids={ids!r:.100}"
-        ) from None
-    if ragged.shape.rank is None or ragged.shape.rank < 1:
-        raise ValueError(
-            "`ids` must have rank 1 or more. "
-            f"Received: ids.shape={ragged.shape}"
-        )
-    values = (
-        ragged.flat_values if isinstance(ragged, tf.RaggedTensor) else ragged
-    )
-    if not (values.dtype.is_integer or tf.size(values) == 0):
-        raise ValueError(
-            "`ids` must be integer token ids. Received: ids of dtype "
-            f"{values.dtype.name}"
-        )
-    if tf.size(values) > 0:
-        low = int(tf.reduce_min(values))
-        high = int(tf.reduce_max(values))
-        if low < 0 or high >= vocabulary_size:
-            raise ValueError(
-                f"`ids` must lie in [0, {vocabulary_size}) (the vocabulary "
-                f"size). Received: ids from {low} to {high}"
-            )
-    ids = tf.cast(ragged, tf.int32)
-    if isinstance(ids, tf.RaggedTensor) or ids.shape.rank == 1:
-        return ids
-    # Padding ids are dropped later, so the dense padding may stay inside.
-    return tf.RaggedTensor.from_tensor(ids, ragged_rank=ids.shape.rank - 1)
-
-
-def _decode_nested(values):
-    if isinstance(values, list):
-        return [_decode_nested(value) for value in values]
-    return values.decode("utf-8")

@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 import os
@@ -252,41 +253,38 @@ def _read_data(config):
     """The train/validation/test parts as `LabeledTexts` or `ParallelTexts`."""
     from keras_attnpred.data import LabeledTexts
     from keras_attnpred.data import ParallelTexts
+    from keras_attnpred.data._readers import read_labeled_texts
+    from keras_attnpred.data._readers import read_parallel_texts
 
-    if config.is_classification:
-
-        def read_file(path, label_names):
-            return LabeledTexts.from_csv(
+    def read(path, label_names, split):
+        # `split`: the TensorFlow Datasets split of a `tfds:NAME` path.
+        if config.is_classification:
+            part = read_labeled_texts(
                 path,
                 config.text_column,
                 config.label_column,
                 label_names=label_names,
+                default_split=split,
             )
-
-    else:
-
-        def read_file(path, label_names):
-            if isinstance(path, (list, tuple)):
-                texts = ParallelTexts.from_files(*path)
-            else:
-                texts = ParallelTexts.from_tsv(path)
-            return texts.reversed() if config.reverse else texts
-
-    def read(path, label_names):
-        part = read_file(path, label_names)
+        else:
+            part = read_parallel_texts(path, default_split=split)
+            if config.reverse:
+                part = part.reversed()
         if not len(part):
             raise ValueError(f"{path}: no examples in the file.")
         return part
 
-    train = read(config.train_path, config.label_names)
+    train = read(config.train_path, config.label_names, "train")
     names = train.label_names if config.is_classification else None
     if config.validation_path is not None:
-        validation = read(config.validation_path, names)
+        validation = read(config.validation_path, names, "validation")
     else:
         fraction = config.validation_fraction
         train, validation = train.split((1 - fraction, fraction),
                                         seed=config.seed)
-    test = None if config.test_path is None else read(config.test_path, names)
+    test = None
+    if config.test_path is not None:
+        test = read(config.test_path, names, "test")
     if config.max_examples is not None and len(train) > config.max_examples:
         n = config.max_examples
         if config.is_classification:
@@ -311,15 +309,16 @@ class _Pipelines:
     """Tokenizers learned on the training part, and the `tf.data` inputs."""
 
     def __init__(self, config, data, batch_divisor):
-        from keras_attnpred.text import SubwordTokenizer
+        from keras_attnpred.text import tokenizer_class
         from keras_attnpred.text._utils import resolve_bucket_boundaries
 
         self.config = config
         self.data = data
         self.batch_divisor = batch_divisor
         train = data["train"]
+        tokenizer = tokenizer_class(config.tokenizer)
         if config.is_classification:
-            self.tokenizer = SubwordTokenizer.train(
+            self.tokenizer = tokenizer.train(
                 list(train.texts), config.vocabulary_size
             )
             self.label_names = tuple(train.label_names)
@@ -329,11 +328,11 @@ class _Pipelines:
                 return np.minimum(ids.row_lengths().numpy(),
                                   config.max_length)
         else:
-            self.source_tokenizer = SubwordTokenizer.train(
+            self.source_tokenizer = tokenizer.train(
                 list(train.sources), config.vocabulary_size
             )
             # Cased targets: translations are read, and BLEU is cased.
-            self.target_tokenizer = SubwordTokenizer.train(
+            self.target_tokenizer = tokenizer.train(
                 list(train.targets), config.vocabulary_size, lowercase=False
             )
 
@@ -605,6 +604,9 @@ def _check_same_run(backup_dir, config):
                 theirs = json.load(f)
         except ValueError as error:
             raise _corrupt_backup(path, f"unreadable ({error!r})") from None
+        # A backup from before a setting existed ran with its default.
+        if isinstance(theirs, dict):
+            theirs = {**_config_defaults(), **theirs}
         changed = sorted(
             key
             for key in set(ours) | set(theirs)
@@ -623,6 +625,14 @@ def _check_same_run(backup_dir, config):
                 "over."
             )
     _save_json(backup_dir, files.CONFIG, ours)
+
+
+def _config_defaults():
+    return {
+        field.name: field.default
+        for field in dataclasses.fields(TrainingConfig)
+        if field.default is not dataclasses.MISSING
+    }
 
 
 def _corrupt_backup(path, problem):

@@ -12,6 +12,7 @@ ATTENTIONS = ("bahdanau", "luong")
 PRESETS = ("tiny", "small", "base")
 MIXED_PRECISION = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
+TOKENIZERS = ("wordpiece", "sentencepiece")
 
 
 @dataclasses.dataclass
@@ -25,6 +26,14 @@ class TrainingConfig:
     (`ParallelTexts.from_files`). `validation_path` and `test_path` take the
     same forms. Without `validation_path`, a seeded random
     `validation_fraction` of the training file is held out.
+
+    Any of the three may instead name a TensorFlow Datasets split,
+    `"tfds:NAME"` or `"tfds:NAME:SPLIT"` (needs `tensorflow-datasets`), e.g.
+    `"tfds:imdb_reviews"`: without a split, `train_path` reads `"train"`,
+    `validation_path` `"validation"` and `test_path` `"test"`. For
+    classification `text_column` and `label_column` name its features
+    (`LabeledTexts.from_tfds`); for translation its `supervised_keys` are
+    the source and the target (`ParallelTexts.from_tfds`).
 
     `"sentiment"` is classification with its class names kept for people:
     labels `0`/`1` without `label_names` are named `"negative"` and
@@ -49,6 +58,9 @@ class TrainingConfig:
         reverse: bool, translate from the second language to the first.
         max_length: int >= 2, the most tokens per sequence.
         vocabulary_size: int > 4, the largest vocabulary of each tokenizer.
+        tokenizer: `"wordpiece"` (`SubwordTokenizer`) or `"sentencepiece"`
+            (`SentencePieceTokenizer`, needs the `sentencepiece` package),
+            learned on the training part.
         epochs: int > 0.
         batch_size: int > 0, the global batch size (over all replicas).
         learning_rate: float > 0, or `"transformer"` for
@@ -91,6 +103,7 @@ class TrainingConfig:
     reverse: bool = False
     max_length: int = 64
     vocabulary_size: int = 8000
+    tokenizer: str = "wordpiece"
     epochs: int = 10
     batch_size: int = 64
     learning_rate: object = 1e-3
@@ -111,6 +124,7 @@ class TrainingConfig:
         _choice("preset", self.preset, PRESETS)
         _choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
         _choice("strategy", self.strategy, STRATEGIES)
+        _choice("tokenizer", self.tokenizer, TOKENIZERS)
         translation = self.task == "translation"
         self.train_path = _path("train_path", self.train_path, translation)
         self.validation_path = _path(

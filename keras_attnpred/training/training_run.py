@@ -23,9 +23,10 @@ class TrainingRun:
         config: the `TrainingConfig`.
         model: the trained, compiled `keras.Model` (logits out).
         metrics: dict, the content of `metrics.json`.
-        tokenizer: `SubwordTokenizer` of a classification run.
+        tokenizer: `SubwordTokenizer` or `SentencePieceTokenizer` of a
+            classification run.
         label_names: tuple of str, the class names of a classification run.
-        source_tokenizer: `SubwordTokenizer` of a translation run's source.
+        source_tokenizer: the tokenizer of a translation run's source.
         target_tokenizer: `SubwordTokenizer` of its target.
         directory: str, the run directory, or None.
 
@@ -79,7 +80,7 @@ class TrainingRun:
                 name per class of the model, a `model.keras` that is not a
                 readable archive.
         """
-        from keras_attnpred.text import SubwordTokenizer
+        from keras_attnpred.text import load_tokenizer
 
         directory = os.fspath(directory)
         if not os.path.isdir(directory):
@@ -119,7 +120,7 @@ class TrainingRun:
                 config,
                 model,
                 metrics,
-                tokenizer=SubwordTokenizer.load(
+                tokenizer=load_tokenizer(
                     os.path.join(directory, files.TOKENIZER)
                 ),
                 label_names=label_names,
@@ -129,10 +130,10 @@ class TrainingRun:
             config,
             model,
             metrics,
-            source_tokenizer=SubwordTokenizer.load(
+            source_tokenizer=load_tokenizer(
                 os.path.join(directory, files.SOURCE_TOKENIZER)
             ),
-            target_tokenizer=SubwordTokenizer.load(
+            target_tokenizer=load_tokenizer(
                 os.path.join(directory, files.TARGET_TOKENIZER)
             ),
             directory=directory,

@@ -15,6 +15,17 @@ def test_pieces_join_into_words_and_weights_add_up():
     np.testing.assert_allclose(weights, [0.1, 0.6, 0.3], atol=1e-6)
 
 
+def test_sentencepiece_pieces_join_at_word_starts():
+    words, weights = merge_subwords(
+        ["\u2581the", "\u2581play", "ing", "s", ".", "\u2581", "[UNK]",
+         "[END]"],
+        [0.1, 0.2, 0.3, 0.1, 0.1, 0.05, 0.1, 0.05],
+    )
+    # "." has no word-start mark: it belongs to the word, as written.
+    assert words == ["the", "playings.", "[UNK]", "[END]"]
+    np.testing.assert_allclose(weights, [0.1, 0.7, 0.15, 0.05], atol=1e-6)
+
+
 def test_mean_along_another_axis():
     weights = np.arange(12, dtype="float32").reshape(3, 4)
     words, merged = merge_subwords(["a", "##b", "c"], weights, axis=0,

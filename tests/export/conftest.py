@@ -16,7 +16,7 @@ from keras_attnpred.models import build_rnn_classifier
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_classifier
 from keras_attnpred.models import build_transformer_translator
-from keras_attnpred.text import SubwordTokenizer
+from keras_attnpred.text import tokenizer_class
 from keras_attnpred.text import classification_dataset
 from keras_attnpred.text import translation_dataset
 from keras_attnpred.training import TrainingConfig
@@ -64,10 +64,12 @@ def _config(task, model):
 _RUNS = {}
 
 
-def _classifier_run(model_kind):
+def _classifier_run(model_kind, tokenizer_kind="wordpiece"):
     keras.utils.set_random_seed(0)
     texts, labels = sentiment_texts(256)
-    tokenizer = SubwordTokenizer.train(texts, vocabulary_size=100)
+    tokenizer = tokenizer_class(tokenizer_kind).train(
+        texts, vocabulary_size=100
+    )
     if model_kind == "transformer":
         model = build_transformer_classifier(
             tokenizer.vocabulary_size, 2, MAX_LENGTH, preset="tiny",
@@ -92,11 +94,12 @@ def _classifier_run(model_kind):
     )
 
 
-def _translator_run(model_kind="transformer"):
+def _translator_run(model_kind="transformer", tokenizer_kind="wordpiece"):
     keras.utils.set_random_seed(0)
     sources, targets = translation_pairs(512)
-    source_tokenizer = SubwordTokenizer.train(sources, vocabulary_size=60)
-    target_tokenizer = SubwordTokenizer.train(targets, vocabulary_size=60)
+    tokenizer = tokenizer_class(tokenizer_kind)
+    source_tokenizer = tokenizer.train(sources, vocabulary_size=60)
+    target_tokenizer = tokenizer.train(targets, vocabulary_size=60)
     sizes = (source_tokenizer.vocabulary_size,
              target_tokenizer.vocabulary_size)
     if model_kind == "transformer":
@@ -128,12 +131,14 @@ def _translator_run(model_kind="transformer"):
 
 @pytest.fixture(scope="session")
 def classifier_run():
-    """`classifier_run(kind)`: a trained "transformer" or "rnn" run."""
+    """`classifier_run(kind, tokenizer)`: a trained "transformer" or "rnn"
+    run with a "wordpiece" (default) or "sentencepiece" tokenizer."""
 
-    def get(kind="transformer"):
-        if kind not in _RUNS:
-            _RUNS[kind] = _classifier_run(kind)
-        return _RUNS[kind]
+    def get(kind="transformer", tokenizer="wordpiece"):
+        key = kind if tokenizer == "wordpiece" else (kind, tokenizer)
+        if key not in _RUNS:
+            _RUNS[key] = _classifier_run(kind, tokenizer)
+        return _RUNS[key]
 
     return get
 
@@ -143,6 +148,16 @@ def translator_run():
     if "translator" not in _RUNS:
         _RUNS["translator"] = _translator_run()
     return _RUNS["translator"]
+
+
+@pytest.fixture(scope="session")
+def sentencepiece_translator_run():
+    """The toy Transformer translator with SentencePiece tokenizers."""
+    if "sentencepiece_translator" not in _RUNS:
+        _RUNS["sentencepiece_translator"] = _translator_run(
+            tokenizer_kind="sentencepiece"
+        )
+    return _RUNS["sentencepiece_translator"]
 
 
 @pytest.fixture(scope="session")

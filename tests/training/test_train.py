@@ -151,3 +151,67 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     assert resumed.metrics["epochs_completed"] == 3
     for a, b in zip(whole.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_sentencepiece_run_trains_predicts_and_explains(tmp_path):
+    from keras_attnpred.explain import explain_classification
+    from keras_attnpred.text import SentencePieceTokenizer
+
+    out = str(tmp_path / "run")
+    config = sentiment_config(tmp_path, tokenizer="sentencepiece", epochs=4,
+                              model="rnn")
+    run = train(config, out, verbose=0)
+    assert sorted(os.listdir(os.path.join(out, "tokenizer"))) == [
+        "sentencepiece.model", "tokenizer.json"]
+    loaded = TrainingRun.load(out)
+    assert loaded.config.tokenizer == "sentencepiece"
+    assert isinstance(loaded.tokenizer, SentencePieceTokenizer)
+    assert loaded.tokenizer.get_vocabulary() == run.tokenizer.get_vocabulary()
+    predictions = loaded.predict(["a wonderful film", "the plot was awful"])
+    assert [p["label_name"] for p in predictions] == ["positive", "negative"]
+    # The reloaded tokenizer gives the ids of training: the same numbers.
+    data = LabeledTexts.from_csv(config["train_path"], "text", "label")
+    np.testing.assert_allclose(
+        loaded.evaluate(data)["loss"], run.evaluate(data)["loss"], rtol=1e-5)
+    [explanation] = explain_classification(
+        loaded.model, loaded.tokenizer, ["The film was wonderful"],
+        label_names=loaded.label_names, max_length=16)
+    assert explanation.tokens[0].startswith("▁")
+    assert explanation.merge_subwords().tokens == [
+        "the", "film", "was", "wonderful"]
+
+
+def test_sentencepiece_translation_run(tmp_path):
+    from keras_attnpred.decoding import Translator
+    from keras_attnpred.text import SentencePieceTokenizer
+
+    path = write_translation_tsv(str(tmp_path / "pairs.tsv"), 200)
+    out = str(tmp_path / "run")
+    train({"task": "translation", "train_path": path, "epochs": 1,
+           "tokenizer": "sentencepiece", **COMMON}, out, verbose=0)
+    translator = Translator.load(out)
+    for tokenizer in (translator.source_tokenizer,
+                      translator.target_tokenizer):
+        assert isinstance(tokenizer, SentencePieceTokenizer)
+    assert translator.target_tokenizer.lowercase is False  # cased targets
+    [translation, empty] = translator.translate(["the cat eats", ""])
+    assert isinstance(translation, str) and empty == ""
+
+
+def test_a_backup_from_before_the_tokenizer_setting_resumes(tmp_path):
+    from keras_attnpred.training import TrainingConfig
+    from keras_attnpred.training.train import _check_same_run
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "training_metadata.json").write_text('{"epoch": 1}')
+    values = {"task": "sentiment", "train_path": "a.csv"}
+    old = TrainingConfig.from_dict(values).to_dict()
+    del old["tokenizer"]  # written before the setting existed
+    (backup / "config.json").write_text(json.dumps(old))
+    _check_same_run(str(backup), TrainingConfig.from_dict(values))
+    (backup / "config.json").write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="tokenizer='wordpiece' -> "
+                       "'sentencepiece'"):
+        _check_same_run(str(backup), TrainingConfig.from_dict(
+            {**values, "tokenizer": "sentencepiece"}))

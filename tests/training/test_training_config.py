@@ -16,6 +16,7 @@ FULL = {
     "reverse": True,
     "max_length": 32,
     "vocabulary_size": 500,
+    "tokenizer": "sentencepiece",
     "epochs": 3,
     "batch_size": 8,
     "learning_rate": "transformer",
@@ -35,6 +36,7 @@ def test_defaults_and_to_dict():
     config = TrainingConfig.from_dict({"task": "sentiment", "train_path": "a.csv"})
     values = config.to_dict()
     assert values["model"] == "transformer" and values["strategy"] == "auto"
+    assert values["tokenizer"] == "wordpiece"
     assert TrainingConfig.from_dict(values) == config
     assert config.is_classification
 
@@ -77,6 +79,8 @@ BAD = [
     ("reverse", "yes"),
     ("max_length", 1),
     ("vocabulary_size", 4),
+    ("tokenizer", "bpe"),
+    ("tokenizer", None),
     ("epochs", 0),
     ("batch_size", 2.0),
     ("learning_rate", 0.0),
