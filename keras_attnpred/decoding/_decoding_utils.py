@@ -24,7 +24,7 @@ def tracing_count():
 def compile_for_backend(loop, variables):
     """`loop(source)` compiled for the current backend.
 
-    TensorFlow: a `tf.function`, which captures the variables by reference and
+    TensorFlow: an XLA-compiled `tf.function`, which captures the variables by reference and
     keeps one concrete graph per input shape. JAX: `jax.jit` of a pure
     function that takes the variable values as arguments (set through a
     `keras.StatelessScope`), so later weight updates are seen and the weights
@@ -35,7 +35,9 @@ def compile_for_backend(loop, variables):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(loop)
+        # XLA fuses a step's many small ops: on 2 CPU cores cached greedy
+        # decoding ran 2.9-4x faster than the plain graph (RESULTS.md).
+        return tf.function(loop, jit_compile=True)
     if backend == "jax":
         import jax
 
