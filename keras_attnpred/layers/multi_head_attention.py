@@ -352,10 +352,10 @@ class MultiHeadAttention(keras.layers.Layer):
                 mask=None if kernel_mask is None else ops.expand_dims(kernel_mask, 1),
                 scale=scale,
                 is_causal=kernel_is_causal,
-                # cuDNN turns a mask into a dense (batch, 1, T, S) bias, which
-                # ran slower than XLA on an H100 (benchmarks/RESULTS.md); a
-                # plain causal mask it skips natively.
-                flash_attention=None if kernel_mask is None else False,
+                # Keras picks cuDNN flash attention where it can, a padding
+                # mask included (as a bias): in a full training step on an
+                # H100 that beat XLA's kernel (benchmarks/RESULTS.md).
+                flash_attention=None,
             )
             if mask is not None:
                 # Match the unfused path: a query that sees no key gives zeros.

@@ -1,0 +1,142 @@
+"""Where a training step of the issue-8 encoder spends its GPU time.
+
+Builds the candidates of `encoder_throughput.py`, runs a few `fit` steps of
+each under `jax.profiler.trace`, and sums the GPU kernel time of the trace
+by kernel name (the XLA fusion or library kernel), so two candidates can be
+compared line by line.
+
+On the GPU machine (Keras on JAX):
+
+    KERAS_BACKEND=jax python3 benchmarks/profile_training_step.py \\
+        --dtype-policy mixed_bfloat16 --dropout 0.0 --padding random
+
+Writes benchmarks/results/profile_training_step.json (top kernels per
+candidate) and prints the top of each.
+"""
+
+import argparse
+import collections
+import glob
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+
+import keras
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from encoder_throughput import keras_hub_encoder  # noqa: E402
+from encoder_throughput import keras_multi_head_attention  # noqa: E402
+from encoder_throughput import ours  # noqa: E402
+
+
+def kernel_times(trace_dir):
+    """{kernel name: (total microseconds, count)} of the GPU events."""
+    (path,) = glob.glob(
+        os.path.join(trace_dir, "**", "perfetto_trace.json.gz"), recursive=True
+    )
+    with gzip.open(path) as f:
+        trace = json.load(f)
+    events = trace["traceEvents"]
+    gpu_pids = {
+        e["pid"]
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "process_name"
+        and "gpu" in str(e.get("args", {}).get("name", "")).lower()
+    }
+    totals = collections.defaultdict(lambda: [0.0, 0])
+    for e in events:
+        if e.get("ph") == "X" and e.get("pid") in gpu_pids:
+            totals[e["name"]][0] += e.get("dur", 0)
+            totals[e["name"]][1] += 1
+    return totals
+
+
+def main():
+    import jax
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--layers", type=int, default=6)
+    parser.add_argument("--model-dim", type=int, default=512)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--intermediate-dim", type=int, default=2048)
+    parser.add_argument("--length", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--vocabulary-size", type=int, default=32000)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--padding", choices=["none", "random"], default="random")
+    parser.add_argument("--dtype-policy", default="mixed_bfloat16")
+    parser.add_argument("--steps", type=int, default=5, help="steps profiled")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--candidates",
+        nargs="+",
+        default=["keras_attnpred", "keras_hub"],
+        choices=["keras_attnpred", "keras_hub", "keras_mha"],
+    )
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    builders = {
+        "keras_attnpred": ours,
+        "keras_hub": keras_hub_encoder,
+        "keras_mha": keras_multi_head_attention,
+    }
+    keras.config.set_dtype_policy(args.dtype_policy)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, args.vocabulary_size, (args.batch, args.length))
+    if args.padding == "random":
+        lengths = rng.integers(args.length // 2, args.length + 1, args.batch)
+        ids[np.arange(args.length)[None] >= lengths[:, None]] = 0
+    ids = np.repeat(ids.astype("int32"), args.steps, axis=0)
+    labels = rng.integers(0, 2, (len(ids),)).astype("int32")
+    report = {"config": vars(args), "date": time.strftime("%Y-%m-%d"), "results": {}}
+    for name in args.candidates:
+        keras.utils.set_random_seed(0)
+        model = builders[name](args)
+        model.compile(
+            optimizer="adam",
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=True,
+        )
+        fit = lambda: model.fit(  # noqa: E731
+            ids, labels, batch_size=args.batch, shuffle=False, verbose=0
+        )
+        fit()  # compile
+        np.asarray(model.trainable_weights[-1])
+        with tempfile.TemporaryDirectory() as trace_dir:
+            with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+                fit()
+                np.asarray(model.trainable_weights[-1])
+            totals = kernel_times(trace_dir)
+        gpu_ms = sum(t for t, _ in totals.values()) / 1000 / args.steps
+        top = sorted(totals.items(), key=lambda kv: -kv[1][0])[: args.top]
+        report["results"][name] = {
+            "gpu_ms_per_step": round(gpu_ms, 3),
+            "top_kernels": [
+                {
+                    "name": kernel[:160],
+                    "ms_per_step": round(t / 1000 / args.steps, 3),
+                    "calls_per_step": n / args.steps,
+                }
+                for kernel, (t, n) in top
+            ],
+        }
+        print(f"== {name}: {gpu_ms:.2f} ms of GPU kernels per step")
+        for row in report["results"][name]["top_kernels"]:
+            print(f"{row['ms_per_step']:8.3f} ms {row['calls_per_step']:6.1f}x  {row['name'][:110]}")
+    out = args.out or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),
+        "results",
+        "profile_training_step.json",
+    )
+    with open(out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
