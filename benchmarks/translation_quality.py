@@ -227,7 +227,10 @@ def _average_checkpoints(model, epoch_weights, best_epoch, args, valid):
 
     best_loss = model.evaluate(*valid, verbose=0)[0]
     epochs, averaged = epoch_weights.average(best_epoch, args.average_last)
-    best = [v.value for v in model.trainable_variables]
+    # Host copies: on TensorFlow `.value` would follow later assignments.
+    best = [
+        keras.ops.convert_to_numpy(v) for v in model.trainable_variables
+    ]
     for variable, value in zip(model.trainable_variables, averaged):
         variable.assign(value)
     averaged_loss = model.evaluate(*valid, verbose=0)[0]
