@@ -1,8 +1,12 @@
 """What the tokenizers share: reserved ids, vocabulary look-ups, and
 turning ids into text (private)."""
 
+import json
+import os
+
 import tensorflow as tf
 
+from keras_attnpred.text._utils import CONFIG_FILENAME
 from keras_attnpred.validation import check_texts
 
 
@@ -23,6 +27,22 @@ class TokenizerBase:
     START_ID = 2
     END_ID = 3
     RESERVED_TOKENS = (PAD_TOKEN, UNK_TOKEN, START_TOKEN, END_TOKEN)
+
+    def _write_config(self, directory, format_version):
+        """Writes `tokenizer.json`: the settings, `"class_name"` and the
+        `"kind"` that `load_tokenizer` dispatches on."""
+        path = os.path.join(directory, CONFIG_FILENAME)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "class_name": type(self).__name__,
+                    "kind": self.KIND,
+                    "format_version": format_version,
+                    **self.get_config(),
+                },
+                f,
+                indent=2,
+            )
 
     @property
     def vocabulary_size(self):

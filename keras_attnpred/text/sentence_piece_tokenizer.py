@@ -1,5 +1,4 @@
 import io
-import json
 import os
 import re
 
@@ -10,7 +9,6 @@ from keras_attnpred.text._tokenizer_base import TokenizerBase
 from keras_attnpred.text._tokenizer_base import as_string_tensor
 from keras_attnpred.text._tokenizer_base import no_words_error
 from keras_attnpred.text._tokenizer_base import training_dataset
-from keras_attnpred.text._utils import CONFIG_FILENAME
 from keras_attnpred.text._utils import read_tokenizer_config
 from keras_attnpred.text.subword_tokenizer import _normalize
 from keras_attnpred.validation import check_bool
@@ -275,19 +273,7 @@ class SentencePieceTokenizer(TokenizerBase):
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, MODEL_FILENAME), "wb") as f:
             f.write(self._model_proto)
-        with open(
-            os.path.join(directory, CONFIG_FILENAME), "w", encoding="utf-8"
-        ) as f:
-            json.dump(
-                {
-                    "class_name": type(self).__name__,
-                    "kind": self.KIND,
-                    "format_version": _FORMAT_VERSION,
-                    **self.get_config(),
-                },
-                f,
-                indent=2,
-            )
+        self._write_config(directory, _FORMAT_VERSION)
 
     @classmethod
     def load(cls, directory):

@@ -1,4 +1,3 @@
-import json
 import os
 
 import tensorflow as tf
@@ -8,7 +7,6 @@ from keras_attnpred.text._tokenizer_base import TokenizerBase
 from keras_attnpred.text._tokenizer_base import as_string_tensor
 from keras_attnpred.text._tokenizer_base import no_words_error
 from keras_attnpred.text._tokenizer_base import training_dataset
-from keras_attnpred.text._utils import CONFIG_FILENAME
 from keras_attnpred.text._utils import read_tokenizer_config
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
@@ -222,19 +220,7 @@ class SubwordTokenizer(TokenizerBase):
             os.path.join(directory, VOCABULARY_FILENAME), "w", encoding="utf-8"
         ) as f:
             f.write("".join(token + "\n" for token in self._vocabulary))
-        with open(
-            os.path.join(directory, CONFIG_FILENAME), "w", encoding="utf-8"
-        ) as f:
-            json.dump(
-                {
-                    "class_name": type(self).__name__,
-                    "kind": self.KIND,
-                    "format_version": _FORMAT_VERSION,
-                    **self.get_config(),
-                },
-                f,
-                indent=2,
-            )
+        self._write_config(directory, _FORMAT_VERSION)
 
     @classmethod
     def load(cls, directory):
