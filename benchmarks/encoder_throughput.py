@@ -131,8 +131,15 @@ def matmul_peak(size, dtype, repeats=20):
     return 2 * size**3 / best
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+BUILDERS = {
+    "keras_attnpred": ours,
+    "keras_hub": keras_hub_encoder,
+    "keras_mha": keras_multi_head_attention,
+}
+
+
+def add_model_arguments(parser, dropout=0.1, padding="none"):
+    """The model and batch options shared with profile_training_step.py."""
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--model-dim", type=int, default=512)
     parser.add_argument("--heads", type=int, default=8)
@@ -140,13 +147,29 @@ def main():
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--vocabulary-size", type=int, default=32000)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dropout", type=float, default=dropout)
     parser.add_argument(
         "--padding",
         choices=["none", "random"],
-        default="none",
+        default=padding,
         help="none: every sequence is full; random: lengths in [T/2, T]",
     )
+
+
+def random_batch(args):
+    """Seeded `(ids, labels)` of one batch, padded as `--padding` says."""
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, args.vocabulary_size, (args.batch, args.length))
+    if args.padding == "random":
+        lengths = rng.integers(args.length // 2, args.length + 1, args.batch)
+        ids[np.arange(args.length)[None] >= lengths[:, None]] = 0
+    labels = rng.integers(0, 2, (args.batch,))
+    return ids.astype("int32"), labels.astype("int32")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_model_arguments(parser)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--dtype-policy", default="float32")
@@ -159,23 +182,12 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
-    builders = {
-        "keras_attnpred": ours,
-        "keras_hub": keras_hub_encoder,
-        "keras_mha": keras_multi_head_attention,
-    }
     keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    ids = rng.integers(1, args.vocabulary_size, (args.batch, args.length))
-    if args.padding == "random":
-        lengths = rng.integers(args.length // 2, args.length + 1, args.batch)
-        ids[np.arange(args.length)[None] >= lengths[:, None]] = 0
-    ids = ids.astype("int32")
-    labels = rng.integers(0, 2, (args.batch,)).astype("int32")
+    ids, labels = random_batch(args)
     models = {}
     for name in args.candidates:
-        model = builders[name](args)
+        model = BUILDERS[name](args)
         model.compile(
             optimizer="adam",
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

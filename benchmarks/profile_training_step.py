@@ -28,9 +28,9 @@ import keras
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from encoder_throughput import keras_hub_encoder  # noqa: E402
-from encoder_throughput import keras_multi_head_attention  # noqa: E402
-from encoder_throughput import ours  # noqa: E402
+from encoder_throughput import BUILDERS  # noqa: E402
+from encoder_throughput import add_model_arguments  # noqa: E402
+from encoder_throughput import random_batch  # noqa: E402
 
 
 def kernel_times(trace_dir):
@@ -60,15 +60,7 @@ def main():
     import jax
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--layers", type=int, default=6)
-    parser.add_argument("--model-dim", type=int, default=512)
-    parser.add_argument("--heads", type=int, default=8)
-    parser.add_argument("--intermediate-dim", type=int, default=2048)
-    parser.add_argument("--length", type=int, default=512)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--vocabulary-size", type=int, default=32000)
-    parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--padding", choices=["none", "random"], default="random")
+    add_model_arguments(parser, dropout=0.0, padding="random")
     parser.add_argument("--dtype-policy", default="mixed_bfloat16")
     parser.add_argument("--steps", type=int, default=5, help="steps profiled")
     parser.add_argument("--top", type=int, default=25)
@@ -76,27 +68,18 @@ def main():
         "--candidates",
         nargs="+",
         default=["keras_attnpred", "keras_hub"],
-        choices=["keras_attnpred", "keras_hub", "keras_mha"],
+        choices=sorted(BUILDERS),
     )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    builders = {
-        "keras_attnpred": ours,
-        "keras_hub": keras_hub_encoder,
-        "keras_mha": keras_multi_head_attention,
-    }
     keras.config.set_dtype_policy(args.dtype_policy)
-    rng = np.random.default_rng(0)
-    ids = rng.integers(1, args.vocabulary_size, (args.batch, args.length))
-    if args.padding == "random":
-        lengths = rng.integers(args.length // 2, args.length + 1, args.batch)
-        ids[np.arange(args.length)[None] >= lengths[:, None]] = 0
-    ids = np.repeat(ids.astype("int32"), args.steps, axis=0)
-    labels = rng.integers(0, 2, (len(ids),)).astype("int32")
+    ids, labels = random_batch(args)
+    ids = np.repeat(ids, args.steps, axis=0)
+    labels = np.repeat(labels, args.steps, axis=0)
     report = {"config": vars(args), "date": time.strftime("%Y-%m-%d"), "results": {}}
     for name in args.candidates:
         keras.utils.set_random_seed(0)
-        model = builders[name](args)
+        model = BUILDERS[name](args)
         model.compile(
             optimizer="adam",
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
