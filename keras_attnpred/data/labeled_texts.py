@@ -195,14 +195,7 @@ class LabeledTexts:
                 continue
             kept.append((line, text, label))
 
-        labels, label_names, kept = _label_ids(kept, label_names, errors)
-        errors.log()
-        return cls(
-            [text for _, text, _ in kept],
-            labels,
-            label_names,
-            skipped=errors.count,
-        )
+        return cls._from_kept(kept, label_names, errors)
 
     @classmethod
     def from_tfds(
@@ -291,6 +284,12 @@ class LabeledTexts:
             kept.append((index, text, label))
         if class_names is not None and label_names is None:
             label_names = tuple(class_names)
+        return cls._from_kept(kept, label_names, errors)
+
+    @classmethod
+    def _from_kept(cls, kept, label_names, errors):
+        """The texts of `kept` `(place, text, label)` rows, labels as ids;
+        reports the rows `errors` skipped."""
         labels, label_names, kept = _label_ids(kept, label_names, errors)
         errors.log()
         return cls(
