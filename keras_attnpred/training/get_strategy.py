@@ -13,9 +13,11 @@ def get_strategy(name="auto"):
     - `"one-device"`: `OneDeviceStrategy` on the first GPU, else the CPU.
     - `"mirrored"`: `MirroredStrategy` over all local GPUs (or the CPU and
       the logical CPU devices when there is no GPU).
-    - `"multi-worker"`: `MultiWorkerMirroredStrategy`; the cluster and this
-      worker's role come from the `TF_CONFIG` environment variable. Create
-      it before any other TensorFlow operation.
+    - `"multi-worker"`: `MultiWorkerMirroredStrategy` (a subclass whose
+      `reduce` works around keras-team/keras#20585, so that `fit` runs);
+      the cluster and this worker's role come from the `TF_CONFIG`
+      environment variable. Create it before any other TensorFlow
+      operation.
     - `"tpu"`: `TPUStrategy` on the TPU found by `TPUClusterResolver`.
 
     JAX backend (`keras.distribution`): every name gives a
@@ -71,7 +73,12 @@ def _tensorflow_strategy(name):
     import tensorflow as tf
 
     if name == "multi-worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        # Keras 3 `fit` needs the mended `reduce` of this subclass.
+        from keras_attnpred.training._multi_worker_strategy import (
+            MultiWorkerMirroredStrategy,
+        )
+
+        return MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)

@@ -142,12 +142,6 @@ def test_sigkill_mid_epoch_resumes_to_the_same_weights(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="blocked upstream: Keras 3 `fit` under MultiWorkerMirroredStrategy "
-    "fails converting a PerReplica batch to a tensor (keras-team/keras#20585, "
-    "tensorflow/tensorflow#72388); strict, so a fixed Keras shows up here",
-    strict=True,
-)
 def test_multi_worker_run_survives_a_killed_worker(tmp_path):
     # No dropout: the replicas' masks could not be compared.
     config = tiny_config(tmp_path, model="rnn", strategy="multi-worker",

@@ -8,6 +8,8 @@ RESULT_JSON, with MODE one of:
 - `jax`: KERAS_BACKEND=jax and 2 host devices (set by the caller); trains
   with "one-device" and "mirrored" (`DataParallel`).
 - `multi-worker`: TF_CONFIG set by the caller; trains once into OUT_DIR.
+- `one-device`: trains once on one device into OUT_DIR (the reference for
+  `multi-worker`).
 
 RESULT_JSON gets, per run, the per-epoch losses and the final weights.
 """
@@ -41,13 +43,12 @@ def main(mode, data, out_dir, result_path):
         "batch_size": 32,
         "learning_rate": 0.01,
     }
-    strategies = (
-        ["multi-worker"] if mode == "multi-worker" else ["one-device", "mirrored"]
-    )
+    single_runs = ("multi-worker", "one-device")
+    strategies = [mode] if mode in single_runs else ["one-device", "mirrored"]
     results = {}
     for strategy in strategies:
         keras.backend.clear_session()
-        directory = out_dir if mode == "multi-worker" else f"{out_dir}/{strategy}"
+        directory = out_dir if mode in single_runs else f"{out_dir}/{strategy}"
         run = train({**config, "strategy": strategy}, directory, verbose=0)
         results[strategy] = {
             "loss": run.metrics["history"]["loss"],

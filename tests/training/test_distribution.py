@@ -83,12 +83,6 @@ def free_ports(count):
     return ports
 
 
-@pytest.mark.xfail(
-    reason="upstream: Keras 3 `fit` under MultiWorkerMirroredStrategy fails "
-    "converting a PerReplica batch to a tensor (keras-team/keras#20585, "
-    "tensorflow/tensorflow#72388); strict, so a fixed Keras shows up here",
-    strict=True,
-)
 def test_multi_worker_two_processes(tmp_path):
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
@@ -118,6 +112,15 @@ def test_multi_worker_two_processes(tmp_path):
     assert len(chief["loss"]) == 2
     for a, b in zip(chief["weights"], other["weights"]):
         np.testing.assert_array_equal(np.array(a), np.array(b))
+    # Each worker takes half of each global batch: the same training as
+    # one device on the whole batch.
+    (tmp_path / "one").mkdir()
+    process, path = run_worker("one-device", str(tmp_path / "one"),
+                               env={"KERAS_BACKEND": "tensorflow"})
+    finish(process)
+    with open(path) as f:
+        one = json.load(f)["one-device"]
+    assert_same_training({"one-device": one, "mirrored": chief})
     run = tmp_path / "run"
     assert (run / "model.keras").exists() and (run / "metrics.json").exists()
     # Only the chief wrote: one set of TensorBoard files, no worker dirs.
