@@ -145,13 +145,37 @@ def build(name, vocabulary_size, num_classes, max_length, args):
             embedding_dim=args.embedding_dim,
             units=args.units,
             dropout=args.dropout,
+            bigram_buckets=args.bigram_buckets,
         )
     if name == "transformer":
         return build_transformer_classifier(
             vocabulary_size, num_classes, max_length, preset="small",
-            dropout=args.dropout,
+            dropout=args.dropout, bigram_buckets=args.bigram_buckets,
         )
+    if name == "embedding_attention":
+        return _embedding_attention_classifier(vocabulary_size, num_classes, args)
     raise ValueError(f"Unknown model. Received: model={name!r}")
+
+
+def _embedding_attention_classifier(vocabulary_size, num_classes, args):
+    """Token (and bigram) embeddings → `AttentionPooling` → logits: the
+    attention classifier without a sequence encoder (fastText's bag of
+    n-grams, with learned weights instead of a plain average)."""
+    import keras
+
+    from keras_attnpred.layers import AttentionPooling
+    from keras_attnpred.models._model_utils import add_bigram_embedding
+
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(
+        vocabulary_size, args.embedding_dim, mask_zero=True, name="embedding"
+    )(tokens)
+    x = add_bigram_embedding(x, tokens, vocabulary_size, args.bigram_buckets)
+    x = keras.layers.Dropout(args.dropout, name="embedding_dropout")(x)
+    x = AttentionPooling(name="pooling")(x)
+    x = keras.layers.Dropout(args.dropout, name="pooling_dropout")(x)
+    logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
+    return keras.Model(tokens, logits, name="embedding_attention_classifier")
 
 
 def train(args):
@@ -200,7 +224,8 @@ def train(args):
             probabilities = np.asarray(
                 keras.ops.softmax(logits.astype("float32"))
             )
-            key = f"{name}/seed{seed}"
+            suffix = f"_bigrams{args.bigram_buckets}" if args.bigram_buckets else ""
+            key = f"{name}{suffix}/seed{seed}"
             results[key] = {
                 "test_accuracy": _accuracy(probabilities, test_labels),
                 "best_validation_accuracy": round(
@@ -329,7 +354,7 @@ def main():
     step.add_argument("--out", required=True)
     step.add_argument(
         "--models", nargs="+", default=["bigru_attention", "transformer"],
-        choices=["bigru_attention", "transformer"],
+        choices=["bigru_attention", "transformer", "embedding_attention"],
     )
     step.add_argument("--seeds", nargs="+", type=int, default=[0])
     step.add_argument("--epochs", type=int, default=6)
@@ -340,6 +365,11 @@ def main():
     step.add_argument("--dropout", type=float, default=0.3)
     step.add_argument("--embedding-dim", type=int, default=128)
     step.add_argument("--units", type=int, default=128)
+    step.add_argument(
+        "--bigram-buckets", type=int, default=None,
+        help="add hashed bigram embeddings with this many rows to the "
+        "token embeddings (default: none)",
+    )
     step.set_defaults(func=train)
 
     step = steps.add_parser("summarize", help="merge train outputs, add ensembles")

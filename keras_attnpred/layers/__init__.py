@@ -3,6 +3,7 @@
 from keras_attnpred.layers.additive_attention import AdditiveAttention
 from keras_attnpred.layers.attention_pooling import AttentionPooling
 from keras_attnpred.layers.dot_product_attention import DotProductAttention
+from keras_attnpred.layers.hashed_bigram_embedding import HashedBigramEmbedding
 from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding

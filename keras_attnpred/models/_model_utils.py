@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_attnpred.layers import HashedBigramEmbedding
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
@@ -96,3 +97,17 @@ def numbered_layers(model, prefix, kind):
     while isinstance(layers.get(f"{prefix}_{len(blocks)}"), kind):
         blocks.append(layers[f"{prefix}_{len(blocks)}"])
     return blocks
+
+
+def add_bigram_embedding(embeddings, tokens, vocabulary_size, bigram_buckets):
+    """`embeddings` plus the hashed bigram embeddings of `tokens`, when
+    `bigram_buckets` is set; both keep the padding mask."""
+    if not bigram_buckets:
+        return embeddings
+    bigrams = HashedBigramEmbedding(
+        vocabulary_size,
+        bigram_buckets,
+        embeddings.shape[-1],
+        name="bigram_embedding",
+    )(tokens)
+    return keras.layers.Add(name="embedding_sum")([embeddings, bigrams])

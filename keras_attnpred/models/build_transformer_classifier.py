@@ -5,6 +5,7 @@ from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.models._model_utils import add_bigram_embedding
 from keras_attnpred.models._model_utils import resolve_transformer_config
 from keras_attnpred.models.first_token_pooling import FirstTokenPooling
 
@@ -22,12 +23,15 @@ def build_transformer_classifier(
     intermediate_dim=None,
     dropout=None,
     pooling="attention",
+    bigram_buckets=None,
 ):
     """A Transformer encoder text classifier, as a `keras.Model`.
 
     Token-and-position embedding → `num_layers` `TransformerEncoder` blocks
     → pooling over time → dropout → `Dense(num_classes)` float32 logits.
     Id 0 is padding and is hidden from the attention and the pooling.
+    With `bigram_buckets`, each token's embedding also gets the
+    `HashedBigramEmbedding` of the pair it starts.
 
     Poolings:
 
@@ -44,7 +48,8 @@ def build_transformer_classifier(
 
     Presets as in `build_transformer_translator` (`"tiny"`, `"small"`,
     `"base"`); explicit arguments override them. Layers are named
-    `"embedding"`, `"embedding_dropout"`, `"encoder_0"` ...,
+    `"embedding"` (with bigrams also `"bigram_embedding"` and their sum
+    `"embedding_sum"`), `"embedding_dropout"`, `"encoder_0"` ...,
     `"pooling"`, `"pooling_dropout"`, `"logits"`.
 
     Args:
@@ -60,6 +65,9 @@ def build_transformer_classifier(
             preset.
         dropout: float in [0, 1). Overrides the preset.
         pooling: `"attention"`, `"mean"` or `"first"`.
+        bigram_buckets: int or None, the number of hashed bigram embedding
+            rows; None for token embeddings alone. `vocabulary_size` must
+            then be at most 46,340.
 
     Returns:
         A `keras.Model` from int ids `(batch, T)` to float32 logits
@@ -86,6 +94,7 @@ def build_transformer_classifier(
     check_positive_int("num_classes", num_classes)
     check_positive_int("max_length", max_length)
     check_choice("pooling", pooling, POOLINGS)
+    check_positive_int("bigram_buckets", bigram_buckets, allow_none=True)
     config = resolve_transformer_config(
         preset, num_layers, model_dim, num_heads, intermediate_dim, dropout
     )
@@ -95,6 +104,7 @@ def build_transformer_classifier(
     x = TokenAndPositionEmbedding(
         vocabulary_size, max_length, config["model_dim"], name="embedding"
     )(tokens)
+    x = add_bigram_embedding(x, tokens, vocabulary_size, bigram_buckets)
     x = keras.layers.Dropout(rate, name="embedding_dropout")(x)
     for i in range(config["num_layers"]):
         x = TransformerEncoder(
