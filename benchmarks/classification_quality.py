@@ -293,6 +293,17 @@ def summarize(args):
                 "test_accuracy": _accuracy(np.mean(probabilities, 0), labels),
                 "members": len(probabilities),
             }
+    # Variants of one architecture (with and without bigrams) together.
+    variants = {}
+    for name in members:
+        variants.setdefault(name.split("_bigrams")[0], []).append(name)
+    for architecture, names in variants.items():
+        if len(names) > 1:
+            probabilities = [p for name in names for p in members[name]]
+            merged["results"][f"{architecture}_all_variants/ensemble"] = {
+                "test_accuracy": _accuracy(np.mean(probabilities, 0), labels),
+                "members": len(probabilities),
+            }
     every = [p for group in members.values() for p in group]
     if len(members) > 1:
         merged["results"]["all/ensemble"] = {

@@ -61,6 +61,11 @@ _TRAINING_FLAGS = {
     "seed": dict(type=int),
     "early_stopping_patience": dict(type=int),
     "max_examples": dict(type=int, help="use at most this many examples"),
+    "bigram_buckets": dict(
+        type=int,
+        help="classifiers: add hashed bigram embeddings with this many rows "
+        "(e.g. 1048576; vocabulary at most 46340)",
+    ),
 }
 
 DEMO_SENTENCES = [

@@ -7,6 +7,11 @@ Plain Python and NumPy only, so any subpackage can use it.
 
 import numpy as np
 
+# `HashedBigramEmbedding` hashes `first * vocabulary_size + second` in int32
+# (JAX runs without 64-bit integers by default): vocabulary_size**2 - 1 must
+# stay below 2**31.
+MAX_BIGRAM_VOCABULARY_SIZE = 46340
+
 
 def check_positive_int(name, value, allow_none=False, minimum=1):
     """`value` as an int, if it is one and at least `minimum`.

@@ -4,11 +4,8 @@ from keras import ops
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 from keras_attnpred.validation import check_positive_int
-
-# `first * vocabulary_size + second` must fit in int32 (JAX runs without
-# 64-bit integers by default): vocabulary_size**2 - 1 < 2**31.
-MAX_VOCABULARY_SIZE = 46340
 
 
 @register
@@ -72,10 +69,10 @@ class HashedBigramEmbedding(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         check_positive_int("vocabulary_size", vocabulary_size)
-        if vocabulary_size > MAX_VOCABULARY_SIZE:
+        if vocabulary_size > MAX_BIGRAM_VOCABULARY_SIZE:
             raise ValueError(
                 "`vocabulary_size` must be at most "
-                f"{MAX_VOCABULARY_SIZE}, so that bigram hashes fit in int32. "
+                f"{MAX_BIGRAM_VOCABULARY_SIZE}, so that bigram hashes fit in int32. "
                 f"Received: vocabulary_size={vocabulary_size}"
             )
         check_positive_int("num_buckets", num_buckets)

@@ -412,10 +412,18 @@ def _build_model(config, pipelines):
         classes = len(pipelines.label_names)
         if config.model == "transformer":
             return models.build_transformer_classifier(
-                vocabulary, classes, config.max_length, preset=config.preset
+                vocabulary,
+                classes,
+                config.max_length,
+                preset=config.preset,
+                bigram_buckets=config.bigram_buckets,
             )
         return models.build_rnn_classifier(
-            vocabulary, classes, embedding_dim=embedding_dim, units=units
+            vocabulary,
+            classes,
+            embedding_dim=embedding_dim,
+            units=units,
+            bigram_buckets=config.bigram_buckets,
         )
     source = pipelines.source_tokenizer.vocabulary_size
     target = pipelines.target_tokenizer.vocabulary_size

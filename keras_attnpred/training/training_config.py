@@ -3,6 +3,8 @@ import json
 import math
 import os
 
+from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
+
 # Plain Python on purpose: a command line can read and check a configuration
 # without loading TensorFlow.
 
@@ -79,6 +81,10 @@ class TrainingConfig:
             ints, as in `classification_dataset`.
         max_examples: optional int > 0, keep only the first examples of the
             training part, for quick runs.
+        bigram_buckets: optional int > 0, classifiers only: add hashed
+            bigram embeddings with this many rows to the token embeddings
+            (`HashedBigramEmbedding`); `vocabulary_size` must then be at
+            most 46,340.
 
     Example:
 
@@ -116,6 +122,7 @@ class TrainingConfig:
     early_stopping_patience: object = None
     bucket_boundaries: object = None
     max_examples: object = None
+    bigram_buckets: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -176,6 +183,17 @@ class TrainingConfig:
                 )
             self.bucket_boundaries = list(boundaries)
         _int("max_examples", self.max_examples, 1, True)
+        _int("bigram_buckets", self.bigram_buckets, 1, True)
+        if self.bigram_buckets is not None:
+            if translation:
+                _bad("bigram_buckets", self.bigram_buckets,
+                     "None for translation (bigrams are for classifiers)")
+            if self.vocabulary_size > MAX_BIGRAM_VOCABULARY_SIZE:
+                raise ValueError(
+                    "With `bigram_buckets`, `vocabulary_size` must be at "
+                    f"most {MAX_BIGRAM_VOCABULARY_SIZE}. Received: "
+                    f"vocabulary_size={self.vocabulary_size}"
+                )
 
     @classmethod
     def from_dict(cls, values):

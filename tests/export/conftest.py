@@ -70,10 +70,13 @@ def _classifier_run(model_kind, tokenizer_kind="wordpiece"):
     tokenizer = tokenizer_class(tokenizer_kind).train(
         texts, vocabulary_size=100
     )
-    if model_kind == "transformer":
+    if model_kind.startswith("transformer"):
         model = build_transformer_classifier(
             tokenizer.vocabulary_size, 2, MAX_LENGTH, preset="tiny",
             model_dim=32, num_heads=2, intermediate_dim=64, dropout=0.0,
+            bigram_buckets=(
+                97 if model_kind == "transformer_bigrams" else None
+            ),
         )
     else:
         model = build_rnn_classifier(
@@ -89,7 +92,8 @@ def _classifier_run(model_kind, tokenizer_kind="wordpiece"):
     )
     model.fit(data, epochs=3, verbose=0)
     return TrainingRun(
-        _config("sentiment", model_kind), model, {}, tokenizer=tokenizer,
+        _config("sentiment", model_kind.split("_")[0]), model, {},
+        tokenizer=tokenizer,
         label_names=("negative", "positive"),
     )
 
@@ -131,8 +135,8 @@ def _translator_run(model_kind="transformer", tokenizer_kind="wordpiece"):
 
 @pytest.fixture(scope="session")
 def classifier_run():
-    """`classifier_run(kind, tokenizer)`: a trained "transformer" or "rnn"
-    run with a "wordpiece" (default) or "sentencepiece" tokenizer."""
+    """`classifier_run(kind, tokenizer)`: a trained "transformer",
+    "transformer_bigrams" (with `HashedBigramEmbedding`) or "rnn" run with a "wordpiece" (default) or "sentencepiece" tokenizer."""
 
     def get(kind="transformer", tokenizer="wordpiece"):
         key = kind if tokenizer == "wordpiece" else (kind, tokenizer)

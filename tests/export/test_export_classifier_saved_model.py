@@ -97,6 +97,15 @@ def test_signatures_match_keras(classifier_export):
     assert tokens[1, -1].decode() == "[PAD]"
 
 
+def test_bigram_classifier_serves_raw_text(classifier_run, tmp_path):
+    run = classifier_run("transformer_bigrams")
+    path = export_classifier_saved_model(run, str(tmp_path / "bigrams"))
+    expected, _ = keras_probabilities(run, TEXTS)
+    out = tf.saved_model.load(path).signatures["serving_default"](
+        text=tf.constant(TEXTS))
+    np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
+
+
 def test_fresh_process_and_readme_rest_requests(classifier_export, tmp_path):
     """The README's REST bodies, in a process without keras_attnpred."""
     run, _, path = classifier_export

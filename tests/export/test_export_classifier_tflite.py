@@ -103,6 +103,24 @@ def test_recurrent_classifier(classifier_run, tmp_path):
                                expected, atol=1e-4)
 
 
+def test_bigram_classifier_exports_with_builtin_ops(classifier_run, tmp_path):
+    # The bigram hash (multiply, floor-mod, select on int32) must not pull
+    # in Flex ops, also under full-integer quantization.
+    run = classifier_run("transformer_bigrams")
+    train_texts, _ = sentiment_texts(256)
+    paths = export_classifier_tflite(
+        run, str(tmp_path), quantizations=["float32", "int8"],
+        representative_texts=train_texts[:64], batch_size=4,
+        text_model=False)
+    texts, _ = sentiment_texts(16, seed=5)
+    expected, ids = keras_probabilities(run, texts)
+    for name, tolerance in (("float32", 1e-4), ("int8", 0.1)):
+        assert ops_of(paths[name]) <= _builtin_names(), name
+        got = TFLiteClassifier(paths[name]).predict(ids)
+        assert np.abs(got - expected).max() < tolerance, name
+    assert "FLOOR_MOD" in ops_of(paths["float32"])
+
+
 def test_bad_arguments(classifier_run, tmp_path):
     run = classifier_run("transformer")
     with pytest.raises(ValueError, match="quantizations"):

@@ -215,3 +215,18 @@ def test_a_backup_from_before_the_tokenizer_setting_resumes(tmp_path):
                        "'sentencepiece'"):
         _check_same_run(str(backup), TrainingConfig.from_dict(
             {**values, "tokenizer": "sentencepiece"}))
+
+
+def test_bigram_classifier_trains_saves_and_reloads(tmp_path):
+    config = sentiment_config(tmp_path, model="rnn", epochs=1,
+                              bigram_buckets=97)
+    out = str(tmp_path / "run")
+    run = train(config, out, verbose=0)
+    bigrams = run.model.get_layer("bigram_embedding")
+    assert bigrams.num_buckets == 97
+    loaded = TrainingRun.load(out)
+    assert loaded.config.bigram_buckets == 97
+    texts = ["a great film", "the plot was dull"]
+    np.testing.assert_allclose(
+        [p["probabilities"] for p in loaded.predict(texts)],
+        [p["probabilities"] for p in run.predict(texts)], atol=1e-6)

@@ -96,6 +96,8 @@ BAD = [
     ("bucket_boundaries", [16, 8]),
     ("bucket_boundaries", "manual"),
     ("max_examples", 0),
+    ("bigram_buckets", 0),
+    ("bigram_buckets", 2.5),
 ]
 
 
@@ -134,3 +136,17 @@ def test_file_errors_name_the_file(tmp_path):
     broken.write_text("{")
     with pytest.raises(ValueError, match="broken.json: not valid JSON"):
         TrainingConfig.from_file(str(broken))
+
+
+def test_bigram_buckets_only_for_classifiers_with_a_small_vocabulary():
+    with pytest.raises(ValueError, match="Received: bigram_buckets=64"):
+        TrainingConfig.from_dict(
+            {"task": "translation", "train_path": ["a", "b"],
+             "bigram_buckets": 64})
+    with pytest.raises(ValueError, match="Received: vocabulary_size=50000"):
+        TrainingConfig.from_dict(
+            {"task": "sentiment", "train_path": "a.csv",
+             "bigram_buckets": 64, "vocabulary_size": 50000})
+    config = TrainingConfig.from_dict(
+        {"task": "sentiment", "train_path": "a.csv", "bigram_buckets": 64})
+    assert TrainingConfig.from_dict(config.to_dict()).bigram_buckets == 64
