@@ -12,6 +12,7 @@ from keras import ops
 from keras_attnpred.models._model_utils import numbered_layers
 from keras_attnpred.decoding._step_decoders import PAD_ID
 from keras_attnpred.decoding._step_decoders import TransformerSteps
+from keras_attnpred.layers import HashedBigramEmbedding
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.layers._luong_bahdanau_base import BaseScoredAttention
@@ -53,15 +54,35 @@ def transformer_encoder_parts(model):
 
     Returns None when the model has no `TokenAndPositionEmbedding` named
     `"embedding"` (classifier) or `"source_embedding"` (translator) followed
-    by `TransformerEncoder` blocks `"encoder_0"`, ...
+    by `TransformerEncoder` blocks `"encoder_0"`, ... With a
+    `"bigram_embedding"` layer, `embedding` adds its output, as the model
+    does.
     """
     for name in ("embedding", "source_embedding"):
         embedding = layer_or_none(model, name)
         if isinstance(embedding, TokenAndPositionEmbedding):
             encoders = numbered_layers(model, "encoder", TransformerEncoder)
             if encoders:
+                bigrams = layer_or_none(model, "bigram_embedding")
+                if isinstance(bigrams, HashedBigramEmbedding):
+                    embedding = _SummedEmbedding(embedding, bigrams)
                 return embedding, encoders
     return None
+
+
+class _SummedEmbedding:
+    """A classifier's token embedding plus its bigram embedding, summed as
+    the builders sum them, so that the encoders see the model's inputs."""
+
+    def __init__(self, embedding, bigrams):
+        self.embedding = embedding
+        self.bigrams = bigrams
+
+    def compute_mask(self, ids):
+        return self.embedding.compute_mask(ids)
+
+    def __call__(self, ids):
+        return self.embedding(ids) + self.bigrams(ids)
 
 
 def encode(embedding, encoders, ids, return_attention_scores=False):

@@ -3,8 +3,8 @@ from keras import ops
 
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.serialization import register
-from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 
 
@@ -71,8 +71,8 @@ class HashedBigramEmbedding(keras.layers.Layer):
         check_positive_int("vocabulary_size", vocabulary_size)
         if vocabulary_size > MAX_BIGRAM_VOCABULARY_SIZE:
             raise ValueError(
-                "`vocabulary_size` must be at most "
-                f"{MAX_BIGRAM_VOCABULARY_SIZE}, so that bigram hashes fit in int32. "
+                f"`vocabulary_size` must be at most {MAX_BIGRAM_VOCABULARY_SIZE}"
+                ", so that bigram hashes fit in int32. "
                 f"Received: vocabulary_size={vocabulary_size}"
             )
         check_positive_int("num_buckets", num_buckets)

@@ -1,7 +1,6 @@
 import keras
 
 from keras_attnpred.layers import AttentionPooling
-from keras_attnpred.layers import HashedBigramEmbedding
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate

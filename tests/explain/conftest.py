@@ -31,10 +31,11 @@ def rnn_translator(attention="bahdanau"):
     )
 
 
-def transformer_classifier(pooling="attention", num_layers=2):
+def transformer_classifier(pooling="attention", num_layers=2,
+                           bigram_buckets=None):
     return build_transformer_classifier(
         VOCABULARY_SIZE, 2, MAX_LENGTH, pooling=pooling,
-        **{**TINY, "num_layers": num_layers},
+        bigram_buckets=bigram_buckets, **{**TINY, "num_layers": num_layers},
     )
 
 

@@ -26,6 +26,7 @@ def check_distribution(weights):
         (rnn_classifier, "auto"),
         (transformer_classifier, "pooling"),
         (transformer_classifier, "rollout"),
+        (lambda: transformer_classifier(bigram_buckets=31), "rollout"),
         (lambda: transformer_classifier("first"), "auto"),
         (lambda: transformer_classifier("mean"), "auto"),
     ],
@@ -68,6 +69,22 @@ def test_rollout_follows_the_pooling():
             pooled = token_importance(model, IDS, method="pooling")
             expected = np.einsum("bt,bts->bs", pooled, rollout)
         np.testing.assert_allclose(weights, expected, atol=1e-6)
+
+
+def test_encoder_replay_includes_the_bigram_embeddings():
+    # Rollout replays the encoders eagerly; with bigrams they must see the
+    # sum the model computes, not the token embedding alone.
+    import keras
+
+    from keras_attnpred.explain import _model_parts as parts
+    from keras_attnpred.models._model_utils import pooling_features_model
+
+    model = transformer_classifier(bigram_buckets=31)
+    replayed, _ = parts.encode(*parts.transformer_encoder_parts(model), IDS)
+    features = pooling_features_model(model, model.get_layer("pooling"))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(replayed)[REAL],
+        keras.ops.convert_to_numpy(features(IDS))[REAL], atol=1e-5)
 
 
 def test_self_attention_weights_per_layer_and_head():
