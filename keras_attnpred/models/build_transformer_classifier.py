@@ -22,6 +22,7 @@ def build_transformer_classifier(
     intermediate_dim=None,
     dropout=None,
     pooling="attention",
+    activation_dropout=None,
 ):
     """A Transformer encoder text classifier, as a `keras.Model`.
 
@@ -60,6 +61,8 @@ def build_transformer_classifier(
             preset.
         dropout: float in [0, 1). Overrides the preset.
         pooling: `"attention"`, `"mean"` or `"first"`.
+        activation_dropout: float in [0, 1), the dropout on the encoders'
+            feed-forward hidden activations. Defaults to `dropout`.
 
     Returns:
         A `keras.Model` from int ids `(batch, T)` to float32 logits
@@ -101,6 +104,7 @@ def build_transformer_classifier(
             config["intermediate_dim"],
             num_heads=config["num_heads"],
             dropout=rate,
+            activation_dropout=activation_dropout,
             name=f"encoder_{i}",
         )(x)
     if pooling == "attention":
