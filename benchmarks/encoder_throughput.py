@@ -6,6 +6,10 @@ three ways in one process:
   - from `keras_attnpred` (`build_transformer_classifier`);
   - from `keras_hub.layers.TransformerEncoder`;
   - from `keras.layers.MultiHeadAttention` in a hand-written block.
+All three are the same model: `--dropout` on the embeddings, the attention
+weights, the two residual branches of each block and the pooled features,
+and none on the feed-forward hidden activations, which keras-hub's block
+does not drop; ours is built with `activation_dropout=0.0` to match.
 Each trains with jit-compiled `fit` steps; the candidates are timed
 round-robin (median of `--repeats` blocks of `--steps` steps). The bf16
 matmul peak of the same device is measured in the same run, and model FLOP
@@ -52,6 +56,8 @@ def ours(args):
         intermediate_dim=args.intermediate_dim,
         dropout=args.dropout,
         pooling="mean",
+        # keras-hub's block has no dropout on the feed-forward hidden layer.
+        activation_dropout=0.0,
     )
 
 
