@@ -64,10 +64,20 @@ def time_round_robin(runs, repeats):
 def time_training_steps(models, inputs, target, steps, repeats):
     """Median seconds per step of each model, timed round-robin.
 
-    Each block is one `fit` epoch of `steps` batches (the same batch
-    repeated), as a user trains: the weights stay on the device between
-    steps. (`train_on_batch` instead copies every variable back after each
-    step, which on JAX cost more than the step itself.)
+    See `time_training_blocks`.
+    """
+    blocks = time_training_blocks(models, inputs, target, steps, repeats)
+    return {name: statistics.median(times) for name, times in blocks.items()}
+
+
+def time_training_blocks(models, inputs, target, steps, repeats):
+    """Seconds per step of each of the `repeats` blocks of each model.
+
+    The blocks are timed round-robin, so block `i` of every model ran in
+    the same round. Each block is one `fit` epoch of `steps` batches (the
+    same batch repeated), as a user trains: the weights stay on the device
+    between steps. (`train_on_batch` instead copies every variable back
+    after each step, which on JAX cost more than the step itself.)
     """
     inputs, target = keras.tree.map_structure(
         lambda array: np.repeat(np.asarray(array), steps, axis=0),
@@ -96,7 +106,7 @@ def time_training_steps(models, inputs, target, steps, repeats):
         {name: block(model) for name, model in models.items()}, repeats
     )
     return {
-        name: statistics.median(times) / steps
+        name: [block_seconds / steps for block_seconds in times]
         for name, times in seconds.items()
     }
 
