@@ -15,7 +15,9 @@ round-robin (median of `--repeats` blocks of `--steps` steps). Every
 block's time is kept; with keras_hub and other candidates in one process,
 `paired_speedup_vs_keras_hub` is the median over rounds of keras-hub's
 block time over the candidate's, which load from other work skews less than
-the medians. The bf16 matmul peak of the same device is measured in the
+the medians. The process CPU time (all threads) of each block is kept too
+(`cpu_ms_per_step`, `cpu_speedup_vs_keras_hub`): on a small shared CPU it
+holds steady when the wall-clock time does not. The bf16 matmul peak of the same device is measured in the
 same run, and model FLOP utilisation (MFU) is the model's matmul FLOPs per
 second against it.
 
@@ -205,7 +207,7 @@ def main():
             jit_compile=True,
         )
         models[name] = model
-    blocks = time_training_blocks(
+    blocks, cpu_blocks = time_training_blocks(
         models, ids, labels, args.steps, args.repeats
     )
     seconds = {name: statistics.median(times) for name, times in blocks.items()}
@@ -223,11 +225,22 @@ def main():
             "mfu": round(flops * tokens / seconds[name] / peak, 4),
             "parameters": model.count_params(),
             "ms_per_step_blocks": [round(t * 1000, 1) for t in blocks[name]],
+            "cpu_ms_per_step": round(
+                statistics.median(cpu_blocks[name]) * 1000, 3
+            ),
+            "cpu_ms_per_step_blocks": [
+                round(t * 1000, 1) for t in cpu_blocks[name]
+            ],
         }
     if "keras_hub" in results:
         base = results["keras_hub"]["ms_per_step"]
         for name, result in results.items():
             result["speedup_vs_keras_hub"] = round(base / result["ms_per_step"], 3)
+            result["cpu_speedup_vs_keras_hub"] = round(
+                results["keras_hub"]["cpu_ms_per_step"]
+                / result["cpu_ms_per_step"],
+                3,
+            )
             if len(models) > 1:
                 # Blocks of one round share the machine's state, so their
                 # ratio resists load from other work better than the medians.
