@@ -45,29 +45,50 @@ def make_model(attention, batch, length, model_dim, mask_kind):
     return model
 
 
-def time_round_robin(runs, repeats):
+def time_round_robin(runs, repeats, cpu_seconds=None):
     """Seconds of each of `repeats` calls of each callable in `runs` (a dict).
 
     The candidates are called round-robin: interleaving them spreads clock
     and thermal drift evenly over them, which timing each in its own block
     does not. Each callable must wait for the device before it returns.
+    A dict passed as `cpu_seconds` also receives the process CPU time (all
+    threads) of each call, which on a shared CPU holds steady when the
+    wall-clock time does not.
     """
     seconds = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             run()
             seconds[name].append(time.perf_counter() - start)
+            if cpu_seconds is not None:
+                cpu_seconds.setdefault(name, []).append(
+                    time.process_time() - cpu_start
+                )
     return seconds
 
 
 def time_training_steps(models, inputs, target, steps, repeats):
     """Median seconds per step of each model, timed round-robin.
 
-    Each block is one `fit` epoch of `steps` batches (the same batch
-    repeated), as a user trains: the weights stay on the device between
-    steps. (`train_on_batch` instead copies every variable back after each
-    step, which on JAX cost more than the step itself.)
+    See `time_training_blocks`.
+    """
+    blocks, _ = time_training_blocks(models, inputs, target, steps, repeats)
+    return {name: statistics.median(times) for name, times in blocks.items()}
+
+
+def time_training_blocks(models, inputs, target, steps, repeats):
+    """Seconds per step of each of the `repeats` blocks of each model.
+
+    Returns:
+        `(wall, cpu)`: dicts from each name in `models` to the wall-clock
+        and the process CPU seconds per step of its blocks, in order.
+
+    The blocks are timed round-robin, so block `i` of every model ran in
+    the same round. Each block is one `fit` epoch of `steps` batches (the
+    same batch repeated), as a user trains: the weights stay on the device
+    between steps. (`train_on_batch` instead copies every variable back
+    after each step, which on JAX cost more than the step itself.)
     """
     inputs, target = keras.tree.map_structure(
         lambda array: np.repeat(np.asarray(array), steps, axis=0),
@@ -92,13 +113,17 @@ def time_training_steps(models, inputs, target, steps, repeats):
 
     for model in models.values():
         block(model)()  # compile
+    cpu_seconds = {}
     seconds = time_round_robin(
-        {name: block(model) for name, model in models.items()}, repeats
+        {name: block(model) for name, model in models.items()},
+        repeats,
+        cpu_seconds,
     )
-    return {
-        name: statistics.median(times) / steps
-        for name, times in seconds.items()
-    }
+
+    def per_step(times):
+        return {name: [t / steps for t in ts] for name, ts in times.items()}
+
+    return per_step(seconds), per_step(cpu_seconds)
 
 
 def uses_cudnn_attention(attention, x, mask, mask_kind):

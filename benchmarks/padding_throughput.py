@@ -1,8 +1,10 @@
 """Training throughput on real IMDB lengths: bucketed input against pad-to-512.
 
 The classifier of `encoder_throughput.py` (`build_transformer_classifier`,
-`--layers` encoder blocks, mean pooling over the real tokens) trains one pass
-over the same `--reviews` IMDB reviews, fed two ways:
+`--layers` encoder blocks, mean pooling over the real tokens; since
+2026-12-01 built with `activation_dropout=0.0`, so runs before that date
+also dropped the feed-forward hidden activations) trains one pass over the
+same `--reviews` IMDB reviews, fed two ways:
   - "padded": batches of `--batch` reviews in a seeded shuffled order, each
     padded to `--length` (the usual input);
   - "bucketed": the same reviews grouped by length with

@@ -11,9 +11,11 @@ from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
 class TransformerBlock(keras.layers.Layer):
     """Base of `TransformerEncoder` and `TransformerDecoder`.
 
-    Holds the shared arguments, the feed-forward network and the residual
-    wiring, which is pre-layer-norm (`normalize_first=True`, Xiong et al.
-    2020) or post-layer-norm (the original Transformer).
+    Holds the shared arguments, the feed-forward network (its hidden
+    activations dropped at `activation_dropout`, which defaults to
+    `dropout`) and the residual wiring, which is pre-layer-norm
+    (`normalize_first=True`, Xiong et al. 2020) or post-layer-norm (the
+    original Transformer).
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class TransformerBlock(keras.layers.Layer):
         use_fused_attention=True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        activation_dropout=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -39,6 +42,8 @@ class TransformerBlock(keras.layers.Layer):
             "num_key_value_heads", num_key_value_heads, allow_none=True
         )
         check_rate("dropout", dropout)
+        if activation_dropout is not None:
+            check_rate("activation_dropout", activation_dropout)
         if layer_norm_epsilon <= 0:
             raise ValueError(
                 "`layer_norm_epsilon` must be positive. "
@@ -55,6 +60,7 @@ class TransformerBlock(keras.layers.Layer):
         self.use_fused_attention = use_fused_attention
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.activation_dropout = activation_dropout
         self.supports_masking = True
 
     def _check_model_dim(self, name, shape):
@@ -111,6 +117,14 @@ class TransformerBlock(keras.layers.Layer):
         self._dropout = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
+        # With None the hidden activations go through `self._dropout`, as
+        # before the argument existed; at 0 there is no layer at all.
+        if self.activation_dropout:
+            self._activation_dropout = keras.layers.Dropout(
+                self.activation_dropout,
+                dtype=self.dtype_policy,
+                name="activation_dropout",
+            )
 
     def _residual(self, norm, sublayer, x, training):
         """`x + dropout(sublayer(x))`, normalised before or after."""
@@ -126,7 +140,13 @@ class TransformerBlock(keras.layers.Layer):
 
     def _feed_forward(self, x, training):
         def network(y):
-            y = self._dropout(self._intermediate_dense(y), training=training)
+            y = self._intermediate_dense(y)
+            if self.activation_dropout is None:
+                # The shared layer (and its random stream) of the blocks
+                # saved and trained before `activation_dropout` existed.
+                y = self._dropout(y, training=training)
+            elif self.activation_dropout > 0:
+                y = self._activation_dropout(y, training=training)
             return self._output_dense(y)
 
         y, _ = self._residual(self._feed_forward_norm, network, x, training)
@@ -154,6 +174,7 @@ class TransformerBlock(keras.layers.Layer):
                 "bias_initializer": keras.initializers.serialize(
                     self.bias_initializer
                 ),
+                "activation_dropout": self.activation_dropout,
             }
         )
         return config

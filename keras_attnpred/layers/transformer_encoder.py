@@ -23,14 +23,18 @@ class TransformerEncoder(TransformerBlock):
             size divided by `num_heads`.
         num_key_value_heads: int, key/value heads for grouped-query attention.
             Defaults to `num_heads`.
-        dropout: float in [0, 1), for the attention weights, the feed-forward
-            network and the residual branches.
+        dropout: float in [0, 1), for the attention weights, the residual
+            branches and, unless `activation_dropout` is given, the
+            feed-forward hidden activations.
         activation: activation of the feed-forward network.
         layer_norm_epsilon: float, epsilon of the layer normalisations.
         normalize_first: bool, pre-layer-norm instead of post-layer-norm.
         use_fused_attention: bool, allow `keras.ops.dot_product_attention`.
         kernel_initializer: initializer for the dense kernels.
         bias_initializer: initializer for the dense biases.
+        activation_dropout: float in [0, 1), the dropout on the feed-forward
+            hidden activations, or None (the default) for `dropout`. 0 leaves
+            them alone, as keras-hub's blocks do, and skips the dropout step.
         **kwargs: base layer arguments such as `name` and `dtype`.
 
     Call arguments:

@@ -24,6 +24,7 @@ def build_transformer_classifier(
     dropout=None,
     pooling="attention",
     bigram_buckets=None,
+    activation_dropout=None,
 ):
     """A Transformer encoder text classifier, as a `keras.Model`.
 
@@ -68,6 +69,8 @@ def build_transformer_classifier(
         bigram_buckets: int or None, the number of hashed bigram embedding
             rows; None for token embeddings alone. `vocabulary_size` must
             then be at most 46,340.
+        activation_dropout: float in [0, 1), the dropout on the encoders'
+            feed-forward hidden activations. Defaults to `dropout`.
 
     Returns:
         A `keras.Model` from int ids `(batch, T)` to float32 logits
@@ -111,6 +114,7 @@ def build_transformer_classifier(
             config["intermediate_dim"],
             num_heads=config["num_heads"],
             dropout=rate,
+            activation_dropout=activation_dropout,
             name=f"encoder_{i}",
         )(x)
     if pooling == "attention":

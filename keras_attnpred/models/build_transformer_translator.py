@@ -19,6 +19,7 @@ def build_transformer_translator(
     intermediate_dim=None,
     dropout=None,
     normalize_first=False,
+    activation_dropout=None,
 ):
     """An encoder–decoder Transformer for translation, as a `keras.Model`.
 
@@ -59,11 +60,14 @@ def build_transformer_translator(
         num_heads: int, attention heads. Overrides the preset.
         intermediate_dim: int, hidden size of the feed-forward networks.
             Overrides the preset.
-        dropout: float in [0, 1), on the embeddings, attention weights and
-            residual branches. Overrides the preset.
+        dropout: float in [0, 1), on the embeddings, attention weights,
+            residual branches and (unless `activation_dropout` is given)
+            feed-forward hidden activations. Overrides the preset.
         normalize_first: bool, pre-layer-norm blocks (Xiong et al. 2020),
             with a final layer normalisation after each stack, instead of the
             original post-layer-norm.
+        activation_dropout: float in [0, 1), the dropout on the blocks'
+            feed-forward hidden activations. Defaults to `dropout`.
 
     Returns:
         A `keras.Model` taking `{"source": (batch, S) int32,
@@ -109,6 +113,7 @@ def build_transformer_translator(
             config["intermediate_dim"],
             num_heads=config["num_heads"],
             dropout=rate,
+            activation_dropout=activation_dropout,
             normalize_first=normalize_first,
             name=f"encoder_{i}",
         )(x)
@@ -127,6 +132,7 @@ def build_transformer_translator(
             config["intermediate_dim"],
             num_heads=config["num_heads"],
             dropout=rate,
+            activation_dropout=activation_dropout,
             normalize_first=normalize_first,
             name=f"decoder_{i}",
         )(y, memory)

@@ -9,6 +9,7 @@ from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
 from tests.layers.transformer_reference import copy_weights_from_keras_hub
+from tests.layers.transformer_reference import record_feed_forward_hidden
 
 
 class TestEncoderDecoderBlock(LayerChecks):
@@ -37,6 +38,15 @@ class TestDecoderOnlyPreNormBlock(LayerChecks):
 
     def make_padded_inputs(self):
         return {"decoder_sequence": (padded_ids([5, 3], 5), 8)}
+
+
+class TestDecoderWithActivationDropout(TestEncoderDecoderBlock):
+    init_kwargs = {
+        "intermediate_dim": 12,
+        "num_heads": 2,
+        "dropout": 0.1,
+        "activation_dropout": 0.0,
+    }
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])
@@ -124,3 +134,33 @@ def test_self_attention_cache_needs_its_update_index():
     step = random_floats((1, 1, 8))
     with pytest.raises(ValueError, match="self_attention_cache_update_index=None"):
         layer(step, self_attention_cache=ops.zeros((1, 2, 3, 2, 4)))
+
+
+@pytest.mark.parametrize(
+    "activation_dropout, scale",
+    [(None, 2.0), (0.2, 1.25), (0.0, None)],
+    ids=["none_means_dropout", "own_rate", "zero_keeps_all"],
+)
+def test_activation_dropout_is_the_rate_on_the_hidden_activations(
+    activation_dropout, scale, monkeypatch
+):
+    target, source = random_floats((2, 5, 8)), random_floats((2, 7, 8))
+    layer = TransformerDecoder(
+        32, 2, dropout=0.5, activation_dropout=activation_dropout
+    )
+    layer(target, source)
+    seen = record_feed_forward_hidden(layer, monkeypatch)
+    layer(target, source, training=True)
+    before, after = seen["before"], seen["after"]
+    if scale is None:
+        # dropout=0.5 still drops elsewhere, but not here.
+        np.testing.assert_array_equal(after, before)
+        return
+    kept = after != 0
+    assert (~kept & (before > 0)).any(), "no hidden activation was dropped"
+    np.testing.assert_allclose(after[kept], before[kept] * scale, rtol=1e-5)
+
+
+def test_bad_activation_dropout_is_named():
+    with pytest.raises(ValueError, match=r"Received: activation_dropout=-0\.1"):
+        TransformerDecoder(16, 2, activation_dropout=-0.1)

@@ -1,3 +1,6 @@
+import json
+import zipfile
+
 import keras
 import keras_hub
 import numpy as np
@@ -9,6 +12,7 @@ from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
 from tests.layers.transformer_reference import copy_weights_from_keras_hub
+from tests.layers.transformer_reference import record_feed_forward_hidden
 
 
 class TestPostNormEncoder(LayerChecks):
@@ -30,6 +34,15 @@ class TestPreNormGroupedQueryEncoder(TestPostNormEncoder):
         "normalize_first": True,
         "activation": "gelu",
         "dropout": 0.1,
+    }
+
+
+class TestEncoderWithActivationDropout(TestPostNormEncoder):
+    init_kwargs = {
+        "intermediate_dim": 12,
+        "num_heads": 2,
+        "dropout": 0.1,
+        "activation_dropout": 0.2,
     }
 
 
@@ -90,6 +103,14 @@ def test_causal_encoder_never_looks_ahead():
         ({"intermediate_dim": 8, "num_heads": 0}, "Received: num_heads=0"),
         ({"intermediate_dim": 8, "num_heads": 2, "dropout": 2.0}, "Received: dropout=2.0"),
         (
+            {"intermediate_dim": 8, "num_heads": 2, "activation_dropout": 1.0},
+            r"Received: activation_dropout=1\.0",
+        ),
+        (
+            {"intermediate_dim": 8, "num_heads": 2, "activation_dropout": "0.1"},
+            "Received: activation_dropout='0.1'",
+        ),
+        (
             {"intermediate_dim": 8, "num_heads": 2, "layer_norm_epsilon": 0},
             "Received: layer_norm_epsilon=0",
         ),
@@ -103,3 +124,99 @@ def test_bad_arguments_name_the_argument_and_value(kwargs, message):
 def test_feature_size_not_divisible_by_heads_is_named():
     with pytest.raises(ValueError, match=r"inputs.shape\[-1\]=6, num_heads=4"):
         TransformerEncoder(8, num_heads=4)(random_floats((1, 3, 6)))
+
+
+@pytest.mark.parametrize(
+    "activation_dropout, scale",
+    [(None, 2.0), (0.2, 1.25), (0.0, None)],
+    ids=["none_means_dropout", "own_rate", "zero_keeps_all"],
+)
+def test_activation_dropout_is_the_rate_on_the_hidden_activations(
+    activation_dropout, scale, monkeypatch
+):
+    x = random_floats((2, 6, 8))
+    layer = TransformerEncoder(
+        32, 2, dropout=0.5, activation_dropout=activation_dropout
+    )
+    layer(x)
+    seen = record_feed_forward_hidden(layer, monkeypatch)
+    layer(x, training=True)
+    before, after = seen["before"], seen["after"]
+    if scale is None:
+        # dropout=0.5 still drops elsewhere, but not here.
+        np.testing.assert_array_equal(after, before)
+        return
+    kept = after != 0
+    assert (~kept & (before > 0)).any(), "no hidden activation was dropped"
+    np.testing.assert_allclose(after[kept], before[kept] * scale, rtol=1e-5)
+
+
+@pytest.mark.parametrize("activation_dropout", [0.0, 0.9])
+def test_dropout_on_the_hidden_activations_alone(activation_dropout):
+    """With `dropout=0` only `activation_dropout` can make training differ."""
+    x = random_floats((2, 6, 8))
+    layer = TransformerEncoder(
+        32, 2, dropout=0.0, activation_dropout=activation_dropout
+    )
+    inference = to_numpy(layer(x))
+    training = to_numpy(layer(x, training=True))
+    if activation_dropout:
+        assert not np.allclose(training, inference, atol=1e-3)
+    else:
+        np.testing.assert_array_equal(training, inference)
+
+
+@pytest.mark.parametrize(
+    "activation_dropout, has_layer", [(None, False), (0.0, False), (0.3, True)]
+)
+def test_activation_dropout_layer_only_when_needed(activation_dropout, has_layer):
+    # None reuses the residual dropout layer; 0 needs none.
+    layer = TransformerEncoder(16, 2, dropout=0.1, activation_dropout=activation_dropout)
+    layer(random_floats((1, 3, 8)))
+    names = [sublayer.name for sublayer in layer._flatten_layers()]
+    assert ("activation_dropout" in names) == has_layer
+
+
+def _without_activation_dropout(value):
+    if isinstance(value, dict):
+        return {
+            key: _without_activation_dropout(item)
+            for key, item in value.items()
+            if key != "activation_dropout"
+        }
+    if isinstance(value, list):
+        return [_without_activation_dropout(item) for item in value]
+    return value
+
+
+def test_config_without_activation_dropout_loads_as_before():
+    config = TransformerEncoder(16, 2, dropout=0.3).get_config()
+    assert config["activation_dropout"] is None
+    del config["activation_dropout"]
+    restored = TransformerEncoder.from_config(config)
+    assert restored.activation_dropout is None
+    assert restored.get_config()["dropout"] == 0.3
+
+
+def test_keras_file_saved_before_activation_dropout_loads(tmp_path):
+    """A `.keras` file whose config lacks the key, as older versions wrote."""
+    x = random_floats((2, 5, 8))
+    inputs = keras.Input((5, 8))
+    model = keras.Model(inputs, TransformerEncoder(16, 2, dropout=0.3)(inputs))
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(
+        tmp_path / "old.keras", "w"
+    ) as old:
+        for item in new.infolist():
+            data = new.read(item)
+            if item.filename == "config.json":
+                config = _without_activation_dropout(json.loads(data))
+                data = json.dumps(config).encode()
+            old.writestr(item, data)
+    assert b"activation_dropout" not in zipfile.ZipFile(
+        tmp_path / "old.keras"
+    ).read("config.json")
+    reloaded = keras.models.load_model(tmp_path / "old.keras")
+    layer = reloaded.layers[-1]
+    assert layer.activation_dropout is None and layer.dropout == 0.3
+    np.testing.assert_allclose(to_numpy(reloaded(x)), to_numpy(model(x)), atol=1e-6)

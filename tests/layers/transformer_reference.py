@@ -1,4 +1,11 @@
-"""Copies weights between keras_hub's Transformer blocks and ours, by name."""
+"""Helpers of the Transformer block tests.
+
+`copy_weights_from_keras_hub` copies weights between keras_hub's blocks and
+ours, by name; `record_feed_forward_hidden` shows what the feed-forward
+network's second dense layer receives.
+"""
+
+from keras import ops
 
 _KERAS_HUB_TO_OURS = [
     ("self_attention_layer_norm", "self_attention_norm"),
@@ -23,3 +30,29 @@ def copy_weights_from_keras_hub(keras_hub_layer, our_layer):
     assert sorted(ours) == sorted(theirs), (sorted(ours), sorted(theirs))
     for name, weight in theirs.items():
         ours[name].assign(weight)
+
+
+def record_feed_forward_hidden(layer, monkeypatch):
+    """Records the feed-forward hidden activations of a built block's calls.
+
+    Returns a dict that each eager call of `layer` fills with `"before"`, the
+    first dense layer's output (after its activation), and `"after"`, what
+    the second dense layer received: the two differ only by the dropout on
+    the hidden activations.
+    """
+    seen = {}
+
+    def spy(dense, key, record_inputs):
+        call = dense.call
+
+        def recording_call(inputs, *args, **kwargs):
+            outputs = call(inputs, *args, **kwargs)
+            recorded = inputs if record_inputs else outputs
+            seen[key] = ops.convert_to_numpy(recorded)
+            return outputs
+
+        monkeypatch.setattr(dense, "call", recording_call)
+
+    spy(layer._intermediate_dense, "before", record_inputs=False)
+    spy(layer._output_dense, "after", record_inputs=True)
+    return seen

@@ -99,10 +99,27 @@ def test_rnn_classifier_configuration():
     assert lstm.get_layer("rnn").forward_layer.__class__.__name__ == "LSTM"
 
 
+def test_activation_dropout_reaches_every_encoder():
+    def encoder_configs(model):
+        return [
+            model.get_layer(f"encoder_{i}").get_config() for i in range(2)
+        ]
+
+    default = build_transformer_classifier(30, 2, 16, preset="small")
+    for config in encoder_configs(default):
+        assert (config["dropout"], config["activation_dropout"]) == (0.1, None)
+    keras_hub_like = build_transformer_classifier(
+        30, 2, 16, preset="small", activation_dropout=0.0
+    )
+    for config in encoder_configs(keras_hub_like):
+        assert (config["dropout"], config["activation_dropout"]) == (0.1, 0.0)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"pooling": "max"}, "Received: pooling='max'"),
+        ({"activation_dropout": 1.0}, r"Received: activation_dropout=1\.0"),
         ({"preset": "large"}, "Received: preset='large'"),
         ({"num_classes": 0}, "Received: num_classes=0"),
         ({"num_heads": 3}, "model_dim=128, num_heads=3"),

@@ -109,6 +109,14 @@ def test_presets_and_overrides():
     assert (encoder["num_heads"], encoder["intermediate_dim"]) == (4, 1024)
     assert encoder["dropout"] == 0.2
     assert custom.count_params() < base.count_params()
+    assert encoder["activation_dropout"] is None  # the default: `dropout`
+
+    no_hidden_dropout = build_transformer_translator(
+        30, 40, 16, preset="tiny", activation_dropout=0.0
+    )
+    for name in ("encoder_0", "decoder_0"):
+        config = no_hidden_dropout.get_layer(name).get_config()
+        assert (config["dropout"], config["activation_dropout"]) == (0.1, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -119,6 +127,7 @@ def test_presets_and_overrides():
         ({"model_dim": -8}, "Received: model_dim=-8"),
         ({"model_dim": 30, "num_heads": 4}, "model_dim=30, num_heads=4"),
         ({"dropout": 1.0}, "Received: dropout=1.0"),
+        ({"activation_dropout": -0.5}, "Received: activation_dropout=-0.5"),
         ({"source_vocabulary_size": 0}, "Received: source_vocabulary_size=0"),
         ({"target_vocabulary_size": 2.5}, "Received: target_vocabulary_size=2.5"),
         ({"max_length": None}, "Received: max_length=None"),
