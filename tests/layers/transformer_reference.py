@@ -2,9 +2,11 @@
 
 `copy_weights_from_keras_hub` copies weights between keras_hub's blocks and
 ours, by name; `record_feed_forward_hidden` shows what the feed-forward
-network's second dense layer receives.
+network's second dense layer receives, and `assert_hidden_dropout_scale`
+checks the dropout there.
 """
 
+import numpy as np
 from keras import ops
 
 _KERAS_HUB_TO_OURS = [
@@ -56,3 +58,22 @@ def record_feed_forward_hidden(layer, monkeypatch):
     spy(layer._intermediate_dense, "before", record_inputs=False)
     spy(layer._output_dense, "after", record_inputs=True)
     return seen
+
+
+def assert_hidden_dropout_scale(layer, call_training, scale, monkeypatch):
+    """Checks the dropout on a built block's feed-forward hidden activations.
+
+    `call_training()` calls `layer` with `training=True`. `scale` is the
+    factor of the kept activations (1 / (1 - rate)), or None when nothing
+    may be dropped there.
+    """
+    seen = record_feed_forward_hidden(layer, monkeypatch)
+    call_training()
+    before, after = seen["before"], seen["after"]
+    if scale is None:
+        # The block's other dropout still drops elsewhere, but not here.
+        np.testing.assert_array_equal(after, before)
+        return
+    kept = after != 0
+    assert (~kept & (before > 0)).any(), "no hidden activation was dropped"
+    np.testing.assert_allclose(after[kept], before[kept] * scale, rtol=1e-5)
