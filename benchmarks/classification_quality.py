@@ -181,6 +181,11 @@ def _embedding_attention_classifier(vocabulary_size, num_classes, args):
 def train(args):
     import keras
 
+    keras.config.set_dtype_policy(args.dtype_policy)
+    if args.no_flash_attention:
+        # Also keeps attention dropout off cuDNN (keras_attnpred.ops).
+        keras.config.disable_flash_attention()
+
     data = np.load(args.ids)
     ids = data["train_ids"].astype("int32")
     labels = data["train_labels"]
@@ -380,6 +385,12 @@ def main():
         "--bigram-buckets", type=int, default=None,
         help="add hashed bigram embeddings with this many rows to the "
         "token embeddings (default: none)",
+    )
+    step.add_argument("--dtype-policy", default="float32")
+    step.add_argument(
+        "--no-flash-attention", action="store_true",
+        help="keras.config.disable_flash_attention(): explicit softmax, and "
+        "attention dropout from keras.random instead of cuDNN",
     )
     step.set_defaults(func=train)
 

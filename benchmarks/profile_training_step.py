@@ -56,6 +56,16 @@ def kernel_times(trace_dir):
     return totals
 
 
+def kernel_category(name):
+    """matmul, attention or other (XLA's memory-bound fusions, copies, Adam)."""
+    lowered = name.lower()
+    if "sdpa" in lowered or "fmha" in lowered or "flash" in lowered:
+        return "attention (cuDNN)"
+    if lowered.startswith(("nvjet", "gemm", "cutlass", "sm90_xmma", "ampere")) or "gemm" in lowered:
+        return "matmul"
+    return "other"
+
+
 def main():
     import jax
 
@@ -97,8 +107,14 @@ def main():
             totals = kernel_times(trace_dir)
         gpu_ms = sum(t for t, _ in totals.values()) / 1000 / args.steps
         top = sorted(totals.items(), key=lambda kv: -kv[1][0])[: args.top]
+        by_category = collections.defaultdict(float)
+        for kernel, (t, _) in totals.items():
+            by_category[kernel_category(kernel)] += t / 1000 / args.steps
         report["results"][name] = {
             "gpu_ms_per_step": round(gpu_ms, 3),
+            "ms_per_step_by_category": {
+                k: round(v, 3) for k, v in sorted(by_category.items())
+            },
             "top_kernels": [
                 {
                     "name": kernel[:160],
@@ -109,6 +125,7 @@ def main():
             ],
         }
         print(f"== {name}: {gpu_ms:.2f} ms of GPU kernels per step")
+        print("   by category:", report["results"][name]["ms_per_step_by_category"])
         for row in report["results"][name]["top_kernels"]:
             print(f"{row['ms_per_step']:8.3f} ms {row['calls_per_step']:6.1f}x  {row['name'][:110]}")
     out = args.out or os.path.join(

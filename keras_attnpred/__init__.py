@@ -15,6 +15,7 @@ _SUBPACKAGES = (
     "export",
     "layers",
     "models",
+    "ops",
     "text",
     "training",
 )

@@ -1,4 +1,5 @@
 import math
+import random
 
 import keras
 from keras import ops
@@ -11,6 +12,8 @@ from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
+from keras_attnpred.ops import can_fuse_dropout
+from keras_attnpred.ops import fused_dropout_attention
 from keras_attnpred.serialization import register
 
 
@@ -31,8 +34,11 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Where the semantics allow (no attention scores asked for, no attention
     dropout in training) the heads go through `keras.ops.dot_product_attention`,
-    which is flash attention on GPUs with the JAX backend.
-    `use_fused_attention=False` turns that path off for this layer.
+    which is flash attention on GPUs with the JAX backend. With the JAX backend
+    on a GPU, attention dropout in training (bfloat16 or float16 heads) runs
+    inside cuDNN's flash attention too; its masks then come from cuDNN's
+    random stream, seeded once per layer, not from `keras.random`.
+    `use_fused_attention=False` turns both paths off for this layer.
 
     Args:
         num_heads: int, number of query heads.
@@ -45,8 +51,9 @@ class MultiHeadAttention(keras.layers.Layer):
         use_bias: bool, whether the projections have biases.
         output_dim: int, size of the output features. Defaults to the query's
             feature size.
-        use_fused_attention: bool, whether to use
-            `keras.ops.dot_product_attention` when possible.
+        use_fused_attention: bool, whether to use a fused attention kernel
+            (`keras.ops.dot_product_attention`, or cuDNN's with dropout)
+            when possible.
         kernel_initializer: initializer for the projection kernels.
         bias_initializer: initializer for the projection biases.
         **kwargs: base layer arguments such as `name` and `dtype`.
@@ -137,6 +144,10 @@ class MultiHeadAttention(keras.layers.Layer):
         self.use_bias = use_bias
         self.output_dim = output_dim
         self.use_fused_attention = use_fused_attention
+        # cuDNN's dropout masks depend only on the seed and the step, so
+        # every layer draws its own (from Python's generator, which
+        # `keras.utils.set_random_seed` seeds, as Keras's default seeds do).
+        self._cudnn_dropout_seed = random.randint(1, 2**31 - 1)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
@@ -309,14 +320,15 @@ class MultiHeadAttention(keras.layers.Layer):
             key_padding,
         )
 
-    def _can_fuse(self, return_attention_scores, training):
+    def _can_fuse(self, return_attention_scores, training, head_dtype):
         if not self.use_fused_attention or return_attention_scores:
-            return False
-        if training and self.dropout > 0:
             return False
         # jax.nn.dot_product_attention needs value heads of the key size.
         if self._value_dim != self.key_dim:
             return False
+        if self._drops_weights(training):
+            # Only cuDNN applies dropout inside a fused kernel.
+            return can_fuse_dropout(head_dtype, self.key_dim)
         # The TensorFlow kernel computes logits in the input dtype, which
         # overflows in float16; the JAX one accumulates in float32.
         if (
@@ -325,6 +337,9 @@ class MultiHeadAttention(keras.layers.Layer):
         ):
             return False
         return True
+
+    def _drops_weights(self, training):
+        return bool(training) and self.dropout > 0
 
     def _attend(
         self,
@@ -343,20 +358,35 @@ class MultiHeadAttention(keras.layers.Layer):
             value = ops.repeat(value, repeats, axis=2)
         scale = 1.0 / math.sqrt(self.key_dim)
         full_mask = merge_masks(mask, causal)
-        if self._can_fuse(return_attention_scores, training):
+        if self._can_fuse(return_attention_scores, training, query.dtype):
             kernel_mask = mask if kernel_is_causal else full_mask
-            output = ops.dot_product_attention(
-                query,
-                key,
-                value,
-                mask=None if kernel_mask is None else ops.expand_dims(kernel_mask, 1),
-                scale=scale,
-                is_causal=kernel_is_causal,
-                # Keras picks cuDNN flash attention where it can, a padding
-                # mask included (as a bias): in a full training step on an
-                # H100 that beat XLA's kernel (benchmarks/RESULTS.md).
-                flash_attention=None,
-            )
+            if kernel_mask is not None:
+                kernel_mask = ops.expand_dims(kernel_mask, 1)
+            if self._drops_weights(training):
+                output = fused_dropout_attention(
+                    query,
+                    key,
+                    value,
+                    kernel_mask,
+                    scale=scale,
+                    is_causal=kernel_is_causal,
+                    rate=self.dropout,
+                    seed=self._cudnn_dropout_seed,
+                )
+            else:
+                output = ops.dot_product_attention(
+                    query,
+                    key,
+                    value,
+                    mask=kernel_mask,
+                    scale=scale,
+                    is_causal=kernel_is_causal,
+                    # Keras picks cuDNN flash attention where it can, a
+                    # padding mask included (as a bias): in a full training
+                    # step on an H100 that beat XLA's kernel
+                    # (benchmarks/RESULTS.md).
+                    flash_attention=None,
+                )
             if mask is not None:
                 # Match the unfused path: a query that sees no key gives zeros.
                 can_see = ops.any(full_mask, axis=-1, keepdims=True)

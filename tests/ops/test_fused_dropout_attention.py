@@ -1,0 +1,187 @@
+"""cuDNN attention dropout: the GPU tests run only where the kernel exists.
+
+On the GPU machine (Keras on JAX):
+
+    XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL \\
+        python3 -m pytest tests/ops -p no:cacheprovider
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_attnpred import layers
+from keras_attnpred import ops as attnpred_ops
+from keras_attnpred.layers import multi_head_attention as mha_module
+from keras_attnpred.ops.fused_dropout_attention import (
+    cudnn_left_out_of_command_buffers,
+)
+
+on_cudnn = pytest.mark.skipif(
+    not attnpred_ops.can_fuse_dropout("bfloat16", 64),
+    reason="needs the JAX backend on a GPU with cuDNN",
+)
+
+
+def test_no_fused_dropout_for_float32_odd_or_large_heads():
+    assert not attnpred_ops.can_fuse_dropout("float32", 64)
+    assert not attnpred_ops.can_fuse_dropout("bfloat16", 12)
+    assert not attnpred_ops.can_fuse_dropout("bfloat16", 256)
+
+
+@pytest.mark.parametrize(
+    "xla_flags, left_out",
+    [
+        (None, False),
+        ("--xla_gpu_autotune_level=2", False),
+        ("--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUDNN", False),
+        ("--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUSTOM_CALL", True),
+        ("--xla_gpu_enable_command_buffer=", True),
+        ("--xla_gpu_enable_command_buffer=+WHILE", False),
+        ("--xla_gpu_enable_command_buffer=+WHILE,-CUDNN", True),
+        # The last occurrence wins, as in XLA's flag parser.
+        (
+            "--xla_gpu_enable_command_buffer= "
+            "--xla_gpu_enable_command_buffer=FUSION,CUDNN",
+            False,
+        ),
+    ],
+)
+def test_command_buffer_flags_that_keep_cudnn_out(xla_flags, left_out):
+    assert cudnn_left_out_of_command_buffers(xla_flags) is left_out
+
+
+def test_no_fused_dropout_when_cudnn_kernels_go_into_cuda_graphs(monkeypatch):
+    # Recording a cuDNN dropout kernel into a CUDA graph aborts XLA.
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_enable_command_buffer=FUSION,CUDNN")
+    assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
+
+
+def test_no_fused_dropout_when_flash_attention_is_disabled():
+    keras.config.disable_flash_attention()
+    try:
+        assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
+    finally:
+        keras.config.enable_flash_attention()  # back to the default, None
+
+
+def test_no_fused_dropout_without_a_gpu():
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if jax.default_backend() == "gpu":
+            pytest.skip("this machine has a GPU")
+    assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
+
+
+def _identity_values(batch, length, heads):
+    """Values whose attention output is the (dropped) weight matrix itself."""
+    eye = np.eye(length, dtype="float32")[None, :, None, :]
+    return np.broadcast_to(eye, (batch, length, heads, length)).astype("bfloat16")
+
+
+def _random_heads(shape, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape).astype("bfloat16")
+
+
+def _dropped_weights(rate, seed, mask=None, is_causal=False):
+    """Runs the kernel with identity values: output [b, i, n, j] = W[b, n, i, j]."""
+    import jax
+
+    q = _random_heads((2, 64, 2, 64), 0)
+    k = _random_heads((2, 64, 2, 64), 1)
+    v = _identity_values(2, 64, 2)
+    fn = jax.jit(
+        lambda q, k, v: attnpred_ops.fused_dropout_attention(
+            q, k, v, mask, scale=0.125, is_causal=is_causal, rate=rate, seed=seed
+        )
+    )
+    return fn, (q, k, v)
+
+
+@on_cudnn
+def test_backward_pass_uses_the_forward_mask():
+    import jax
+
+    fn, (q, k, v) = _dropped_weights(0.25, seed=7)
+    cotangent = _identity_values(2, 64, 2)
+
+    @jax.jit
+    def forward_and_value_gradient(q, k, v):
+        out, vjp = jax.vjp(lambda v: fn(q, k, v), v)
+        return out, vjp(cotangent)[0]
+
+    out, grad_v = forward_and_value_gradient(q, k, v)
+    weights = np.asarray(out, "float32")  # [b, i, n, j]
+    # grad_v[b, j, n, i] = W[b, n, i, j] for an identity cotangent.
+    from_gradient = np.transpose(np.asarray(grad_v, "float32"), (0, 3, 2, 1))
+    assert (weights == 0).mean() > 0.2
+    np.testing.assert_array_equal(weights == 0, from_gradient == 0)
+    np.testing.assert_allclose(weights, from_gradient, atol=4e-3)
+
+
+@on_cudnn
+def test_drops_the_rate_and_scales_the_rest():
+    fn, args = _dropped_weights(0.25, seed=7)
+    kept_fn, _ = _dropped_weights(0.0, seed=7)
+    dropped = np.asarray(fn(*args), "float32")
+    full = np.asarray(kept_fn(*args), "float32")
+    dropped_share = (dropped == 0).mean()
+    assert 0.23 < dropped_share < 0.27, dropped_share
+    kept = dropped != 0
+    np.testing.assert_allclose(dropped[kept], full[kept] / 0.75, rtol=2e-2)
+
+
+@on_cudnn
+def test_masks_change_every_call_and_with_the_seed():
+    fn, args = _dropped_weights(0.25, seed=7)
+    other_seed, _ = _dropped_weights(0.25, seed=8)
+    first = np.asarray(fn(*args)) == 0
+    second = np.asarray(fn(*args)) == 0
+    third = np.asarray(other_seed(*args)) == 0
+    # Independent masks at rate 0.25 agree on 0.75^2 + 0.25^2 = 62.5%.
+    assert abs((first == second).mean() - 0.625) < 0.02
+    assert abs((first == third).mean() - 0.625) < 0.02
+
+
+@on_cudnn
+def test_padding_and_causal_masks_still_hide_keys():
+    padding = np.arange(64)[None, None, None, :] < np.array([40, 64])[:, None, None, None]
+    fn, args = _dropped_weights(0.25, seed=7, mask=padding)
+    weights = np.asarray(fn(*args), "float32")
+    assert np.abs(weights[0, :, :, 40:]).max() == 0
+    assert (weights[1, :, :, 40:] != 0).any()
+    causal_fn, args = _dropped_weights(0.25, seed=7, is_causal=True)
+    weights = np.asarray(causal_fn(*args), "float32")
+    future = np.triu(np.ones((64, 64), bool), k=1)[None, :, None, :]
+    assert np.abs(np.where(future, weights, 0)).max() == 0
+
+
+@on_cudnn
+def test_layer_trains_through_the_kernel_and_averages_to_inference(
+    dtype_policy, monkeypatch
+):
+    import jax
+
+    dtype_policy("mixed_bfloat16")
+    calls = []
+    kernel = mha_module.fused_dropout_attention
+    monkeypatch.setattr(
+        mha_module,
+        "fused_dropout_attention",
+        lambda *a, **kw: calls.append(kw["seed"]) or kernel(*a, **kw),
+    )
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
+    other = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
+    x = np.random.default_rng(0).standard_normal((4, 32, 128)).astype("float32")
+    inference = np.asarray(layer(x, x), "float32")
+    other(x, x)
+    train = jax.jit(lambda x: layer(x, x, training=True))
+    other(x, x, training=True)
+    samples = np.stack([np.asarray(train(x), "float32") for _ in range(400)])
+    assert len(set(calls)) == 2  # traced once per layer, two seeds
+    assert not np.allclose(samples[0], samples[1])
+    # E[dropout(W)] = W: the mean of many training outputs nears inference.
+    error = np.abs(samples.mean(axis=0) - inference).mean()
+    assert error < 0.05 * np.abs(inference).mean(), error
