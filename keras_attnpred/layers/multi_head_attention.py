@@ -144,10 +144,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.use_bias = use_bias
         self.output_dim = output_dim
         self.use_fused_attention = use_fused_attention
-        # cuDNN's dropout masks depend only on the seed and the step, so
-        # every layer draws its own (from Python's generator, which
-        # `keras.utils.set_random_seed` seeds, as Keras's default seeds do).
-        self._cudnn_dropout_seed = random.randint(1, 2**31 - 1)
+        self._cudnn_dropout_seed = None
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
@@ -338,6 +335,15 @@ class MultiHeadAttention(keras.layers.Layer):
             return False
         return True
 
+    def _cudnn_seed(self):
+        # cuDNN's dropout masks depend only on the seed and the step, so every
+        # layer draws its own, once, from Python's generator (which
+        # `keras.utils.set_random_seed` seeds, as it does Keras's default
+        # seeds); drawn on first use so other backends' streams are unchanged.
+        if self._cudnn_dropout_seed is None:
+            self._cudnn_dropout_seed = random.randint(1, 2**31 - 1)
+        return self._cudnn_dropout_seed
+
     def _drops_weights(self, training):
         return bool(training) and self.dropout > 0
 
@@ -371,7 +377,7 @@ class MultiHeadAttention(keras.layers.Layer):
                     scale=scale,
                     is_causal=kernel_is_causal,
                     rate=self.dropout,
-                    seed=self._cudnn_dropout_seed,
+                    seed=self._cudnn_seed(),
                 )
             else:
                 output = ops.dot_product_attention(
