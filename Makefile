@@ -27,7 +27,7 @@ test-tensorflow: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest $(PYTEST_ARGS)
 
 test-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest tests/layers tests/models $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest tests/layers tests/models tests/ops $(PYTEST_ARGS)
 
 # Long tests, kept out of the default run.
 test-slow: install

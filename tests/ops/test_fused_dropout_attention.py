@@ -185,3 +185,47 @@ def test_layer_trains_through_the_kernel_and_averages_to_inference(
     # E[dropout(W)] = W: the mean of many training outputs nears inference.
     error = np.abs(samples.mean(axis=0) - inference).mean()
     assert error < 0.05 * np.abs(inference).mean(), error
+
+
+def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
+    """The wiring, on any machine: a stand-in kernel records what it gets."""
+    from keras import ops
+
+    received = []
+
+    def stand_in(query, key, value, mask=None, **kwargs):
+        received.append({"mask": mask, **kwargs})
+        return ops.dot_product_attention(
+            query, key, value, mask=mask, scale=kwargs["scale"],
+            is_causal=kwargs["is_causal"],
+        )
+
+    monkeypatch.setattr(mha_module, "can_fuse_dropout", lambda dtype, dim: True)
+    monkeypatch.setattr(mha_module, "fused_dropout_attention", stand_in)
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.3)
+    other = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.3)
+    x = np.random.default_rng(0).standard_normal((2, 5, 16)).astype("float32")
+    padding = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+
+    layer(x, x)  # inference: no dropout, the plain fused path
+    layer(x, x, training=True, return_attention_scores=True)  # needs weights
+    assert received == []
+
+    output = layer(x, x, value_mask=padding, training=True)
+    layer(x, x, use_causal_mask=True, training=True)
+    other(x, x, training=True)
+    padded, causal, from_other = received
+    assert padded["rate"] == 0.3
+    assert padded["scale"] == pytest.approx(8**-0.5)
+    assert not padded["is_causal"] and causal["is_causal"]
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(padded["mask"])[:, 0, 0], padding
+    )
+    assert causal["mask"] is None  # the kernel's own causal mask
+    assert padded["seed"] == causal["seed"] != from_other["seed"]
+    # The stand-in drops nothing: the output is the inference output.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(output),
+        ops.convert_to_numpy(layer(x, x, value_mask=padding)),
+        atol=1e-5,
+    )
