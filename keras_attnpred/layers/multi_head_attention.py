@@ -37,7 +37,10 @@ class MultiHeadAttention(keras.layers.Layer):
     which is flash attention on GPUs with the JAX backend. With the JAX backend
     on a GPU, attention dropout in training (bfloat16 or float16 heads) runs
     inside cuDNN's flash attention too; its masks then come from cuDNN's
-    random stream, seeded once per layer, not from `keras.random`.
+    random stream, seeded once per layer, not from `keras.random` (so a layer
+    called twice in one compiled step draws the same masks at both calls).
+    That kernel is only used when `XLA_FLAGS` keep cuDNN kernels out of CUDA
+    graphs, which XLA needs to run it (see `keras_attnpred.ops`).
     `use_fused_attention=False` turns both paths off for this layer.
 
     Args:
