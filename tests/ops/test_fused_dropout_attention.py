@@ -229,3 +229,43 @@ def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
         ops.convert_to_numpy(layer(x, x, value_mask=padding)),
         atol=1e-5,
     )
+
+
+@on_cudnn
+def test_translator_trains_with_dropout_in_every_attention(dtype_policy, monkeypatch):
+    """Self-attention (causal) and cross-attention (target and source of
+    different lengths, a source padding mask) all go through the kernel."""
+    from keras_attnpred.models import build_transformer_translator
+
+    dtype_policy("mixed_bfloat16")
+    calls = []
+    kernel = mha_module.fused_dropout_attention
+    monkeypatch.setattr(
+        mha_module,
+        "fused_dropout_attention",
+        lambda q, k, *a, **kw: calls.append((q.shape[1], k.shape[1], kw["is_causal"]))
+        or kernel(q, k, *a, **kw),
+    )
+    model = build_transformer_translator(64, 64, 24, preset="tiny", dropout=0.2)
+    model.compile(
+        "adam",
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=True,
+    )
+    rng = np.random.default_rng(0)
+    source = rng.integers(4, 64, (64, 16)).astype("int32")
+    source[:, 12:] = 0
+    target = np.concatenate([np.full((64, 1), 2), source[:, :9] % 60 + 4], 1)
+    target = target.astype("int32")
+    labels = np.roll(target, -1, axis=1)
+    history = model.fit(
+        {"source": source, "target": target}, labels, epochs=8, batch_size=16,
+        verbose=0,
+    )
+    losses = history.history["loss"]
+    assert np.isfinite(losses).all()
+    assert losses[-1] < 0.8 * losses[0], losses
+    shapes = set(calls)
+    assert (16, 16, False) in shapes  # encoder self-attention
+    assert (10, 10, True) in shapes  # decoder self-attention, causal
+    assert (10, 16, False) in shapes  # cross-attention
