@@ -1,5 +1,4 @@
 import math
-import random
 
 import keras
 from keras import ops
@@ -14,6 +13,7 @@ from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 from keras_attnpred.ops import can_fuse_dropout
 from keras_attnpred.ops import fused_dropout_attention
+from keras_attnpred.ops import new_dropout_seed
 from keras_attnpred.serialization import register
 
 
@@ -35,12 +35,14 @@ class MultiHeadAttention(keras.layers.Layer):
     Where the semantics allow (no attention scores asked for, no attention
     dropout in training) the heads go through `keras.ops.dot_product_attention`,
     which is flash attention on GPUs with the JAX backend. With the JAX backend
-    on a GPU, attention dropout in training (bfloat16 or float16 heads) runs
-    inside cuDNN's flash attention too; its masks then come from cuDNN's
-    random stream, seeded once per layer, not from `keras.random` (so a layer
-    called twice in one compiled step draws the same masks at both calls).
-    That kernel is only used when `XLA_FLAGS` keep cuDNN kernels out of CUDA
-    graphs, which XLA needs to run it (see `keras_attnpred.ops`).
+    on a GPU, attention dropout in training runs inside cuDNN's flash
+    attention too, when the heads are bfloat16 or float16 with
+    `value_dim == key_dim` a multiple of 8 up to 128, the lengths are even
+    where a mask applies, no `keras.distribution` is set and `XLA_FLAGS`
+    keep cuDNN kernels out of CUDA graphs (see `keras_attnpred.ops`). Its
+    masks then come from cuDNN's random stream, seeded once per layer, not
+    from `keras.random`: a layer called twice in one compiled step draws the
+    same masks at both calls.
     `use_fused_attention=False` turns both paths off for this layer.
 
     Args:
@@ -320,7 +322,9 @@ class MultiHeadAttention(keras.layers.Layer):
             key_padding,
         )
 
-    def _can_fuse(self, return_attention_scores, training, head_dtype):
+    def _can_fuse(
+        self, return_attention_scores, training, query, key, has_mask
+    ):
         if not self.use_fused_attention or return_attention_scores:
             return False
         # jax.nn.dot_product_attention needs value heads of the key size.
@@ -328,7 +332,13 @@ class MultiHeadAttention(keras.layers.Layer):
             return False
         if self._drops_weights(training):
             # Only cuDNN applies dropout inside a fused kernel.
-            return can_fuse_dropout(head_dtype, self.key_dim)
+            return can_fuse_dropout(
+                query.dtype,
+                self.key_dim,
+                query_length=query.shape[1],
+                key_length=key.shape[1],
+                has_mask=has_mask,
+            )
         # The TensorFlow kernel computes logits in the input dtype, which
         # overflows in float16; the JAX one accumulates in float32.
         if (
@@ -339,12 +349,11 @@ class MultiHeadAttention(keras.layers.Layer):
         return True
 
     def _cudnn_seed(self):
-        # cuDNN's dropout masks depend only on the seed and the step, so every
-        # layer draws its own, once, from Python's generator (which
-        # `keras.utils.set_random_seed` seeds, as it does Keras's default
-        # seeds); drawn on first use so other backends' streams are unchanged.
+        # cuDNN's masks depend only on the seed and the step, so every layer
+        # draws its own; on first use, so that Python's random stream is
+        # unchanged where the kernel is not used.
         if self._cudnn_dropout_seed is None:
-            self._cudnn_dropout_seed = random.randint(1, 2**31 - 1)
+            self._cudnn_dropout_seed = new_dropout_seed()
         return self._cudnn_dropout_seed
 
     def _drops_weights(self, training):
@@ -367,8 +376,11 @@ class MultiHeadAttention(keras.layers.Layer):
             value = ops.repeat(value, repeats, axis=2)
         scale = 1.0 / math.sqrt(self.key_dim)
         full_mask = merge_masks(mask, causal)
-        if self._can_fuse(return_attention_scores, training, query.dtype):
-            kernel_mask = mask if kernel_is_causal else full_mask
+        kernel_mask = mask if kernel_is_causal else full_mask
+        has_mask = kernel_mask is not None
+        if self._can_fuse(
+            return_attention_scores, training, query, key, has_mask
+        ):
             if kernel_mask is not None:
                 kernel_mask = ops.expand_dims(kernel_mask, 1)
             if self._drops_weights(training):

@@ -7,28 +7,35 @@ the backward pass: on an H200 that is 2.8 ms against cuDNN's 1.2 ms for one
 (64, 512, 8, 64) bfloat16 attention, forward and backward
 (`benchmarks/device/probe_cudnn_dropout.py`).
 
-cuDNN draws the mask itself from a Philox stream: the seed is a constant of
-the compiled program and XLA advances the stream's offset at every run of the
-kernel, forward and backward in step, so each training step gets a fresh mask
-and the backward pass sees the forward's. Two kernels with the same seed in
-one program draw the same masks, so each layer needs its own seed.
+cuDNN draws the mask itself from a Philox stream. The seed is a constant of
+the compiled program, and XLA advances the stream's offset at every run of
+the kernel, forward and backward in step: each training step gets a fresh
+mask and the backward pass sees the forward's. The offset starts at 0 for
+every compiled program and every device, so
+- two kernels with the same seed in one program draw the same masks (each
+  layer needs its own seed: `new_dropout_seed`);
+- a new program (another input shape) or a restarted run repeats the masks
+  of the first steps;
+- data-parallel replicas would all draw the same masks, so the kernel is not
+  used under a `keras.distribution`.
 
 XLA (JAX 0.11) aborts the process when it records a cuDNN kernel with
 dropout into a CUDA graph ("Check failed: local_device_ordinal.has_value()"
 in `CudnnGraph::PackOperands`), and it records cuDNN kernels by default. So
-the kernel is only used when `XLA_FLAGS` leaves cuDNN out of command
-buffers, e.g.
-`--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL`.
+the kernel is only used when `XLA_FLAGS`, as they were when this module was
+imported, keep cuDNN out of command buffers, e.g.
+`--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL`. XLA
+reads them once, when JAX starts: set them before starting Python.
 
 The kernel is reached through JAX's private
 `jax._src.cudnn.fused_attention_stablehlo` (the module behind
-`jax.nn.dot_product_attention(implementation="cudnn")`), so anything
-unexpected there makes `can_fuse_dropout` say no and the caller keeps its own
-path.
+`jax.nn.dot_product_attention(implementation="cudnn")`); without it,
+`can_fuse_dropout` says no and the caller keeps its own path.
 """
 
 import functools
 import os
+import random
 import re
 
 import keras
@@ -38,17 +45,33 @@ from keras import ops
 # to 128 for the backward pass on every GPU generation it supports.
 _MAX_HEAD_DIM = 128
 
+# XLA reads XLA_FLAGS once; a later change of the variable reaches XLA only
+# in a new process, so the value seen at import is the better guess.
+_XLA_FLAGS_AT_IMPORT = os.environ.get("XLA_FLAGS")
+
 
 def cudnn_left_out_of_command_buffers(xla_flags):
-    """Whether these `XLA_FLAGS` keep cuDNN kernels out of CUDA graphs."""
-    found = re.findall(r"--xla_gpu_enable_command_buffer=(\S*)", xla_flags or "")
-    if not found:
-        return False  # XLA's default list records cuDNN kernels
-    kinds = [kind.strip().upper() for kind in found[-1].split(",") if kind]
-    if any(kind[:1] in "+-" for kind in kinds):
-        # Changes to the default list: cuDNN must be taken out explicitly.
-        return "-CUDNN" in kinds
-    return "CUDNN" not in kinds
+    """Whether these `XLA_FLAGS` keep cuDNN kernels out of CUDA graphs.
+
+    Replays every `--xla_gpu_enable_command_buffer` from XLA's default list
+    (which holds CUDNN). A full list replaces the current one. A list of
+    changes (`+X,-Y`) is only applied up to its first item by JAX 0.11's XLA,
+    so only a leading `-CUDNN` counts as taking cuDNN out.
+    """
+    cudnn_recorded = True
+    for value in re.findall(
+        r"--xla_gpu_enable_command_buffer=(\S*)", xla_flags or ""
+    ):
+        kinds = [
+            kind.strip().upper() for kind in value.strip("'\"").split(",")
+        ]
+        kinds = [kind for kind in kinds if kind]
+        if kinds and kinds[0][:1] in "+-":
+            if kinds[0][1:] == "CUDNN":
+                cudnn_recorded = kinds[0][0] == "+"
+        else:
+            cudnn_recorded = "CUDNN" in kinds
+    return not cudnn_recorded
 
 
 @functools.cache
@@ -68,27 +91,49 @@ def _cudnn_attention_module():
     return module
 
 
-def can_fuse_dropout(dtype, head_dim):
-    """Whether `fused_dropout_attention` can run heads of this dtype and size.
+def can_fuse_dropout(
+    dtype, head_dim, query_length=None, key_length=None, has_mask=False
+):
+    """Whether `fused_dropout_attention` can run these heads in training.
 
     Args:
         dtype: the compute dtype of query, key and value.
         head_dim: the size of each query, key and value head.
+        query_length: int, the query steps.
+        key_length: int, the key steps.
+        has_mask: bool, whether a mask (not only `is_causal`) is passed.
 
     Returns:
-        `True` with the JAX backend on a GPU with cuDNN, for bfloat16 or
-        float16 heads of a size cuDNN's flash kernels accept, when `XLA_FLAGS`
-        keep cuDNN out of command buffers (see the module's docstring),
-        unless `keras.config.disable_flash_attention()` was called.
+        `True` with the JAX backend on a GPU with cuDNN, no
+        `keras.distribution`, `XLA_FLAGS` that keep cuDNN out of command
+        buffers (see the module's docstring), bfloat16 or float16 heads of a
+        size cuDNN's flash kernels accept and, with a mask, even lengths
+        (cuDNN's backward pass with a bias needs them); unless
+        `keras.config.disable_flash_attention()` was called.
     """
+    if has_mask and not all(
+        isinstance(length, int) and length % 2 == 0
+        for length in (query_length, key_length)
+    ):
+        return False
     return (
         keras.config.is_flash_attention_enabled() is not False
-        and cudnn_left_out_of_command_buffers(os.environ.get("XLA_FLAGS"))
+        and keras.distribution.distribution() is None
+        and cudnn_left_out_of_command_buffers(_XLA_FLAGS_AT_IMPORT)
         and keras.backend.standardize_dtype(dtype) in ("bfloat16", "float16")
         and head_dim % 8 == 0
         and head_dim <= _MAX_HEAD_DIM
         and _cudnn_attention_module() is not None
     )
+
+
+def new_dropout_seed():
+    """A seed for one layer's kernel, from Python's generator.
+
+    `keras.utils.set_random_seed` seeds that generator, as it does Keras's
+    default seeds, so runs are repeatable.
+    """
+    return random.randint(1, 2**31 - 1)
 
 
 def fused_dropout_attention(
@@ -102,23 +147,26 @@ def fused_dropout_attention(
         query: `(batch, query_length, num_heads, head_dim)`.
         key: `(batch, key_length, num_heads, head_dim)`.
         value: `(batch, key_length, num_heads, head_dim)`.
-        mask: optional boolean mask broadcastable to
-            `(batch, num_heads, query_length, key_length)`; `True` may be
-            attended to.
+        mask: optional mask broadcastable to
+            `(batch, num_heads, query_length, key_length)`; nonzero (`True`)
+            may be attended to.
         scale: the factor of the logits.
         is_causal: whether query step `i` sees only key steps `j <= i`.
         rate: float in (0, 1), the fraction of attention weights dropped;
             the others are scaled by `1 / (1 - rate)`.
-        seed: int, the seed of this kernel's masks; give every layer its own.
+        seed: int, the seed of this kernel's masks; give every layer its own
+            (`new_dropout_seed`).
 
     Returns:
         `(batch, query_length, num_heads, head_dim)`.
     """
     module = _cudnn_attention_module()
     if mask is not None:
-        # cuDNN takes a bias of the full (batch, heads or 1, T, S) shape.
+        # JAX adds a non-boolean mask to the logits as a bias, and cuDNN
+        # takes the full (batch, heads or 1, T, S) shape.
+        mask = ops.cast(mask, "bool")
         batch, query_length, num_heads, _ = query.shape
-        mask_heads = num_heads if mask.ndim == 4 and mask.shape[1] != 1 else 1
+        mask_heads = mask.shape[-3] if mask.ndim >= 3 else 1
         mask = ops.broadcast_to(
             mask, (batch, mask_heads, query_length, key.shape[1])
         )

@@ -6,6 +6,8 @@ On the GPU machine (Keras on JAX):
         python3 -m pytest tests/ops -p no:cacheprovider
 """
 
+import importlib
+
 import keras
 import numpy as np
 import pytest
@@ -17,16 +19,41 @@ from keras_attnpred.ops.fused_dropout_attention import (
     cudnn_left_out_of_command_buffers,
 )
 
+# The module, not the function of the same name that `ops` exports.
+kernel_module = importlib.import_module("keras_attnpred.ops.fused_dropout_attention")
+
+GOOD_FLAGS = "--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL"
+
 on_cudnn = pytest.mark.skipif(
     not attnpred_ops.can_fuse_dropout("bfloat16", 64),
-    reason="needs the JAX backend on a GPU with cuDNN",
+    reason="needs the JAX backend on a GPU with cuDNN, started with "
+    f"XLA_FLAGS={GOOD_FLAGS}",
 )
 
 
-def test_no_fused_dropout_for_float32_odd_or_large_heads():
+@pytest.fixture
+def kernel_available(monkeypatch):
+    """What the GPU machine with the right XLA_FLAGS looks like to the checks."""
+    monkeypatch.setattr(kernel_module, "_cudnn_attention_module", lambda: object())
+    monkeypatch.setattr(kernel_module, "_XLA_FLAGS_AT_IMPORT", GOOD_FLAGS)
+
+
+def test_fused_dropout_needs_small_16_bit_heads(kernel_available):
+    assert attnpred_ops.can_fuse_dropout("bfloat16", 64)
+    assert attnpred_ops.can_fuse_dropout("float16", 128)
     assert not attnpred_ops.can_fuse_dropout("float32", 64)
     assert not attnpred_ops.can_fuse_dropout("bfloat16", 12)
     assert not attnpred_ops.can_fuse_dropout("bfloat16", 256)
+
+
+def test_fused_dropout_with_a_mask_needs_even_lengths(kernel_available):
+    # cuDNN's backward pass with a bias rejects odd lengths.
+    can_fuse = attnpred_ops.can_fuse_dropout
+    assert can_fuse("bfloat16", 64, 10, 16, has_mask=True)
+    assert not can_fuse("bfloat16", 64, 9, 16, has_mask=True)
+    assert not can_fuse("bfloat16", 64, 10, 15, has_mask=True)
+    assert not can_fuse("bfloat16", 64, None, 16, has_mask=True)
+    assert can_fuse("bfloat16", 64, 9, 15, has_mask=False)
 
 
 @pytest.mark.parametrize(
@@ -36,13 +63,29 @@ def test_no_fused_dropout_for_float32_odd_or_large_heads():
         ("--xla_gpu_autotune_level=2", False),
         ("--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUDNN", False),
         ("--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUSTOM_CALL", True),
+        ("--xla_gpu_enable_command_buffer='FUSION,CUBLAS,CUSTOM_CALL'", True),
+        ('--xla_gpu_enable_command_buffer="FUSION,CUDNN"', False),
         ("--xla_gpu_enable_command_buffer=", True),
         ("--xla_gpu_enable_command_buffer=+WHILE", False),
-        ("--xla_gpu_enable_command_buffer=+WHILE,-CUDNN", True),
-        # The last occurrence wins, as in XLA's flag parser.
+        ("--xla_gpu_enable_command_buffer=-CUDNN", True),
+        ("--xla_gpu_enable_command_buffer=-cudnn,+WHILE", True),
+        # XLA applies only the first item of a list of changes.
+        ("--xla_gpu_enable_command_buffer=+WHILE,-CUDNN", False),
+        ("--xla_gpu_enable_command_buffer=-FUSION,-CUDNN", False),
+        # Occurrences apply in turn: a full list replaces, a change edits.
         (
             "--xla_gpu_enable_command_buffer= "
             "--xla_gpu_enable_command_buffer=FUSION,CUDNN",
+            False,
+        ),
+        (
+            "--xla_gpu_enable_command_buffer=FUSION,CUDNN "
+            "--xla_gpu_enable_command_buffer=-CUDNN",
+            True,
+        ),
+        (
+            "--xla_gpu_enable_command_buffer=FUSION "
+            "--xla_gpu_enable_command_buffer=+CUDNN",
             False,
         ),
     ],
@@ -51,18 +94,30 @@ def test_command_buffer_flags_that_keep_cudnn_out(xla_flags, left_out):
     assert cudnn_left_out_of_command_buffers(xla_flags) is left_out
 
 
-def test_no_fused_dropout_when_cudnn_kernels_go_into_cuda_graphs(monkeypatch):
+def test_no_fused_dropout_when_cudnn_kernels_go_into_cuda_graphs(
+    kernel_available, monkeypatch
+):
     # Recording a cuDNN dropout kernel into a CUDA graph aborts XLA.
-    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_enable_command_buffer=FUSION,CUDNN")
+    monkeypatch.setattr(
+        kernel_module,
+        "_XLA_FLAGS_AT_IMPORT",
+        "--xla_gpu_enable_command_buffer=FUSION,CUDNN",
+    )
     assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
 
 
-def test_no_fused_dropout_when_flash_attention_is_disabled():
+def test_no_fused_dropout_when_flash_attention_is_disabled(kernel_available):
     keras.config.disable_flash_attention()
     try:
         assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
     finally:
         keras.config.enable_flash_attention()  # back to the default, None
+
+
+def test_no_fused_dropout_under_a_distribution(kernel_available, monkeypatch):
+    # Replicas would all draw the same masks.
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: object())
+    assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
 
 
 def test_no_fused_dropout_without_a_gpu():
@@ -156,11 +211,16 @@ def test_padding_and_causal_masks_still_hide_keys():
     weights = np.asarray(causal_fn(*args), "float32")
     future = np.triu(np.ones((64, 64), bool), k=1)[None, :, None, :]
     assert np.abs(np.where(future, weights, 0)).max() == 0
+    both_fn, args = _dropped_weights(0.25, seed=7, mask=padding, is_causal=True)
+    weights = np.asarray(both_fn(*args), "float32")
+    assert np.abs(np.where(future, weights, 0)).max() == 0
+    assert np.abs(weights[0, :, :, 40:]).max() == 0
 
 
 @on_cudnn
+@pytest.mark.parametrize("num_key_value_heads", [None, 1])
 def test_layer_trains_through_the_kernel_and_averages_to_inference(
-    dtype_policy, monkeypatch
+    dtype_policy, monkeypatch, num_key_value_heads
 ):
     import jax
 
@@ -172,7 +232,10 @@ def test_layer_trains_through_the_kernel_and_averages_to_inference(
         "fused_dropout_attention",
         lambda *a, **kw: calls.append(kw["seed"]) or kernel(*a, **kw),
     )
-    layer = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
+    layer = layers.MultiHeadAttention(
+        num_heads=2, key_dim=64, dropout=0.2,
+        num_key_value_heads=num_key_value_heads,
+    )
     other = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
     x = np.random.default_rng(0).standard_normal((4, 32, 128)).astype("float32")
     inference = np.asarray(layer(x, x), "float32")
@@ -185,6 +248,38 @@ def test_layer_trains_through_the_kernel_and_averages_to_inference(
     # E[dropout(W)] = W: the mean of many training outputs nears inference.
     error = np.abs(samples.mean(axis=0) - inference).mean()
     assert error < 0.05 * np.abs(inference).mean(), error
+
+
+@on_cudnn
+def test_padded_queries_give_zeros_and_odd_lengths_fall_back(
+    dtype_policy, monkeypatch
+):
+    import jax
+
+    dtype_policy("mixed_bfloat16")
+    calls = []
+    kernel = mha_module.fused_dropout_attention
+    monkeypatch.setattr(
+        mha_module,
+        "fused_dropout_attention",
+        lambda q, *a, **kw: calls.append(q.shape[1]) or kernel(q, *a, **kw),
+    )
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
+    rng = np.random.default_rng(0)
+    built = rng.standard_normal((2, 10, 128)).astype("float32")
+    layer(built, built)  # builds the weights outside jit
+    for length in (10, 9):  # cuDNN takes a mask with even lengths only
+        x = rng.standard_normal((2, length, 128)).astype("float32")
+        padding = np.arange(length)[None, :] < np.array([[6], [length]])
+        output = jax.jit(
+            lambda x, m: layer(x, x, query_mask=m, value_mask=m, training=True)
+        )(x, padding)
+        output = np.asarray(output, "float32")
+        assert np.isfinite(output).all()
+        # A padded query sees no key: zeros, as on the explicit path.
+        assert np.abs(output[0, 6:]).max() == 0
+        assert np.abs(output[0, :6]).max() > 0
+    assert calls == [10]
 
 
 def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
@@ -200,7 +295,7 @@ def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
             is_causal=kwargs["is_causal"],
         )
 
-    monkeypatch.setattr(mha_module, "can_fuse_dropout", lambda dtype, dim: True)
+    monkeypatch.setattr(mha_module, "can_fuse_dropout", lambda *a, **kw: True)
     monkeypatch.setattr(mha_module, "fused_dropout_attention", stand_in)
     layer = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.3)
     other = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.3)
@@ -246,6 +341,7 @@ def test_translator_trains_with_dropout_in_every_attention(dtype_policy, monkeyp
         lambda q, k, *a, **kw: calls.append((q.shape[1], k.shape[1], kw["is_causal"]))
         or kernel(q, k, *a, **kw),
     )
+    keras.utils.set_random_seed(0)
     model = build_transformer_translator(64, 64, 24, preset="tiny", dropout=0.2)
     model.compile(
         "adam",
