@@ -12,6 +12,7 @@ from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
 from tests.layers.transformer_reference import copy_weights_from_keras_hub
+from tests.layers.transformer_reference import activation_dropout_cases
 from tests.layers.transformer_reference import assert_hidden_dropout_scale
 
 
@@ -126,11 +127,7 @@ def test_feature_size_not_divisible_by_heads_is_named():
         TransformerEncoder(8, num_heads=4)(random_floats((1, 3, 6)))
 
 
-@pytest.mark.parametrize(
-    "activation_dropout, scale",
-    [(None, 2.0), (0.2, 1.25), (0.0, None)],
-    ids=["none_means_dropout", "own_rate", "zero_keeps_all"],
-)
+@activation_dropout_cases
 def test_activation_dropout_is_the_rate_on_the_hidden_activations(
     activation_dropout, scale, monkeypatch
 ):

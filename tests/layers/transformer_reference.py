@@ -3,10 +3,11 @@
 `copy_weights_from_keras_hub` copies weights between keras_hub's blocks and
 ours, by name; `record_feed_forward_hidden` shows what the feed-forward
 network's second dense layer receives, and `assert_hidden_dropout_scale`
-checks the dropout there.
+checks the dropout there, for the rates of `activation_dropout_cases`.
 """
 
 import numpy as np
+import pytest
 from keras import ops
 
 _KERAS_HUB_TO_OURS = [
@@ -58,6 +59,14 @@ def record_feed_forward_hidden(layer, monkeypatch):
     spy(layer._intermediate_dense, "before", record_inputs=False)
     spy(layer._output_dense, "after", record_inputs=True)
     return seen
+
+
+# (activation_dropout, the scale of the kept hidden units with dropout 0.5).
+activation_dropout_cases = pytest.mark.parametrize(
+    "activation_dropout, scale",
+    [(None, 2.0), (0.2, 1.25), (0.0, None)],
+    ids=["none_means_dropout", "own_rate", "zero_keeps_all"],
+)
 
 
 def assert_hidden_dropout_scale(layer, call_training, scale, monkeypatch):

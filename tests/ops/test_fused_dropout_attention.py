@@ -32,6 +32,23 @@ on_cudnn = pytest.mark.skipif(
 
 
 @pytest.fixture
+def kernel_calls(monkeypatch):
+    """The real kernel, behind a spy: a list of each call's
+    `(query length, key length, is_causal, seed)` as the layers trace it."""
+    kernel = mha_module.fused_dropout_attention
+    calls = []
+
+    def spy(query, key, *args, **kwargs):
+        calls.append(
+            (query.shape[1], key.shape[1], kwargs["is_causal"], kwargs["seed"])
+        )
+        return kernel(query, key, *args, **kwargs)
+
+    monkeypatch.setattr(mha_module, "fused_dropout_attention", spy)
+    return calls
+
+
+@pytest.fixture
 def kernel_available(monkeypatch):
     """What the GPU machine with the right XLA_FLAGS looks like to the checks."""
     monkeypatch.setattr(kernel_module, "_cudnn_attention_module", lambda: object())
@@ -220,18 +237,11 @@ def test_padding_and_causal_masks_still_hide_keys():
 @on_cudnn
 @pytest.mark.parametrize("num_key_value_heads", [None, 1])
 def test_layer_trains_through_the_kernel_and_averages_to_inference(
-    dtype_policy, monkeypatch, num_key_value_heads
+    dtype_policy, kernel_calls, num_key_value_heads
 ):
     import jax
 
     dtype_policy("mixed_bfloat16")
-    calls = []
-    kernel = mha_module.fused_dropout_attention
-    monkeypatch.setattr(
-        mha_module,
-        "fused_dropout_attention",
-        lambda *a, **kw: calls.append(kw["seed"]) or kernel(*a, **kw),
-    )
     layer = layers.MultiHeadAttention(
         num_heads=2, key_dim=64, dropout=0.2,
         num_key_value_heads=num_key_value_heads,
@@ -243,7 +253,8 @@ def test_layer_trains_through_the_kernel_and_averages_to_inference(
     train = jax.jit(lambda x: layer(x, x, training=True))
     other(x, x, training=True)
     samples = np.stack([np.asarray(train(x), "float32") for _ in range(400)])
-    assert len(set(calls)) == 2  # traced once per layer, two seeds
+    # Traced once per layer, two seeds.
+    assert len({seed for *_, seed in kernel_calls}) == 2
     assert not np.allclose(samples[0], samples[1])
     # E[dropout(W)] = W: the mean of many training outputs nears inference.
     error = np.abs(samples.mean(axis=0) - inference).mean()
@@ -252,18 +263,11 @@ def test_layer_trains_through_the_kernel_and_averages_to_inference(
 
 @on_cudnn
 def test_padded_queries_give_zeros_and_odd_lengths_fall_back(
-    dtype_policy, monkeypatch
+    dtype_policy, kernel_calls
 ):
     import jax
 
     dtype_policy("mixed_bfloat16")
-    calls = []
-    kernel = mha_module.fused_dropout_attention
-    monkeypatch.setattr(
-        mha_module,
-        "fused_dropout_attention",
-        lambda q, *a, **kw: calls.append(q.shape[1]) or kernel(q, *a, **kw),
-    )
     layer = layers.MultiHeadAttention(num_heads=2, key_dim=64, dropout=0.2)
     rng = np.random.default_rng(0)
     built = rng.standard_normal((2, 10, 128)).astype("float32")
@@ -279,7 +283,7 @@ def test_padded_queries_give_zeros_and_odd_lengths_fall_back(
         # A padded query sees no key: zeros, as on the explicit path.
         assert np.abs(output[0, 6:]).max() == 0
         assert np.abs(output[0, :6]).max() > 0
-    assert calls == [10]
+    assert [query_length for query_length, *_ in kernel_calls] == [10]
 
 
 def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
@@ -327,20 +331,14 @@ def test_layer_hands_dropout_training_to_the_kernel_with_its_masks(monkeypatch):
 
 
 @on_cudnn
-def test_translator_trains_with_dropout_in_every_attention(dtype_policy, monkeypatch):
+def test_translator_trains_with_dropout_in_every_attention(
+    dtype_policy, kernel_calls
+):
     """Self-attention (causal) and cross-attention (target and source of
     different lengths, a source padding mask) all go through the kernel."""
     from keras_attnpred.models import build_transformer_translator
 
     dtype_policy("mixed_bfloat16")
-    calls = []
-    kernel = mha_module.fused_dropout_attention
-    monkeypatch.setattr(
-        mha_module,
-        "fused_dropout_attention",
-        lambda q, k, *a, **kw: calls.append((q.shape[1], k.shape[1], kw["is_causal"]))
-        or kernel(q, k, *a, **kw),
-    )
     keras.utils.set_random_seed(0)
     model = build_transformer_translator(64, 64, 24, preset="tiny", dropout=0.2)
     model.compile(
@@ -361,7 +359,7 @@ def test_translator_trains_with_dropout_in_every_attention(dtype_policy, monkeyp
     losses = history.history["loss"]
     assert np.isfinite(losses).all()
     assert losses[-1] < 0.8 * losses[0], losses
-    shapes = set(calls)
+    shapes = {(q, k, causal) for q, k, causal, _ in kernel_calls}
     assert (16, 16, False) in shapes  # encoder self-attention
     assert (10, 10, True) in shapes  # decoder self-attention, causal
     assert (10, 16, False) in shapes  # cross-attention
