@@ -381,7 +381,7 @@ class MultiHeadAttention(keras.layers.Layer):
         if self._can_fuse(
             return_attention_scores, training, query, key, has_mask
         ):
-            if kernel_mask is not None:
+            if has_mask:
                 kernel_mask = ops.expand_dims(kernel_mask, 1)
             if self._drops_weights(training):
                 output = fused_dropout_attention(
