@@ -58,13 +58,13 @@ def mask_checks(results):
     )
 
     @jax.jit
-    def forward_and_value_grad(q, k, v, seed_dummy):
+    def forward_and_value_grad(q, k, v):
         out, vjp = jax.vjp(lambda v: fused(q, k, v, None, rate, 7), v)
         (grad_v,) = vjp(eye)
         return out, grad_v
 
-    out1, grad1 = forward_and_value_grad(q, k, v, 0)
-    out2, grad2 = forward_and_value_grad(q, k, v, 0)
+    out1, grad1 = forward_and_value_grad(q, k, v)
+    out2, grad2 = forward_and_value_grad(q, k, v)
     dropped1 = np.asarray(out1, np.float32)  # (b, i, n, j)
     # grad_v[b, j, n, :] = sum_i W[b,n,i,j] * eye[b,i,n,:] -> W^T
     g = np.asarray(grad1, np.float32)

@@ -137,12 +137,14 @@ def test_no_fused_dropout_under_a_distribution(kernel_available, monkeypatch):
     assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
 
 
-def test_no_fused_dropout_without_a_gpu():
+def test_no_fused_dropout_without_a_gpu(monkeypatch):
     if keras.backend.backend() == "jax":
         import jax
 
         if jax.default_backend() == "gpu":
             pytest.skip("this machine has a GPU")
+    # Everything else allows the kernel: only the missing GPU says no.
+    monkeypatch.setattr(kernel_module, "_XLA_FLAGS_AT_IMPORT", GOOD_FLAGS)
     assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
 
 
