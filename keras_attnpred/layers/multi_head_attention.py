@@ -3,6 +3,7 @@ import math
 import keras
 from keras import ops
 
+from keras_attnpred.layers._head_projection import HeadProjection
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
 from keras_attnpred.validation import check_positive_int
@@ -44,6 +45,10 @@ class MultiHeadAttention(keras.layers.Layer):
     from `keras.random`: a layer called twice in one compiled step draws the
     same masks at both calls.
     `use_fused_attention=False` turns both paths off for this layer.
+
+    The query, key and value kernels are `(features, heads * head_dim)`
+    matrices (Keras's `MultiHeadAttention` keeps the heads as a third axis);
+    `set_weights` and loading take either layout.
 
     Args:
         num_heads: int, number of query heads.
@@ -162,16 +167,34 @@ class MultiHeadAttention(keras.layers.Layer):
     def _key_value_heads(self):
         return self.num_key_value_heads or self.num_heads
 
-    def _projection(self, name, equation, output_shape, bias_axes):
-        projection = keras.layers.EinsumDense(
-            equation,
-            output_shape=output_shape,
-            bias_axes=bias_axes if self.use_bias else None,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            dtype=self.dtype_policy,
-            name=name,
+    def _head_projection(self, name, num_heads, head_dim):
+        return self._allow_masks(
+            HeadProjection(
+                num_heads,
+                head_dim,
+                use_bias=self.use_bias,
+                kernel_initializer=self.kernel_initializer,
+                bias_initializer=self.bias_initializer,
+                dtype=self.dtype_policy,
+                name=name,
+            )
         )
+
+    def _output_projection(self, output_dim):
+        return self._allow_masks(
+            keras.layers.EinsumDense(
+                "btnh,nhd->btd",
+                output_shape=(None, output_dim),
+                bias_axes="d" if self.use_bias else None,
+                kernel_initializer=self.kernel_initializer,
+                bias_initializer=self.bias_initializer,
+                dtype=self.dtype_policy,
+                name="attention_output",
+            )
+        )
+
+    @staticmethod
+    def _allow_masks(projection):
         # This layer applies the masks itself; letting the projections pass
         # the inputs' masks along keeps Keras from warning that they are lost.
         projection.supports_masking = True
@@ -184,29 +207,20 @@ class MultiHeadAttention(keras.layers.Layer):
         check_rank("key", key_shape, (3,))
         if None not in (key_shape[1], value_shape[1]):
             check_same_length("key", key_shape[1], "value", value_shape[1])
-        self._query_dense = self._projection(
-            "query", "btd,dnh->btnh", (None, self.num_heads, self.key_dim), "nh"
+        self._query_dense = self._head_projection(
+            "query", self.num_heads, self.key_dim
         )
         self._query_dense.build(query_shape)
-        self._key_dense = self._projection(
-            "key",
-            "bsd,dnh->bsnh",
-            (None, self._key_value_heads, self.key_dim),
-            "nh",
+        self._key_dense = self._head_projection(
+            "key", self._key_value_heads, self.key_dim
         )
         self._key_dense.build(key_shape)
-        self._value_dense = self._projection(
-            "value",
-            "bsd,dnh->bsnh",
-            (None, self._key_value_heads, self._value_dim),
-            "nh",
+        self._value_dense = self._head_projection(
+            "value", self._key_value_heads, self._value_dim
         )
         self._value_dense.build(value_shape)
-        self._output_dense = self._projection(
-            "attention_output",
-            "btnh,nhd->btd",
-            (None, self.output_dim or query_shape[-1]),
-            "d",
+        self._output_dense = self._output_projection(
+            self.output_dim or query_shape[-1]
         )
         self._output_dense.build(
             (query_shape[0], query_shape[1], self.num_heads, self._value_dim)
@@ -469,6 +483,26 @@ class MultiHeadAttention(keras.layers.Layer):
         if cache is not None:
             results.append(keras.KerasTensor(cache.shape, dtype=cache.dtype))
         return results[0] if len(results) == 1 else tuple(results)
+
+    def set_weights(self, weights):
+        """Sets the weights; also takes `keras.layers.MultiHeadAttention`'s.
+
+        Keras keeps the heads of the query, key and value kernels (and
+        biases) as their own axis; they are merged here, numbers unchanged.
+        """
+        weights = list(weights)
+        start = 0
+        for projection in (
+            self._query_dense,
+            self._key_dense,
+            self._value_dense,
+            self._output_dense,
+        ):
+            end = start + len(projection.weights)
+            if isinstance(projection, HeadProjection):
+                weights[start:end] = projection.flat_weights(weights[start:end])
+            start = end
+        super().set_weights(weights)
 
     def get_config(self):
         config = super().get_config()

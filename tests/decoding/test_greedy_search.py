@@ -1,6 +1,9 @@
+import re
+
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_attnpred.decoding import greedy_search
 from keras_attnpred.decoding._decoding_utils import tracing_count
@@ -204,3 +207,34 @@ def test_source_errors():
 def test_same_start_and_end_id_is_refused():
     with pytest.raises(ValueError, match="start_id=3, end_id=3"):
         greedy_search(tiny_translator(), np.ones((1, 4), "int32"), start_id=3, end_id=3)
+
+
+def _loop_fused_products(hlo):
+    """Names of XLA:CPU loop fusions that hold a matrix product."""
+    bodies = dict(
+        re.findall(r"^%?([\w.-]+) \(.*?\{\n(.*?)\n\}", hlo, re.M | re.S)
+    )
+    return [
+        name
+        for name, body in re.findall(r"kind=kLoop, calls=%?([\w.-]+)()", hlo)
+        if " dot(" in bodies.get(name, "")
+    ]
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="XLA:CPU's fusion of TensorFlow programs",
+)
+def test_one_row_steps_call_library_matrix_vector_products():
+    """With one row, XLA:CPU once emitted each query, key and value
+    projection as a naive loop over the weights (3-4 times slower); the flat
+    projection kernels keep every product a library call."""
+    model = tiny_translator()
+    source = UNPADDED[:1]
+    greedy_search(model, source, max_length=4)
+    (loop,) = model.__dict__["_attnpred_decoding_functions"].values()
+    hlo = loop.experimental_get_compiler_ir(
+        ops.convert_to_tensor(source, dtype="int32"), None
+    )(stage="optimized_hlo")
+    assert " dot(" in hlo
+    assert _loop_fused_products(hlo) == []

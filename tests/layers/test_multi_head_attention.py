@@ -49,9 +49,15 @@ class TestGroupedQueryAttention(TestCrossAttention):
 def numpy_multi_head_attention(layer, query, value, mask=None):
     """Plain NumPy multi-head attention with the layer's weights."""
     w = {v.path.split("/")[-2] + "/" + v.name: to_numpy(v) for v in layer.weights}
-    q = np.einsum("btd,dnh->btnh", query, w["query/kernel"]) + w["query/bias"]
-    k = np.einsum("bsd,dnh->bsnh", value, w["key/kernel"]) + w["key/bias"]
-    v = np.einsum("bsd,dnh->bsnh", value, w["value/kernel"]) + w["value/bias"]
+
+    def heads(x, name, num_heads):
+        flat = x @ w[f"{name}/kernel"] + w[f"{name}/bias"]
+        return flat.reshape(flat.shape[:-1] + (num_heads, -1))
+
+    key_value_heads = layer.num_key_value_heads or layer.num_heads
+    q = heads(query, "query", layer.num_heads)
+    k = heads(value, "key", key_value_heads)
+    v = heads(value, "value", key_value_heads)
     repeats = q.shape[2] // k.shape[2]
     k, v = np.repeat(k, repeats, axis=2), np.repeat(v, repeats, axis=2)
     scores = np.einsum("btnh,bsnh->bnts", q, k) / np.sqrt(q.shape[-1])
@@ -125,7 +131,7 @@ def test_equals_keras_multi_head_attention_with_same_weights():
     theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
     ours(query, value)
     theirs(query, value)
-    theirs.set_weights(ours.get_weights())
+    ours.set_weights(theirs.get_weights())  # Keras's heads-axis layout
     for causal in (False, True):
         want = theirs(
             query,
@@ -159,7 +165,9 @@ def test_grouped_query_equals_standard_attention_with_shared_heads():
         for target, source in zip(theirs.weights, ours.weights):
             value = to_numpy(source)
             if name in ("key", "value"):
-                value = np.repeat(value, 2, axis=-2)  # the heads axis
+                # Repeat each of the two heads of the merged last axis.
+                split = value.reshape(value.shape[:-1] + (2, -1))
+                value = np.repeat(split, 2, axis=-2).reshape(target.shape)
             target.assign(value)
     want = standard(query, query, use_causal_mask=True)
     np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-5)
@@ -168,8 +176,8 @@ def test_grouped_query_equals_standard_attention_with_shared_heads():
 def test_grouped_query_attention_shares_key_value_heads():
     layer = MultiHeadAttention(num_heads=6, key_dim=4, num_key_value_heads=2)
     layer(random_floats((1, 3, 8)), random_floats((1, 3, 8)))
-    assert tuple(layer._key_dense.kernel.shape) == (8, 2, 4)
-    assert tuple(layer._query_dense.kernel.shape) == (8, 6, 4)
+    assert tuple(layer._key_dense.kernel.shape) == (8, 2 * 4)
+    assert tuple(layer._query_dense.kernel.shape) == (8, 6 * 4)
 
 
 @pytest.mark.parametrize("num_key_value_heads", [None, 2])
@@ -327,3 +335,53 @@ def test_cache_arguments_that_do_not_fit_are_refused():
     cache = ops.zeros((1, 2, 3, 2, 4))
     with pytest.raises(ValueError, match="cache_update_index=5"):
         layer(x, x, cache=cache, cache_update_index=5)
+
+
+def _split_heads_in_weights_file(path, num_heads):
+    """Rewrites a weights file to the heads-axis layout of earlier versions."""
+    import h5py
+
+    projections = ("_query_dense", "_key_dense", "_value_dense")
+    with h5py.File(path, "r+") as f:
+        names = []
+        f.visititems(
+            lambda name, node: names.append(name)
+            if isinstance(node, h5py.Dataset)
+            and name.split("/")[-3] in projections
+            else None
+        )
+        for name in names:
+            value = f[name][()]
+            del f[name]
+            f[name] = value.reshape(value.shape[:-1] + (num_heads, -1))
+    rewritten = names
+    return rewritten
+
+
+def test_loads_weights_saved_with_a_heads_axis(tmp_path):
+    """Weights saved before the projections were flattened still load."""
+    inputs = keras.Input((5, 8))
+    outputs = MultiHeadAttention(
+        num_heads=2, key_dim=4, bias_initializer="random_normal"
+    )(inputs, inputs)
+    saved = keras.Model(inputs, outputs)
+    path = str(tmp_path / "heads_axis.weights.h5")
+    saved.save_weights(path)
+    rewritten = _split_heads_in_weights_file(path, num_heads=2)
+    assert len(rewritten) == 6, rewritten  # kernel and bias of q, k, v
+
+    loaded = keras.models.clone_model(saved)
+    loaded.load_weights(path)
+    x = random_floats((2, 5, 8))
+    np.testing.assert_allclose(
+        to_numpy(loaded(x)), to_numpy(saved(x)), atol=1e-6
+    )
+
+
+def test_set_weights_still_rejects_a_wrong_size():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    layer(random_floats((1, 3, 8)), random_floats((1, 3, 8)))
+    weights = layer.get_weights()
+    weights[0] = np.zeros((8, 3, 4), "float32")  # three heads, not two
+    with pytest.raises(ValueError, match="shape"):
+        layer.set_weights(weights)

@@ -32,7 +32,8 @@ def copy_weights_from_keras_hub(keras_hub_layer, our_layer):
     theirs = {_our_name(w.path): w for w in keras_hub_layer.weights}
     assert sorted(ours) == sorted(theirs), (sorted(ours), sorted(theirs))
     for name, weight in theirs.items():
-        ours[name].assign(weight)
+        # Our query, key and value projections merge keras's heads axis.
+        ours[name].assign(np.reshape(weight, ours[name].shape))
 
 
 def record_feed_forward_hidden(layer, monkeypatch):

@@ -1,0 +1,99 @@
+import numpy as np
+from keras import layers
+from keras import ops
+
+
+class HeadProjection(layers.EinsumDense):
+    """Projects `(batch, length, dim)` onto `num_heads` heads of `head_dim`.
+
+    The kernel is one `(dim, num_heads * head_dim)` matrix and the bias one
+    vector, and the heads are split off after the bias. Keras's
+    `MultiHeadAttention` keeps the heads as their own kernel axis instead; the
+    numbers are the same, in the same order, so its weights (and files saved
+    by earlier versions of this package) load here by a reshape.
+
+    The flat layout is for XLA:CPU: with one row and one step (greedy
+    decoding), a kernel with a heads axis is emitted as a naive loop over the
+    weights, 3-4 times slower than the library matrix-vector product a flat
+    kernel followed by its bias gets (`benchmarks/RESULTS.md`, decoding speed).
+
+    Args:
+        num_heads: int, number of heads.
+        head_dim: int, size of each head.
+        use_bias: bool, whether to add a bias.
+        **kwargs: `EinsumDense` arguments other than the equation, the output
+            shape and the bias axes (`kernel_initializer`, `dtype`, `name`...).
+
+    Call arguments:
+        inputs: a `(batch, length, dim)` tensor.
+
+    Returns:
+        A `(batch, length, num_heads, head_dim)` tensor.
+    """
+
+    def __init__(self, num_heads, head_dim, use_bias=True, **kwargs):
+        super().__init__(
+            "btd,dk->btk",
+            output_shape=(None, num_heads * head_dim),
+            bias_axes="k" if use_bias else None,
+            **kwargs,
+        )
+        self.num_heads = num_heads
+        self.head_dim = head_dim
+        self.use_bias = use_bias
+
+    def call(self, inputs, training=None):
+        flat = super().call(inputs, training=training)
+        return ops.reshape(
+            flat, ops.shape(flat)[:-1] + (self.num_heads, self.head_dim)
+        )
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.num_heads, self.head_dim)
+
+    def flat_weights(self, weights):
+        """`weights` (kernel, then bias) with any heads axis merged."""
+        variables = self._flat_variables()
+        return [
+            _merge_heads_axis(value, variables[index].shape)
+            if index < len(variables)
+            else value
+            for index, value in enumerate(weights)
+        ]
+
+    def _flat_variables(self):
+        if self.quantization_mode is not None:
+            return []
+        return [self._kernel] + ([self.bias] if self.bias is not None else [])
+
+    def load_own_variables(self, store):
+        if self.built:
+            values = [store[key] for key in sorted(store.keys(), key=int)]
+            store = {
+                str(index): value
+                for index, value in enumerate(self.flat_weights(values))
+            }
+        super().load_own_variables(store)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("equation", "output_shape", "bias_axes"):
+            config.pop(key)
+        config.update(
+            num_heads=self.num_heads,
+            head_dim=self.head_dim,
+            use_bias=self.use_bias,
+        )
+        return config
+
+
+def _merge_heads_axis(value, flat_shape):
+    """`value` reshaped to `flat_shape` if it is that with its heads split."""
+    shape = np.shape(value)
+    flat_shape = tuple(flat_shape)
+    split = (
+        len(shape) == len(flat_shape) + 1
+        and shape[:-2] == flat_shape[:-1]
+        and shape[-2] * shape[-1] == flat_shape[-1]
+    )
+    return np.reshape(value, flat_shape) if split else value
