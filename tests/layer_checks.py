@@ -175,6 +175,25 @@ class LayerChecks:
         name = keras.saving.get_registered_name(self.layer_cls)
         assert name == f"keras_attnpred>{self.layer_cls.__name__}"
 
+    def test_sublayers_start_from_independent_draws(self):
+        """No two random weights come from one seed: Keras initializers fix
+        their seed when created, and a shared instance would give, e.g.,
+        equal query and key projections."""
+        layer = self.make_layer()
+        self.call_layer(layer, self.make_inputs())
+        leads = {
+            weight.path: to_numpy(weight).ravel()[:64].astype("float64")
+            for weight in layer.weights
+            if np.ptp(to_numpy(weight)) > 0  # not zeros or ones
+        }
+        for i, (name_a, a) in enumerate(leads.items()):
+            for name_b, b in list(leads.items())[i + 1 :]:
+                n = min(len(a), len(b))
+                if n < 8:
+                    continue
+                correlation = np.corrcoef(a[:n], b[:n])[0, 1]
+                assert abs(correlation) < 0.9, (name_a, name_b, correlation)
+
     def test_symbolic_call_matches_eager_call(self):
         inputs = self.make_inputs()
         layer = self.make_layer()

@@ -18,6 +18,7 @@ from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 
@@ -74,8 +75,8 @@ class BaseScoredAttention(keras.layers.Layer):
         layer = keras.layers.Dense(
             units,
             use_bias=use_bias,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            bias_initializer=fresh_initializer(self.bias_initializer),
             dtype=SCORE_DTYPE,
             name=name,
         )

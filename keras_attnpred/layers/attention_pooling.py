@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.serialization import register
@@ -80,8 +81,8 @@ class AttentionPooling(keras.layers.Layer):
             units,
             activation="tanh",
             use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            bias_initializer=fresh_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="projection",
         )
@@ -89,7 +90,7 @@ class AttentionPooling(keras.layers.Layer):
         self._context = keras.layers.Dense(
             1,
             use_bias=False,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="context",
         )

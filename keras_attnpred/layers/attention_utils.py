@@ -1,9 +1,11 @@
-"""Helpers shared by the attention layers: argument checks, masks, softmax.
+"""Helpers shared by the attention layers: argument checks, masks, softmax,
+initializers.
 
 Masks follow the Keras convention everywhere: `True` (or 1) marks a position
 that may be attended to, `False` (or 0) one that must be hidden.
 """
 
+import keras
 from keras import ops
 from keras.src.backend import get_keras_mask
 
@@ -137,3 +139,17 @@ def check_same_length(name_a, length_a, name_b, length_b):
             f"Received: {name_a}.shape[1]={length_a}, "
             f"{name_b}.shape[1]={length_b}"
         )
+
+
+def fresh_initializer(initializer):
+    """A copy of `initializer` for one sublayer, with a seed of its own.
+
+    An unseeded Keras initializer fixes a random seed when it is created, so
+    sublayers handed the same instance start from the same numbers: the
+    query, key, value and output projections of one shape would be equal.
+    The copy draws a new seed (as Keras's `MultiHeadAttention` does); an
+    initializer given an explicit seed keeps it.
+    """
+    if not isinstance(initializer, keras.initializers.Initializer):
+        return initializer
+    return initializer.__class__.from_config(initializer.get_config())

@@ -6,6 +6,7 @@ from keras import ops
 from keras_attnpred.layers._head_projection import HeadProjection
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
@@ -173,8 +174,8 @@ class MultiHeadAttention(keras.layers.Layer):
                 num_heads,
                 head_dim,
                 use_bias=self.use_bias,
-                kernel_initializer=self.kernel_initializer,
-                bias_initializer=self.bias_initializer,
+                kernel_initializer=fresh_initializer(self.kernel_initializer),
+                bias_initializer=fresh_initializer(self.bias_initializer),
                 dtype=self.dtype_policy,
                 name=name,
             )
@@ -186,8 +187,8 @@ class MultiHeadAttention(keras.layers.Layer):
                 "btnh,nhd->btd",
                 output_shape=(None, output_dim),
                 bias_axes="d" if self.use_bias else None,
-                kernel_initializer=self.kernel_initializer,
-                bias_initializer=self.bias_initializer,
+                kernel_initializer=fresh_initializer(self.kernel_initializer),
+                bias_initializer=fresh_initializer(self.bias_initializer),
                 dtype=self.dtype_policy,
                 name="attention_output",
             )

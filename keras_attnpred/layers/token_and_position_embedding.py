@@ -6,6 +6,7 @@ from keras import ops
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding
 from keras_attnpred.validation import check_positive_number
@@ -109,7 +110,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self._token_embedding = keras.layers.Embedding(
             self.vocabulary_size,
             self.embedding_dim,
-            embeddings_initializer=self.embeddings_initializer,
+            embeddings_initializer=fresh_initializer(
+                self.embeddings_initializer
+            ),
             dtype=self.dtype_policy,
             name="token_embedding",
         )
@@ -117,7 +120,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         if self.position_encoding == "learned":
             self._position_embedding = PositionEmbedding(
                 self.sequence_length,
-                initializer=self.embeddings_initializer,
+                initializer=fresh_initializer(self.embeddings_initializer),
                 dtype=self.dtype_policy,
                 name="position_embedding",
             )

@@ -4,6 +4,7 @@ import keras
 
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
 
@@ -100,16 +101,16 @@ class TransformerBlock(keras.layers.Layer):
         self._intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            bias_initializer=fresh_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="feed_forward_intermediate",
         )
         self._intermediate_dense.build(shape)
         self._output_dense = keras.layers.Dense(
             shape[-1],
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            bias_initializer=fresh_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="feed_forward_output",
         )
