@@ -385,3 +385,14 @@ def test_set_weights_still_rejects_a_wrong_size():
     weights[0] = np.zeros((8, 3, 4), "float32")  # three heads, not two
     with pytest.raises(ValueError, match="shape"):
         layer.set_weights(weights)
+
+
+def test_head_projection_config_round_trip():
+    from keras_attnpred.layers._head_projection import HeadProjection
+
+    projection = HeadProjection(3, 4, use_bias=False, name="query")
+    restored = HeadProjection.from_config(projection.get_config())
+    assert restored.get_config() == projection.get_config()
+    outputs = restored(random_floats((2, 5, 8)))
+    assert tuple(outputs.shape) == (2, 5, 3, 4)
+    assert [tuple(w.shape) for w in restored.weights] == [(8, 12)]
