@@ -385,10 +385,8 @@ class MultiHeadAttention(keras.layers.Layer):
         return_attention_scores,
         training,
     ):
-        repeats = self.num_heads // self._key_value_heads
-        if repeats > 1:
-            key = ops.repeat(key, repeats, axis=2)
-            value = ops.repeat(value, repeats, axis=2)
+        # Grouped-query keys and values are never repeated: the fused kernels
+        # take fewer key/value heads, `_attend_grouped` groups the queries.
         scale = 1.0 / math.sqrt(self.key_dim)
         full_mask = merge_masks(mask, causal)
         kernel_mask = mask if kernel_is_causal else full_mask
@@ -410,6 +408,12 @@ class MultiHeadAttention(keras.layers.Layer):
                     seed=self._cudnn_seed(),
                 )
             else:
+                groups = self.num_heads // self._key_value_heads
+                if groups > 1 and keras.backend.backend() != "jax":
+                    # Keras's other kernels repeat grouped heads themselves
+                    # but TensorFlow's fails on a single key/value head.
+                    key = ops.repeat(key, groups, axis=2)
+                    value = ops.repeat(value, groups, axis=2)
                 output = ops.dot_product_attention(
                     query,
                     key,
@@ -431,6 +435,11 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
             return output, None
 
+        groups = self.num_heads // self._key_value_heads
+        if groups > 1:
+            return self._attend_grouped(
+                query, key, value, full_mask, scale, groups, training
+            )
         # Logits in float32: float16 overflows beyond 65504, and bfloat16's
         # 8-bit mantissa would shift the weights by a few percent.
         scores = ops.einsum(
@@ -445,6 +454,44 @@ class MultiHeadAttention(keras.layers.Layer):
         # (batch, heads, T, S) weights are the largest tensor of the layer.
         dropped = self._dropout(ops.cast(weights, value.dtype), training=training)
         output = ops.einsum("bnts,bsnh->btnh", dropped, value)
+        return output, weights
+
+    def _attend_grouped(self, query, key, value, mask, scale, groups, training):
+        """`_attend`'s explicit path for grouped-query heads.
+
+        Query head `i` attends with key/value head `i // groups`; the query
+        heads are grouped instead of the keys and values repeated, which
+        would copy a decoding cache at every step. Logits and softmax in
+        float32, as in `_attend`. Standard heads keep `_attend`'s plain
+        einsums, which TensorFlow's graph mode runs faster.
+        """
+        batch, query_length = ops.shape(query)[0], ops.shape(query)[1]
+        key_length = ops.shape(key)[1]
+        grouped_shape = (batch, self._key_value_heads, groups)
+        grouped_query = ops.reshape(
+            query,
+            (batch, query_length, self._key_value_heads, groups, self.key_dim),
+        )
+        scores = ops.einsum(
+            "btkgh,bskh->bkgts",
+            ops.cast(grouped_query, "float32") * scale,
+            ops.cast(key, "float32"),
+        )
+        scores = ops.reshape(
+            scores, (batch, self.num_heads, query_length, key_length)
+        )
+        weights = masked_softmax(
+            scores, None if mask is None else ops.expand_dims(mask, 1)
+        )
+        dropped = self._dropout(ops.cast(weights, value.dtype), training=training)
+        output = ops.einsum(
+            "bkgts,bskh->btkgh",
+            ops.reshape(dropped, grouped_shape + (query_length, key_length)),
+            value,
+        )
+        output = ops.reshape(
+            output, (batch, query_length, self.num_heads, self._value_dim)
+        )
         return output, weights
 
     def compute_mask(self, query, previous_mask=None):

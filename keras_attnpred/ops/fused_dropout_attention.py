@@ -145,8 +145,10 @@ def fused_dropout_attention(
 
     Args:
         query: `(batch, query_length, num_heads, head_dim)`.
-        key: `(batch, key_length, num_heads, head_dim)`.
-        value: `(batch, key_length, num_heads, head_dim)`.
+        key: `(batch, key_length, num_key_value_heads, head_dim)`, with
+            `num_heads` a multiple of `num_key_value_heads` (grouped-query
+            attention).
+        value: like `key`.
         mask: optional mask broadcastable to
             `(batch, num_heads, query_length, key_length)`; nonzero (`True`)
             may be attended to.
