@@ -385,8 +385,10 @@ class MultiHeadAttention(keras.layers.Layer):
         return_attention_scores,
         training,
     ):
-        # Grouped-query keys and values are never repeated: the fused kernels
-        # take fewer key/value heads, `_attend_grouped` groups the queries.
+        # Grouped-query keys and values are not repeated here: JAX's fused
+        # kernels take fewer key/value heads, `_attend_grouped` groups the
+        # queries instead.
+        groups = self.num_heads // self._key_value_heads
         scale = 1.0 / math.sqrt(self.key_dim)
         full_mask = merge_masks(mask, causal)
         kernel_mask = mask if kernel_is_causal else full_mask
@@ -408,10 +410,9 @@ class MultiHeadAttention(keras.layers.Layer):
                     seed=self._cudnn_seed(),
                 )
             else:
-                groups = self.num_heads // self._key_value_heads
                 if groups > 1 and keras.backend.backend() != "jax":
-                    # Keras's other kernels repeat grouped heads themselves
-                    # but TensorFlow's fails on a single key/value head.
+                    # Keras's TensorFlow kernel repeats grouped heads itself
+                    # but fails on a single key/value head.
                     key = ops.repeat(key, groups, axis=2)
                     value = ops.repeat(value, groups, axis=2)
                 output = ops.dot_product_attention(
@@ -435,7 +436,6 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
             return output, None
 
-        groups = self.num_heads // self._key_value_heads
         if groups > 1:
             return self._attend_grouped(
                 query, key, value, full_mask, scale, groups, training
