@@ -216,7 +216,7 @@ def _loop_fused_products(hlo):
     )
     return [
         name
-        for name, body in re.findall(r"kind=kLoop, calls=%?([\w.-]+)()", hlo)
+        for name in re.findall(r"kind=kLoop, calls=%?([\w.-]+)", hlo)
         if " dot(" in bodies.get(name, "")
     ]
 
