@@ -16,12 +16,13 @@ A layer's test class inherits from `LayerChecks` and describes the layer:
             return {"inputs": (padded_ids(...), 4)}
 
 Each check is then a separate test: config round trip (and completeness),
-`.keras` save/reload, symbolic/eager agreement and output shapes, masks that
+`.keras` save/reload (also after `Model.quantize`), symbolic/eager agreement and output shapes, masks that
 really hide padding and are propagated, fully padded rows without NaN, the
 mixed precision policies, and a `jit_compile=True` training step.
 """
 
 import inspect
+import warnings
 
 import keras
 import numpy as np
@@ -113,6 +114,14 @@ def _init_argument_names(layer_cls):
         and parameter.kind
         not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
     ]
+
+
+def _quantization_modes(model):
+    return {
+        layer.path: layer.quantization_mode
+        for layer in model._flatten_layers()
+        if layer.quantization_mode is not None
+    }
 
 
 class LayerChecks:
@@ -236,6 +245,39 @@ class LayerChecks:
             np.testing.assert_allclose(
                 to_numpy(got), to_numpy(want), rtol=1e-6, atol=1e-6
             )
+
+    @pytest.mark.parametrize("mode", ["int8", "int4", "float8"])
+    def test_quantized_model_save_and_reload(self, mode, tmp_path):
+        """A quantized model reloads with its sublayers still quantized.
+
+        A layer that builds its own sublayers builds them again from its
+        config when loaded; without the quantized policies in that config the
+        saved weights do not fit (`keras.layers.MultiHeadAttention` fails so).
+        """
+        inputs = self.make_inputs()
+        layer = self.make_layer()
+        model = self.functional_model(layer, inputs)
+        with warnings.catch_warnings():
+            # Norms and dropout say they cannot be quantized.
+            warnings.simplefilter("ignore")
+            model.quantize(mode)
+        modes = _quantization_modes(model)
+        if not modes:
+            pytest.skip("no sublayer that Keras quantizes")
+        expected = [to_numpy(x) for x in keras.tree.flatten(model(inputs))]
+        path = tmp_path / "quantized.keras"
+        model.save(path)
+        reloaded = keras.models.load_model(path)
+        assert _quantization_modes(reloaded) == modes
+        # The quantized sublayers stay in the config of an unbuilt copy.
+        config = layer.get_config()
+        assert self.layer_cls.from_config(config).get_config() == config
+        copy = keras.Model.from_config(reloaded.get_config())
+        copy.set_weights(reloaded.get_weights())
+        assert _quantization_modes(copy) == modes
+        actual = [to_numpy(x) for x in keras.tree.flatten(reloaded(inputs))]
+        for want, got in zip(expected, actual, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
     def _masked_model(self, layer, padded):
         ids_inputs, noise_inputs, embedded = {}, {}, {}

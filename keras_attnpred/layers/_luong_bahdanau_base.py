@@ -18,9 +18,11 @@ from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
+from keras_attnpred.layers.attention_utils import sublayer_dtype
 
 # Scores are always computed in float32, whatever the layer's policy: under
 # `mixed_float16` a dot product of moderate vectors overflows 65504.
@@ -77,7 +79,7 @@ class BaseScoredAttention(keras.layers.Layer):
             use_bias=use_bias,
             kernel_initializer=fresh_initializer(self.kernel_initializer),
             bias_initializer=fresh_initializer(self.bias_initializer),
-            dtype=SCORE_DTYPE,
+            dtype=sublayer_dtype(self, SCORE_DTYPE),
             name=name,
         )
         layer.build(input_shape)
@@ -207,6 +209,7 @@ class BaseScoredAttention(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "units": self.units,

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import masked_softmax
@@ -130,6 +131,7 @@ class AttentionPooling(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "units": self.units,

@@ -1,5 +1,5 @@
 """Helpers shared by the attention layers: argument checks, masks, softmax,
-initializers.
+initializers, the dtype of quantized sublayers.
 
 Masks follow the Keras convention everywhere: `True` (or 1) marks a position
 that may be attended to, `False` (or 0) one that must be hidden.
@@ -153,3 +153,51 @@ def fresh_initializer(initializer):
     if not isinstance(initializer, keras.initializers.Initializer):
         return initializer
     return initializer.__class__.from_config(initializer.get_config())
+
+
+def dtype_with_quantized_sublayers(layer):
+    """`layer`'s serialized dtype policy for `get_config`.
+
+    `Model.quantize` quantizes leaf layers (`Dense`, `EinsumDense`,
+    `Embedding`) in place, but a layer that builds its own sublayers builds
+    them from its config again when loaded, unquantized, and the saved
+    quantized weights no longer fit. When some sublayer is quantized, the
+    policy is saved as a `DTypePolicyMap` from those sublayers' paths to their
+    policies (as keras-hub's backbones do); the sublayers, handed that map as
+    their dtype, then build quantized variables.
+    """
+    policy = layer.dtype_policy
+    quantized = {}
+    if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+        # Loaded with quantized sublayers, perhaps not built yet.
+        quantized.update(policy.items())
+        policy = policy.default_policy
+    quantized.update(
+        (sublayer.path, _own_policy(sublayer))
+        for sublayer in layer._flatten_layers(include_self=False)
+        if sublayer.quantization_mode is not None
+    )
+    if quantized:
+        policy = keras.dtype_policies.DTypePolicyMap(
+            default_policy=policy, policy_map=quantized
+        )
+    return keras.dtype_policies.serialize(policy)
+
+
+def sublayer_dtype(layer, dtype):
+    """The dtype for a sublayer of `layer` that computes in `dtype`, not in
+    `layer`'s policy, keeping the quantized sublayers of a loaded layer
+    (`dtype_with_quantized_sublayers`)."""
+    policy = layer.dtype_policy
+    if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+        return keras.dtype_policies.DTypePolicyMap(
+            default_policy=dtype, policy_map=dict(policy.items())
+        )
+    return dtype
+
+
+def _own_policy(layer):
+    policy = layer.dtype_policy
+    if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+        return policy[layer.path]
+    return policy

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.serialization import register
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 from keras_attnpred.validation import check_bool
@@ -124,6 +125,7 @@ class HashedBigramEmbedding(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "vocabulary_size": self.vocabulary_size,

@@ -11,6 +11,7 @@ from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 from keras_attnpred.ops import can_fuse_dropout
@@ -554,6 +555,7 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "num_heads": self.num_heads,

@@ -6,6 +6,7 @@ from keras import ops
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding
@@ -153,6 +154,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "vocabulary_size": self.vocabulary_size,

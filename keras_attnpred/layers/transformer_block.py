@@ -4,6 +4,7 @@ import keras
 
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
@@ -158,6 +159,7 @@ class TransformerBlock(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["dtype"] = dtype_with_quantized_sublayers(self)
         config.update(
             {
                 "intermediate_dim": self.intermediate_dim,

@@ -238,3 +238,22 @@ def test_one_row_steps_call_library_matrix_vector_products():
     )(stage="optimized_hlo")
     assert " dot(" in hlo
     assert _loop_fused_products(hlo) == []
+
+
+def test_int8_quantized_translator_decodes_and_reloads(
+    trained_translator, tmp_path
+):
+    path = tmp_path / "float.keras"
+    trained_translator().save(path)  # a copy: the fixture is shared
+    model = keras.models.load_model(path)
+    model.quantize("int8")
+    source, _, _ = reverse_task(32, seed=6)
+    quantized_ids = assert_cached_equals_uncached(model, source)
+    np.testing.assert_array_equal(quantized_ids, expected_reversal(source))
+    model.save(tmp_path / "int8.keras")
+    reloaded = keras.models.load_model(tmp_path / "int8.keras")
+    decoder_dtype = reloaded.get_layer("decoder_0").get_config()["dtype"]
+    assert decoder_dtype["class_name"] == "DTypePolicyMap"
+    np.testing.assert_array_equal(
+        greedy_search(reloaded, source, max_length=MAX_LENGTH), quantized_ids
+    )
