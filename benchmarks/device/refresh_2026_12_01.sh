@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# GPU runs of 2026-12-01 (fourth session), on one GPU with Keras on JAX.
+#   bash benchmarks/device/refresh_2026_12_01.sh decoding      # ~5 min
+#   bash benchmarks/device/refresh_2026_12_01.sh translation   # ~9 min
+# decoding: the decoding benchmark at the size (3+3, width 256) and
+# at Transformer-base size (6+6, width 512, feed-forward 2048, 32k ids), in
+# one process after the other; then the GPU tests of quantized layers.
+# translation: the README's translation rows that predate the
+# independent-seed initialisation (Luong de->en, Transformer en->de and
+# en->es), retrained side by side with their earlier commands. Score them
+# here with `benchmarks/translation_quality.py score`.
+set -u
+export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
+nvidia-smi --query-gpu=name,driver_version --format=csv > $OUT/gpu.txt
+case "$1" in
+decoding)
+  timeout 200 python3 benchmarks/decoding_speed.py --repeats 3 \
+    --out $OUT/decoding_speed_jax_transformer.json > $OUT/decoding.log 2>&1
+  tail -6 $OUT/decoding.log
+  timeout 260 python3 benchmarks/decoding_speed.py --repeats 3 \
+    --num-layers 6 --model-dim 512 --num-heads 8 --intermediate-dim 2048 \
+    --vocabulary-size 32000 \
+    --out $OUT/decoding_speed_jax_transformer_base.json \
+    > $OUT/decoding_base.log 2>&1
+  tail -6 $OUT/decoding_base.log
+  JAX_DEFAULT_MATMUL_PRECISION=highest timeout 100 python3 -m pytest -q \
+    -p no:cacheprovider tests/layers tests/decoding/test_greedy_search.py \
+    -k "quantized or int8" > $OUT/pytest_gpu.log 2>&1
+  tail -3 $OUT/pytest_gpu.log
+  ;;
+translation)
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
+    benchmarks/translation_quality.py train \
+    --ids .device_data/multi30k-de-en.npz --beam-width 4 --models luong \
+    --epochs 22 --patience 4 \
+    --out $OUT/translation_multi30k-de-en_luong.json > $OUT/luong.log 2>&1 &
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
+    benchmarks/translation_quality.py train \
+    --ids .device_data/multi30k-en-de.npz --beam-width 4 \
+    --models transformer --epochs 50 --patience 6 \
+    --out $OUT/translation_multi30k-en-de_transformer.json \
+    > $OUT/en_de.log 2>&1 &
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
+    benchmarks/translation_quality.py train \
+    --ids .device_data/spa-eng.npz --beam-width 4 \
+    --models transformer --epochs 15 --patience 3 \
+    --out $OUT/translation_spa-eng_transformer.json > $OUT/spa_eng.log 2>&1 &
+  wait
+  tail -3 $OUT/luong.log $OUT/en_de.log $OUT/spa_eng.log
+  ;;
+*) echo "usage: $0 decoding|translation" >&2; exit 2 ;;
+esac
