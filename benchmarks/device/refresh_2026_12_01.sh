@@ -2,6 +2,7 @@
 # GPU runs of 2026-12-01 (fourth session), on one GPU with Keras on JAX.
 #   bash benchmarks/device/refresh_2026_12_01.sh decoding      # ~5 min
 #   bash benchmarks/device/refresh_2026_12_01.sh translation   # ~9 min
+#   bash benchmarks/device/refresh_2026_12_01.sh tied          # ~4.5 min
 # decoding: the decoding benchmark at the issue's size (3+3, width 256) and
 # at Transformer-base size (6+6, width 512, feed-forward 2048, 32k ids), in
 # one process after the other; then the GPU tests of quantized layers.
@@ -9,6 +10,9 @@
 # independent-seed initialisation (Luong de->en, Transformer en->de and
 # en->es), retrained side by side with their earlier commands. Score them
 # here with `benchmarks/translation_quality.py score`.
+# tied: after the builders' tie_query_key_init=True default, the en->es
+# Transformer (which had learned slower since independent initial weights)
+# and the de->en Transformer, side by side.
 set -u
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
@@ -47,7 +51,22 @@ translation)
     --models transformer --epochs 15 --patience 3 \
     --out $OUT/translation_spa-eng_transformer.json > $OUT/spa_eng.log 2>&1 &
   wait
-  tail -3 $OUT/luong.log $OUT/en_de.log $OUT/spa_eng.log
+  for log in luong en_de spa_eng; do tail -n 3 $OUT/$log.log; done
   ;;
-*) echo "usage: $0 decoding|translation" >&2; exit 2 ;;
+tied)
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.4 timeout 245 python3 \
+    benchmarks/translation_quality.py train \
+    --ids .device_data/spa-eng.npz --beam-width 4 \
+    --models transformer --epochs 15 --patience 3 \
+    --out $OUT/translation_spa-eng_transformer_tied.json > $OUT/spa_eng.log 2>&1 &
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.4 timeout 245 python3 \
+    benchmarks/translation_quality.py train \
+    --ids .device_data/multi30k-de-en.npz --beam-width 4 \
+    --models transformer --epochs 55 --patience 10 --average-last 8 \
+    --out $OUT/translation_multi30k-de-en_transformer_tied.json \
+    > $OUT/de_en.log 2>&1 &
+  wait
+  for log in spa_eng de_en; do tail -n 3 $OUT/$log.log; done
+  ;;
+*) echo "usage: $0 decoding|translation|tied" >&2; exit 2 ;;
 esac

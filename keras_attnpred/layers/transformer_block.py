@@ -34,6 +34,7 @@ class TransformerBlock(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         activation_dropout=None,
+        tie_query_key_init=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,6 +64,7 @@ class TransformerBlock(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.activation_dropout = activation_dropout
+        self.tie_query_key_init = tie_query_key_init
         self.supports_masking = True
 
     def _check_model_dim(self, name, shape):
@@ -86,6 +88,7 @@ class TransformerBlock(keras.layers.Layer):
             use_fused_attention=self.use_fused_attention,
             kernel_initializer=self.kernel_initializer,
             bias_initializer=self.bias_initializer,
+            tie_query_key_init=self.tie_query_key_init,
             dtype=self.dtype_policy,
             name=name,
         )
@@ -171,6 +174,7 @@ class TransformerBlock(keras.layers.Layer):
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "normalize_first": self.normalize_first,
                 "use_fused_attention": self.use_fused_attention,
+                "tie_query_key_init": self.tie_query_key_init,
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer
                 ),

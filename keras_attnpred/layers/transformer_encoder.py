@@ -35,6 +35,8 @@ class TransformerEncoder(TransformerBlock):
         activation_dropout: float in [0, 1), the dropout on the feed-forward
             hidden activations, or None (the default) for `dropout`. 0 leaves
             them alone, as keras-hub's blocks do, and skips the dropout step.
+        tie_query_key_init: bool, start each attention's query and key
+            kernels from one random draw (see `MultiHeadAttention`).
         **kwargs: base layer arguments such as `name` and `dtype`.
 
     Call arguments:

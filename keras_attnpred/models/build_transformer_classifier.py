@@ -3,6 +3,7 @@ import keras
 from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerEncoder
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.models._model_utils import add_bigram_embedding
@@ -25,6 +26,7 @@ def build_transformer_classifier(
     pooling="attention",
     bigram_buckets=None,
     activation_dropout=None,
+    tie_query_key_init=True,
 ):
     """A Transformer encoder text classifier, as a `keras.Model`.
 
@@ -71,6 +73,9 @@ def build_transformer_classifier(
             then be at most 46,340.
         activation_dropout: float in [0, 1), the dropout on the encoders'
             feed-forward hidden activations. Defaults to `dropout`.
+        tie_query_key_init: bool, start each attention's query and key
+            kernels from one random draw (`MultiHeadAttention`): the
+            English-Spanish translator trained faster so.
 
     Returns:
         A `keras.Model` from int ids `(batch, T)` to float32 logits
@@ -92,8 +97,11 @@ def build_transformer_classifier(
         - [Yang et al., 2016. Hierarchical Attention Networks for Document
           Classification](https://aclanthology.org/N16-1174/)
         - [Devlin et al., 2019. BERT](https://arxiv.org/abs/1810.04805)
+        - [Trockman & Kolter, 2023. Mimetic Initialization of Self-Attention
+          Layers](https://arxiv.org/abs/2305.09828)
     """
     check_positive_int("vocabulary_size", vocabulary_size)
+    check_bool("tie_query_key_init", tie_query_key_init)
     check_positive_int("num_classes", num_classes)
     check_positive_int("max_length", max_length)
     check_choice("pooling", pooling, POOLINGS)
@@ -115,6 +123,7 @@ def build_transformer_classifier(
             num_heads=config["num_heads"],
             dropout=rate,
             activation_dropout=activation_dropout,
+            tie_query_key_init=tie_query_key_init,
             name=f"encoder_{i}",
         )(x)
     if pooling == "attention":

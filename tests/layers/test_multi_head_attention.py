@@ -396,3 +396,51 @@ def test_head_projection_config_round_trip():
     outputs = restored(random_floats((2, 5, 8)))
     assert tuple(outputs.shape) == (2, 5, 3, 4)
     assert [tuple(w.shape) for w in restored.weights] == [(8, 12)]
+
+
+def _kernels(layer):
+    return {
+        name: to_numpy(getattr(layer, f"_{name}_dense").kernel)
+        for name in ("query", "key", "value")
+    }
+
+
+@pytest.mark.parametrize(
+    "init_kwargs, query_shape, key_shape, tied",
+    [
+        ({"tie_query_key_init": True}, (2, 5, 16), (2, 7, 16), True),
+        ({}, (2, 5, 16), (2, 7, 16), False),
+        # Kernels of different shapes cannot be one draw.
+        ({"tie_query_key_init": True}, (2, 5, 16), (2, 7, 12), False),
+        (
+            {"tie_query_key_init": True, "num_key_value_heads": 2},
+            (2, 5, 16),
+            (2, 7, 16),
+            False,
+        ),
+    ],
+)
+def test_tie_query_key_init(init_kwargs, query_shape, key_shape, tied):
+    layer = MultiHeadAttention(num_heads=4, key_dim=8, **init_kwargs)
+    layer(random_floats(query_shape), random_floats(key_shape))
+    kernels = _kernels(layer)
+    assert np.array_equal(kernels["query"], kernels["key"]) == tied
+    assert not np.array_equal(kernels["query"], kernels["value"])
+    if tied:
+        # Initial logits favour similar tokens: Wq Wk^T is near-diagonal.
+        product = kernels["query"] @ kernels["key"].T
+        diagonal = np.abs(np.diag(product)).mean()
+        off_diagonal = np.abs(product - np.diag(np.diag(product))).mean()
+        assert diagonal > 3 * off_diagonal
+        # Training moves them apart: the gradients differ.
+        query = random_floats(query_shape)
+        with_grads = _one_step_kernels(layer, query, random_floats(key_shape))
+        assert not np.allclose(with_grads["query"], with_grads["key"])
+
+
+def _one_step_kernels(layer, query, value):
+    model_input = [keras.Input(query.shape[1:]), keras.Input(value.shape[1:])]
+    model = keras.Model(model_input, layer(*model_input))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.train_on_batch([query, value], np.ones(query.shape, "float32"))
+    return _kernels(layer)

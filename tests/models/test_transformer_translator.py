@@ -141,3 +141,19 @@ def test_bad_arguments_raise(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
         build_transformer_translator(**arguments)
+
+
+@pytest.mark.parametrize("tie_query_key_init", [True, False])
+def test_query_and_key_kernels_start_tied_by_default(tie_query_key_init):
+    model = build_transformer_translator(
+        30, 40, 16, preset="tiny", tie_query_key_init=tie_query_key_init
+    )
+    for block, attention in [
+        ("encoder_0", "self_attention"),
+        ("decoder_0", "self_attention"),
+        ("decoder_0", "cross_attention"),
+    ]:
+        layer = getattr(model.get_layer(block), f"_{attention}")
+        query = to_numpy(layer._query_dense.kernel)
+        key = to_numpy(layer._key_dense.kernel)
+        assert np.array_equal(query, key) == tie_query_key_init, attention
