@@ -138,6 +138,7 @@ def build(name, data, args):
             num_heads=args.num_heads,
             intermediate_dim=args.intermediate_dim,
             dropout=args.dropout,
+            tie_query_key_init=not args.untied_query_key_init,
         )
     return build_rnn_translator(
         source_size,
@@ -411,6 +412,12 @@ def main():
     step.add_argument("--model-dim", type=int, default=256)
     step.add_argument("--num-heads", type=int, default=8)
     step.add_argument("--intermediate-dim", type=int, default=1024)
+    step.add_argument(
+        "--untied-query-key-init",
+        action="store_true",
+        help="Transformer: query and key kernels from independent draws "
+        "(the builder ties them by default)",
+    )
     step.add_argument("--warmup-steps", type=int, default=1000)
     step.add_argument("--schedule-scale", type=float, default=1.0)
     step.add_argument("--embedding-dim", type=int, default=256)
