@@ -7,6 +7,7 @@ from keras_attnpred.layers._head_projection import HeadProjection
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
 from keras_attnpred.layers.attention_utils import fresh_initializer
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.validation import check_rate
@@ -153,6 +154,7 @@ class MultiHeadAttention(keras.layers.Layer):
         )
         check_positive_int("output_dim", output_dim, allow_none=True)
         check_rate("dropout", dropout)
+        check_bool("tie_query_key_init", tie_query_key_init)
         if num_key_value_heads is not None and num_heads % num_key_value_heads:
             raise ValueError(
                 "`num_key_value_heads` must divide `num_heads`. Received: "

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
@@ -45,6 +46,7 @@ class TransformerBlock(keras.layers.Layer):
             "num_key_value_heads", num_key_value_heads, allow_none=True
         )
         check_rate("dropout", dropout)
+        check_bool("tie_query_key_init", tie_query_key_init)
         if activation_dropout is not None:
             check_rate("activation_dropout", activation_dropout)
         if layer_norm_epsilon <= 0:

@@ -101,10 +101,10 @@ def build_transformer_classifier(
           Layers](https://arxiv.org/abs/2305.09828)
     """
     check_positive_int("vocabulary_size", vocabulary_size)
-    check_bool("tie_query_key_init", tie_query_key_init)
     check_positive_int("num_classes", num_classes)
     check_positive_int("max_length", max_length)
     check_choice("pooling", pooling, POOLINGS)
+    check_bool("tie_query_key_init", tie_query_key_init)
     check_positive_int("bigram_buckets", bigram_buckets, allow_none=True)
     config = resolve_transformer_config(
         preset, num_layers, model_dim, num_heads, intermediate_dim, dropout

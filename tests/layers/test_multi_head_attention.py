@@ -297,6 +297,10 @@ def test_float16_logits_beyond_half_range_do_not_overflow(dtype_policy):
         ({"num_heads": 2, "key_dim": 2.5}, "Received: key_dim=2.5"),
         ({"num_heads": 2, "key_dim": 4, "dropout": 1.0}, "Received: dropout=1.0"),
         (
+            {"num_heads": 2, "key_dim": 4, "tie_query_key_init": "yes"},
+            "Received: tie_query_key_init='yes'",
+        ),
+        (
             {"num_heads": 4, "key_dim": 4, "num_key_value_heads": 3},
             "num_heads=4, num_key_value_heads=3",
         ),
