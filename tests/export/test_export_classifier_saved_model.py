@@ -106,6 +106,29 @@ def test_bigram_classifier_serves_raw_text(classifier_run, tmp_path):
     np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
 
 
+def test_int8_quantized_classifier_serves_raw_text(classifier_run, tmp_path):
+    import keras
+
+    from keras_attnpred.training import TrainingRun
+
+    run = classifier_run("transformer")
+    copy_path = tmp_path / "model.keras"
+    run.model.save(copy_path)  # a copy: the fixture's run is shared
+    model = keras.models.load_model(copy_path)
+    model.quantize("int8")
+    quantized = TrainingRun(run.config, model, {}, tokenizer=run.tokenizer,
+                            label_names=run.label_names)
+    expected, _ = keras_probabilities(quantized, TEXTS)
+    path = export_classifier_saved_model(quantized, str(tmp_path / "int8"))
+    out = tf.saved_model.load(path).signatures["serving_default"](
+        text=tf.constant(TEXTS))
+    np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
+    # int8 weights, not the float ones: the probabilities moved a little.
+    float_probabilities, _ = keras_probabilities(run, TEXTS)
+    assert not np.allclose(expected, float_probabilities, atol=1e-7)
+    np.testing.assert_allclose(expected, float_probabilities, atol=0.05)
+
+
 def test_fresh_process_and_readme_rest_requests(classifier_export, tmp_path):
     """The README's REST bodies, in a process without keras_attnpred."""
     run, _, path = classifier_export
