@@ -16,9 +16,10 @@ A layer's test class inherits from `LayerChecks` and describes the layer:
             return {"inputs": (padded_ids(...), 4)}
 
 Each check is then a separate test: config round trip (and completeness),
-`.keras` save/reload (also after `Model.quantize`), symbolic/eager agreement and output shapes, masks that
-really hide padding and are propagated, fully padded rows without NaN, the
-mixed precision policies, and a `jit_compile=True` training step.
+`.keras` save/reload (also after `Model.quantize`), symbolic/eager agreement
+and output shapes, masks that really hide padding and are propagated, fully
+padded rows without NaN, the mixed precision policies, and a
+`jit_compile=True` training step.
 """
 
 import inspect

@@ -151,12 +151,15 @@ def test_rnn_classifier_bad_arguments(kwargs, message):
         build_rnn_classifier(**arguments)
 
 
-def test_transformer_classifier_ties_query_and_key_init_unless_told():
-    for tie in (True, False):
-        model = build_transformer_classifier(
-            50, 2, 16, preset="tiny", tie_query_key_init=tie
-        )
-        attention = model.get_layer("encoder_0")._self_attention
-        query = to_numpy(attention._query_dense.kernel)
-        key = to_numpy(attention._key_dense.kernel)
-        assert np.array_equal(query, key) == tie
+@pytest.mark.parametrize(
+    "overrides, tied",
+    [({}, True), ({"tie_query_key_init": False}, False)],
+)
+def test_transformer_classifier_ties_query_and_key_init_unless_told(
+    overrides, tied
+):
+    model = build_transformer_classifier(50, 2, 16, preset="tiny", **overrides)
+    attention = model.get_layer("encoder_0")._self_attention
+    query = to_numpy(attention._query_dense.kernel)
+    key = to_numpy(attention._key_dense.kernel)
+    assert np.array_equal(query, key) == tied

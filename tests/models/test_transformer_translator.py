@@ -143,11 +143,12 @@ def test_bad_arguments_raise(kwargs, message):
         build_transformer_translator(**arguments)
 
 
-@pytest.mark.parametrize("tie_query_key_init", [True, False])
-def test_query_and_key_kernels_start_tied_by_default(tie_query_key_init):
-    model = build_transformer_translator(
-        30, 40, 16, preset="tiny", tie_query_key_init=tie_query_key_init
-    )
+@pytest.mark.parametrize(
+    "overrides, tied",
+    [({}, True), ({"tie_query_key_init": False}, False)],
+)
+def test_query_and_key_kernels_start_tied_by_default(overrides, tied):
+    model = build_transformer_translator(30, 40, 16, preset="tiny", **overrides)
     for block, attention in [
         ("encoder_0", "self_attention"),
         ("decoder_0", "self_attention"),
@@ -156,4 +157,4 @@ def test_query_and_key_kernels_start_tied_by_default(tie_query_key_init):
         layer = getattr(model.get_layer(block), f"_{attention}")
         query = to_numpy(layer._query_dense.kernel)
         key = to_numpy(layer._key_dense.kernel)
-        assert np.array_equal(query, key) == tie_query_key_init, attention
+        assert np.array_equal(query, key) == tied, attention
