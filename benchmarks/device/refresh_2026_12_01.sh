@@ -3,6 +3,8 @@
 #   bash benchmarks/device/refresh_2026_12_01.sh decoding      # ~5 min
 #   bash benchmarks/device/refresh_2026_12_01.sh translation   # ~9 min
 #   bash benchmarks/device/refresh_2026_12_01.sh tied          # ~4.5 min
+#   bash benchmarks/device/refresh_2026_12_01.sh transformers  # ~9 min
+#   bash benchmarks/device/refresh_2026_12_01.sh rnns          # ~6 min
 # decoding: the decoding benchmark at the issue's size (3+3, width 256) and
 # at Transformer-base size (6+6, width 512, feed-forward 2048, 32k ids), in
 # one process after the other; then the GPU tests of quantized layers.
@@ -13,6 +15,11 @@
 # tied: after the builders' tie_query_key_init=True default, the en->es
 # Transformer (which had learned slower since independent initial weights)
 # and the de->en Transformer, side by side.
+# transformers (fifth session): the README's three Transformer rows
+# (de->en, en->de, en->es) with the tied default, their earlier commands.
+# rnns (fifth session): the en->de attention RNNs, last trained with shared
+# initial draws, and the de->en Luong GRU again with another seed (did it
+# lose 2 BLEU to the initialisation, or to the draw?).
 set -u
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
@@ -68,5 +75,33 @@ tied)
   wait
   for log in spa_eng de_en; do tail -n 3 $OUT/$log.log; done
   ;;
-*) echo "usage: $0 decoding|translation|tied" >&2; exit 2 ;;
+transformers)
+  train() {  # name ids [options...]
+    local name=$1 ids=$2; shift 2
+    XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
+      benchmarks/translation_quality.py train --ids .device_data/$ids.npz \
+      --beam-width 4 --models transformer "$@" \
+      --out $OUT/translation_${ids}_transformer_tied.json > $OUT/$name.log 2>&1
+  }
+  train de_en multi30k-de-en --epochs 55 --patience 10 --average-last 8 &
+  train en_de multi30k-en-de --epochs 50 --patience 6 &
+  train spa_eng spa-eng --epochs 15 --patience 3 &
+  wait
+  for log in de_en en_de spa_eng; do tail -n 3 $OUT/$log.log; done
+  ;;
+rnns)
+  train() {  # name ids model out-suffix [options...]
+    local name=$1 ids=$2 model=$3 suffix=$4; shift 4
+    XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
+      benchmarks/translation_quality.py train --ids .device_data/$ids.npz \
+      --beam-width 4 --models $model "$@" \
+      --out $OUT/translation_${ids}_${model}_$suffix.json > $OUT/$name.log 2>&1
+  }
+  train bahdanau_en_de multi30k-en-de bahdanau fresh_init --epochs 18 --patience 3 &
+  train luong_en_de multi30k-en-de luong fresh_init --epochs 22 --patience 3 &
+  train luong_de_en_seed1 multi30k-de-en luong seed1 --epochs 22 --patience 4 --seed 1 &
+  wait
+  for log in bahdanau_en_de luong_en_de luong_de_en_seed1; do tail -n 3 $OUT/$log.log; done
+  ;;
+*) echo "usage: $0 decoding|translation|tied|transformers|rnns" >&2; exit 2 ;;
 esac
