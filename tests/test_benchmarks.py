@@ -53,3 +53,54 @@ def test_padding_throughput_runs_on_jax_without_tensorflow(tmp_path):
     assert report["summary"]["real_tokens"] == lengths.sum()
     assert bucketed["positions"] < padded["positions"]
     assert report["summary"]["speedup"] > 0
+
+
+def test_count_step_kernels_counts_the_loop_through_calls():
+    sys.path.insert(0, BENCHMARKS)
+    from count_step_kernels import loop_kernels
+
+    hlo = """HloModule jit_pure
+
+%fused_add (p: f32[4]) -> f32[4] {
+  %p = f32[4]{0} parameter(0)
+  ROOT %add = f32[4]{0} add(%p, %p)
+}
+
+%command_buffer (p0: f32[4]) -> f32[4] {
+  %p0 = f32[4]{0} parameter(0)
+  %gemm = (f32[4]{0}, s8[0]{0}) custom-call(%p0), custom_call_target="__cublas$gemm"
+  %gte = f32[4]{0} get-tuple-element(%gemm), index=0
+  ROOT %fusion.2 = f32[4]{0} fusion(%gte), kind=kLoop, calls=%fused_add
+}
+
+%body (state: (s32[], f32[4])) -> (s32[], f32[4]) {
+  %state = (s32[], f32[4]{0}) parameter(0)
+  %t = s32[] get-tuple-element(%state), index=0
+  %x = f32[4]{0} get-tuple-element(%state), index=1
+  %call = f32[4]{0} call(%x), to_apply=%command_buffer
+  %copy = f32[4]{0} copy(%call)
+  %one = s32[] constant(1)
+  %next = s32[] fusion(%t, %one), kind=kLoop, calls=%fused_add
+  ROOT %out = (s32[], f32[4]{0}) tuple(%next, %copy)
+}
+
+%cond (state.1: (s32[], f32[4])) -> pred[] {
+  %state.1 = (s32[], f32[4]{0}) parameter(0)
+  ROOT %less = pred[] fusion(%state.1), kind=kLoop, calls=%fused_add
+}
+
+ENTRY %main (x: f32[4]) -> (s32[], f32[4]) {
+  %x.1 = f32[4]{0} parameter(0)
+  %prologue = f32[4]{0} fusion(%x.1), kind=kLoop, calls=%fused_add
+  %zero = s32[] constant(0)
+  %init = (s32[], f32[4]{0}) tuple(%zero, %prologue)
+  ROOT %while = (s32[], f32[4]{0}) while(%init), condition=%cond, body=%body
+}
+"""
+    counts = loop_kernels(hlo)
+    # The prologue fusion before the loop is not a step's work.
+    assert counts == {
+        "custom-call:__cublas$gemm": 1,
+        "fusion:kLoop": 3,
+        "copy": 1,
+    }

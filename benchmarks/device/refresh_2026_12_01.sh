@@ -5,6 +5,8 @@
 #   bash benchmarks/device/refresh_2026_12_01.sh tied          # ~4.5 min
 #   bash benchmarks/device/refresh_2026_12_01.sh transformers  # ~9 min
 #   bash benchmarks/device/refresh_2026_12_01.sh rnns          # ~6 min
+#   bash benchmarks/device/refresh_2026_12_01.sh kernels       # ~2 min
+#   bash benchmarks/device/refresh_2026_12_01.sh luong30       # ~6 min
 # decoding: the decoding benchmark at the size (3+3, width 256) and
 # at Transformer-base size (6+6, width 512, feed-forward 2048, 32k ids), in
 # one process after the other; then the GPU tests of quantized layers.
@@ -20,6 +22,10 @@
 # rnns (fifth session): the en->de attention RNNs, last trained with shared
 # initial draws, and the de->en Luong GRU again with another seed (did it
 # lose 2 BLEU to the initialisation, or to the draw?).
+# kernels: launching instructions per decoding step, cached and uncached,
+# at the size and at Transformer-base size (count_step_kernels.py).
+# luong30: both Luong GRUs trained up to 30 epochs (they were still
+# improving at epoch 22).
 set -u
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
@@ -103,5 +109,30 @@ rnns)
   wait
   for log in bahdanau_en_de luong_en_de luong_de_en_seed1; do tail -n 3 $OUT/$log.log; done
   ;;
-*) echo "usage: $0 decoding|translation|tied|transformers|rnns" >&2; exit 2 ;;
+kernels)
+  timeout 150 python3 benchmarks/count_step_kernels.py --batch-sizes 1 32 \
+    --out $OUT/step_kernels_jax_transformer_h200.json > $OUT/kernels.log 2>&1
+  timeout 200 python3 benchmarks/count_step_kernels.py --batch-sizes 1 32 \
+    --num-layers 6 --model-dim 512 --num-heads 8 --intermediate-dim 2048 \
+    --vocabulary-size 32000 \
+    --out $OUT/step_kernels_jax_transformer_base_h200.json \
+    > $OUT/kernels_base.log 2>&1
+  grep -h "launching" $OUT/kernels.log $OUT/kernels_base.log
+  ;;
+luong30)
+  train() {  # name ids
+    XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 500 python3 \
+      benchmarks/translation_quality.py train --ids .device_data/$2.npz \
+      --beam-width 4 --models luong --epochs 30 --patience 4 \
+      --out $OUT/translation_$2_luong_30_epochs.json > $OUT/$1.log 2>&1
+  }
+  train luong_de_en multi30k-de-en &
+  train luong_en_de multi30k-en-de &
+  wait
+  for log in luong_de_en luong_en_de; do tail -n 3 $OUT/$log.log; done
+  ;;
+*)
+  echo "usage: $0 decoding|translation|tied|transformers|rnns|kernels|luong30" >&2
+  exit 2
+  ;;
 esac
