@@ -208,6 +208,39 @@ def unfused_attention(model):
 QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
 
 
+def check_float_model(model, classification):
+    """Refuses a model quantized by `Model.quantize` for a TFLite export.
+
+    The TensorFlow 2.21 converter rejects Keras's quantized kernels (an
+    int8 `EinsumDense` alone fails), deep inside the conversion and with a
+    message about a `tfl.*` op; this names the cause before any work.
+    """
+    quantized = [
+        f"{layer.path} ({layer.quantization_mode})"
+        for layer in model._flatten_layers(include_self=False)
+        if layer.quantization_mode is not None
+    ]
+    if quantized:
+        if classification:
+            advice = (
+                "Export the float model instead: the TFLite export quantizes "
+                "it itself ('dynamic_int8', or 'int8' with representative "
+                "texts). The SavedModel export takes the quantized model."
+            )
+        else:
+            advice = (
+                "Export the float model instead; the SavedModel export takes "
+                "the quantized model."
+            )
+        shown = ", ".join(quantized[:3])
+        more = f" and {len(quantized) - 3} more" if len(quantized) > 3 else ""
+        raise ValueError(
+            "TFLite export needs a float model: the TFLite converter rejects "
+            f"layers quantized by `Model.quantize`. {advice} Received: a "
+            f"model with {len(quantized)} quantized layers: {shown}{more}"
+        )
+
+
 def convert_saved_model(
     saved_model_dir,
     quantization="float32",

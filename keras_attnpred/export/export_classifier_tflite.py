@@ -115,6 +115,7 @@ def export_classifier_tflite(
                 "texts) for calibration. Received: "
                 f"representative_texts={representative_texts!r}"
             )
+    utils.check_float_model(run.model, classification=True)
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     length = run.config.max_length

@@ -75,12 +75,15 @@ def export_run(
         and not classification
         and TransformerSteps.parts(run.model) is None
     ):
-        # Checked before anything is written: no half-exported version.
+        # Checked before anything is written (as is a quantized model,
+        # below): no half-exported version.
         raise ValueError(
             "Only Transformer translators export to TFLite; this run's model "
             "is not one. Use format='saved_model'. Received: format="
             f"{format!r}"
         )
+    if format in ("tflite", "both"):
+        utils.check_float_model(run.model, classification)
     written = {}
     if format in ("saved_model", "both"):
         export = (

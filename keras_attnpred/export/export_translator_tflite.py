@@ -68,6 +68,7 @@ def export_translator_tflite(run, out_dir, batch_size=1):
             "(build_transformer_translator: its named layers give the cached "
             f"decoder step). Received: a model named {model.name!r}"
         )
+    utils.check_float_model(model, classification=False)
     length = run.config.max_length
     _check_position_table(model, length)
     target = run.target_tokenizer

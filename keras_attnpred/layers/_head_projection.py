@@ -45,7 +45,7 @@ class HeadProjection(layers.EinsumDense):
         self.use_bias = use_bias
 
     def call(self, inputs, training=None):
-        heads_shape = ops.shape(inputs)[:-1] + (self.num_heads, self.head_dim)
+        heads_shape = self._heads_shape(inputs)
         if self.lora_enabled or self.quantization_mode is not None:
             return ops.reshape(super().call(inputs, training=training), heads_shape)
         # One 2-D product: TensorFlow runs the rank-3 einsum as a broadcast
@@ -55,6 +55,21 @@ class HeadProjection(layers.EinsumDense):
         if self.bias is not None:
             flat = ops.add(flat, self.bias)
         return ops.reshape(flat, heads_shape)
+
+    def quantized_call(self, inputs, training=None):
+        # Keras calls this instead of `call` once the layer is quantized.
+        outputs = super().quantized_call(inputs, training=training)
+        return ops.reshape(outputs, self._heads_shape(inputs))
+
+    def _heads_shape(self, inputs):
+        return ops.shape(inputs)[:-1] + (self.num_heads, self.head_dim)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        # EinsumDense refuses its subclasses unless told otherwise, since one
+        # may give its kernel another meaning. This one keeps EinsumDense's
+        # "btd,dk->btk" kernel and quantized call (the heads are split off
+        # after them), so Model.quantize must not skip the projections.
+        super().quantize(mode, type_check=False, config=config)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_heads, self.head_dim)

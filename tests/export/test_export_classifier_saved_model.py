@@ -106,18 +106,24 @@ def test_bigram_classifier_serves_raw_text(classifier_run, tmp_path):
     np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
 
 
-def test_int8_quantized_classifier_serves_raw_text(classifier_run, tmp_path):
+def int8_quantized_copy(run, tmp_path):
+    """A `TrainingRun` of `run` with an int8 copy of its model (the
+    fixtures' runs are shared, so never quantized in place)."""
     import keras
 
     from keras_attnpred.training import TrainingRun
 
-    run = classifier_run("transformer")
     copy_path = tmp_path / "model.keras"
-    run.model.save(copy_path)  # a copy: the fixture's run is shared
+    run.model.save(copy_path)
     model = keras.models.load_model(copy_path)
     model.quantize("int8")
-    quantized = TrainingRun(run.config, model, {}, tokenizer=run.tokenizer,
-                            label_names=run.label_names)
+    return TrainingRun(run.config, model, {}, tokenizer=run.tokenizer,
+                       label_names=run.label_names)
+
+
+def test_int8_quantized_classifier_serves_raw_text(classifier_run, tmp_path):
+    run = classifier_run("transformer")
+    quantized = int8_quantized_copy(run, tmp_path)
     expected, _ = keras_probabilities(quantized, TEXTS)
     path = export_classifier_saved_model(quantized, str(tmp_path / "int8"))
     out = tf.saved_model.load(path).signatures["serving_default"](

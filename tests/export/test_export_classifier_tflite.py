@@ -9,6 +9,7 @@ from keras_attnpred.export import export_classifier_tflite
 from keras_attnpred.export._export_utils import tflite_ops
 from tests.export.conftest import MAX_LENGTH
 from tests.export.conftest import sentiment_texts
+from tests.export.test_export_classifier_saved_model import int8_quantized_copy
 from tests.export.test_export_classifier_saved_model import keras_probabilities
 
 TEXT_OPS = {"FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor"}
@@ -129,6 +130,22 @@ def test_bad_arguments(classifier_run, tmp_path):
         export_classifier_tflite(run, str(tmp_path), quantizations=["int8"])
     with pytest.raises(ValueError, match="batch_size"):
         export_classifier_tflite(run, str(tmp_path), batch_size=0)
+
+
+def test_keras_quantized_classifier_is_refused_before_anything_is_written(
+        classifier_run, tmp_path):
+    from keras_attnpred.export import export_run
+
+    quantized = int8_quantized_copy(classifier_run("transformer"), tmp_path)
+    out = tmp_path / "mobile"
+    with pytest.raises(ValueError, match=r"quantized by `Model.quantize`"
+                       r".* quantized layers: .*\(int8\)"):
+        export_classifier_tflite(quantized, str(out))
+    assert not out.exists()
+    base = tmp_path / "exports"
+    with pytest.raises(ValueError, match="TFLite export needs a float model"):
+        export_run(quantized, str(base))  # SavedModel and TFLite
+    assert not base.exists() or not any(base.iterdir())
 
 
 def _builtin_names():

@@ -238,6 +238,25 @@ def test_graph_join_punctuation_matches_python():
 
 
 @slow
+def test_keras_quantized_translator_to_tflite_is_refused(translator_run,
+                                                         tmp_path):
+    import keras
+
+    from keras_attnpred.training import TrainingRun
+
+    translator_run.model.save(tmp_path / "model.keras")
+    model = keras.models.load_model(tmp_path / "model.keras")
+    model.quantize("int8")
+    quantized = TrainingRun(
+        translator_run.config, model, {},
+        source_tokenizer=translator_run.source_tokenizer,
+        target_tokenizer=translator_run.target_tokenizer)
+    with pytest.raises(ValueError, match="TFLite export needs a float model"):
+        export_translator_tflite(quantized, str(tmp_path / "mobile"))
+    assert not (tmp_path / "mobile").exists()
+
+
+@slow
 def test_rnn_translator_to_tflite_is_refused_before_anything_is_written(
         rnn_translator_run, tmp_path):
     from keras_attnpred.export import export_run
