@@ -208,37 +208,39 @@ def unfused_attention(model):
 QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
 
 
-def check_float_model(model, classification):
-    """Refuses a model quantized by `Model.quantize` for a TFLite export.
+# `Model.quantize` modes whose layers the TensorFlow 2.21 converter rejects:
+# int8 fails at the quantized matmuls, float8 at its casts. An int4 model
+# converts (its kernels are unpacked to float constants) and matches Keras.
+UNCONVERTIBLE_KERAS_QUANTIZATIONS = ("int8", "float8")
 
-    The TensorFlow 2.21 converter rejects Keras's quantized kernels (an
-    int8 `EinsumDense` alone fails), deep inside the conversion and with a
-    message about a `tfl.*` op; this names the cause before any work.
-    """
-    quantized = [
+
+def check_convertible_quantization(model, classification):
+    """Refuses, for a TFLite export, a model `Model.quantize` made int8 or
+    float8: the converter fails on it deep inside the conversion, with a
+    message about a `tfl.*` op; this names the cause before any work."""
+    refused = [
         f"{layer.path} ({layer.quantization_mode})"
         for layer in model._flatten_layers(include_self=False)
-        if layer.quantization_mode is not None
+        if layer.quantization_mode in UNCONVERTIBLE_KERAS_QUANTIZATIONS
     ]
-    if quantized:
-        if classification:
-            advice = (
-                "Export the float model instead: the TFLite export quantizes "
-                "it itself ('dynamic_int8', or 'int8' with representative "
-                "texts). The SavedModel export takes the quantized model."
-            )
-        else:
-            advice = (
-                "Export the float model instead; the SavedModel export takes "
-                "the quantized model."
-            )
-        shown = ", ".join(quantized[:3])
-        more = f" and {len(quantized) - 3} more" if len(quantized) > 3 else ""
-        raise ValueError(
-            "TFLite export needs a float model: the TFLite converter rejects "
-            f"layers quantized by `Model.quantize`. {advice} Received: a "
-            f"model with {len(quantized)} quantized layers: {shown}{more}"
+    if not refused:
+        return
+    if classification:
+        advice = (
+            "Export the float model instead: the TFLite export quantizes it "
+            "itself ('dynamic_int8', or 'int8' with representative texts)."
         )
+    else:
+        advice = "Export the float model instead."
+    shown = ", ".join(refused[:3])
+    more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
+    raise ValueError(
+        "The TFLite converter rejects layers that `Model.quantize` made "
+        f"{' or '.join(UNCONVERTIBLE_KERAS_QUANTIZATIONS)}. {advice} The "
+        "SavedModel export takes the quantized model (format='saved_model' "
+        f"in `export_run` and `attnpred export`). Received: a model with "
+        f"{len(refused)} such layers: {shown}{more}"
+    )
 
 
 def convert_saved_model(

@@ -58,7 +58,9 @@ def export_classifier_tflite(
     logits in a range that int8 can represent (the result is the same in
     float32). Full int8 is not available for recurrent (GRU/LSTM)
     classifiers: the TensorFlow 2.21 converter crashes calibrating their
-    loops.
+    loops. A model that `Model.quantize` made int8 or float8 is refused
+    (`ValueError`, before anything is written): the converter rejects those
+    layers; an int4 one converts.
 
     Args:
         run: a classification run directory or `TrainingRun`.
@@ -115,7 +117,7 @@ def export_classifier_tflite(
                 "texts) for calibration. Received: "
                 f"representative_texts={representative_texts!r}"
             )
-    utils.check_float_model(run.model, classification=True)
+    utils.check_convertible_quantization(run.model, classification=True)
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     length = run.config.max_length

@@ -31,6 +31,10 @@ def export_run(
     256 texts drawn (seeded) from the run's training file; when that file
     cannot be read, the int8 model is left out.
 
+    A TFLite export that cannot succeed is refused before anything is
+    written: an RNN translator, or a model that `Model.quantize` made int8
+    or float8 (`format="saved_model"` takes both).
+
     Args:
         run: a run directory or `TrainingRun`.
         base_dir: str, the model's base folder.
@@ -83,7 +87,7 @@ def export_run(
             f"{format!r}"
         )
     if format in ("tflite", "both"):
-        utils.check_float_model(run.model, classification)
+        utils.check_convertible_quantization(run.model, classification)
     written = {}
     if format in ("saved_model", "both"):
         export = (

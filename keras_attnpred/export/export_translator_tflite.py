@@ -40,7 +40,8 @@ def export_translator_tflite(run, out_dir, batch_size=1):
     Also written: the two tokenizers (their `save` layout: the vocabulary
     files a mobile WordPiece tokenizer needs, or the SentencePiece model) and
     `translator.json` (`max_length`, `batch_size`, the reserved ids and the
-    decoder layer count).
+    decoder layer count). A model that `Model.quantize` made int8 or float8
+    is refused with a `ValueError`: the converter rejects those layers.
 
     Args:
         run: a translation run directory or `TrainingRun` of a Transformer
@@ -68,7 +69,7 @@ def export_translator_tflite(run, out_dir, batch_size=1):
             "(build_transformer_translator: its named layers give the cached "
             f"decoder step). Received: a model named {model.name!r}"
         )
-    utils.check_float_model(model, classification=False)
+    utils.check_convertible_quantization(model, classification=False)
     length = run.config.max_length
     _check_position_table(model, length)
     target = run.target_tokenizer

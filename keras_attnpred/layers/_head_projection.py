@@ -46,7 +46,7 @@ class HeadProjection(layers.EinsumDense):
 
     def call(self, inputs, training=None):
         heads_shape = self._heads_shape(inputs)
-        if self.lora_enabled or self.quantization_mode is not None:
+        if self.lora_enabled:
             return ops.reshape(super().call(inputs, training=training), heads_shape)
         # One 2-D product: TensorFlow runs the rank-3 einsum as a broadcast
         # batch matmul, whose kernel gradient took 2.5 times as long.

@@ -54,6 +54,24 @@ def translation_pairs(count, seed=0):
     return sources, targets
 
 
+def quantized_copy(run, directory, mode="int8"):
+    """A `TrainingRun` like `run` with a copy of its model quantized to
+    `mode` (the session's runs are shared, so never quantized in place)."""
+    path = directory / "model.keras"
+    run.model.save(path)
+    model = keras.models.load_model(path)
+    model.quantize(mode)
+    return TrainingRun(
+        run.config,
+        model,
+        {},
+        tokenizer=run.tokenizer,
+        label_names=run.label_names,
+        source_tokenizer=run.source_tokenizer,
+        target_tokenizer=run.target_tokenizer,
+    )
+
+
 def _config(task, model):
     return TrainingConfig.from_dict(
         {"task": task, "model": model, "train_path": "unused.csv",

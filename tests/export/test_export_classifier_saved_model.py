@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from keras_attnpred.export import export_classifier_saved_model
 from tests.export.conftest import MAX_LENGTH
+from tests.export.conftest import quantized_copy
 
 HERE = os.path.dirname(__file__)
 README = os.path.join(HERE, "..", "..", "README.md")
@@ -106,24 +107,9 @@ def test_bigram_classifier_serves_raw_text(classifier_run, tmp_path):
     np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
 
 
-def int8_quantized_copy(run, tmp_path):
-    """A `TrainingRun` of `run` with an int8 copy of its model (the
-    fixtures' runs are shared, so never quantized in place)."""
-    import keras
-
-    from keras_attnpred.training import TrainingRun
-
-    copy_path = tmp_path / "model.keras"
-    run.model.save(copy_path)
-    model = keras.models.load_model(copy_path)
-    model.quantize("int8")
-    return TrainingRun(run.config, model, {}, tokenizer=run.tokenizer,
-                       label_names=run.label_names)
-
-
 def test_int8_quantized_classifier_serves_raw_text(classifier_run, tmp_path):
     run = classifier_run("transformer")
-    quantized = int8_quantized_copy(run, tmp_path)
+    quantized = quantized_copy(run, tmp_path)
     expected, _ = keras_probabilities(quantized, TEXTS)
     path = export_classifier_saved_model(quantized, str(tmp_path / "int8"))
     out = tf.saved_model.load(path).signatures["serving_default"](

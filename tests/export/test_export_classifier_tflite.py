@@ -8,8 +8,8 @@ from keras_attnpred.export import TFLiteClassifier
 from keras_attnpred.export import export_classifier_tflite
 from keras_attnpred.export._export_utils import tflite_ops
 from tests.export.conftest import MAX_LENGTH
+from tests.export.conftest import quantized_copy
 from tests.export.conftest import sentiment_texts
-from tests.export.test_export_classifier_saved_model import int8_quantized_copy
 from tests.export.test_export_classifier_saved_model import keras_probabilities
 
 TEXT_OPS = {"FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor"}
@@ -132,20 +132,37 @@ def test_bad_arguments(classifier_run, tmp_path):
         export_classifier_tflite(run, str(tmp_path), batch_size=0)
 
 
-def test_keras_quantized_classifier_is_refused_before_anything_is_written(
+def test_keras_int8_classifier_is_refused_before_anything_is_written(
         classifier_run, tmp_path):
     from keras_attnpred.export import export_run
 
-    quantized = int8_quantized_copy(classifier_run("transformer"), tmp_path)
+    quantized = quantized_copy(classifier_run("transformer"), tmp_path)
     out = tmp_path / "mobile"
-    with pytest.raises(ValueError, match=r"quantized by `Model.quantize`"
-                       r".* quantized layers: .*\(int8\)"):
+    with pytest.raises(ValueError, match=r"rejects layers that `Model.quantize`"
+                       r" made int8 or float8.* such layers: .*\(int8\)"):
         export_classifier_tflite(quantized, str(out))
     assert not out.exists()
     base = tmp_path / "exports"
-    with pytest.raises(ValueError, match="TFLite export needs a float model"):
+    with pytest.raises(ValueError, match="format='saved_model'"):
         export_run(quantized, str(base))  # SavedModel and TFLite
     assert not base.exists() or not any(base.iterdir())
+    written = export_run(quantized, str(base), format="saved_model")
+    assert os.listdir(written["saved_model"])
+
+
+def test_keras_int4_classifier_converts_with_keras_outputs(classifier_run,
+                                                           tmp_path):
+    run = classifier_run("transformer")
+    quantized = quantized_copy(run, tmp_path, mode="int4")
+    paths = export_classifier_tflite(quantized, str(tmp_path / "mobile"),
+                                     quantizations=["float32"],
+                                     text_model=False)
+    texts, _ = sentiment_texts(6, seed=7)
+    expected, ids = keras_probabilities(quantized, texts)
+    float_expected, _ = keras_probabilities(run, texts)
+    assert not np.allclose(expected, float_expected, atol=1e-7)  # int4
+    got = TFLiteClassifier(paths["float32"]).predict(ids)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
 def _builtin_names():

@@ -16,6 +16,7 @@ from keras_attnpred.export._export_utils import tflite_ops
 from keras_attnpred.export._graphs import join_punctuation
 from keras_attnpred.text import join_punctuation as python_join_punctuation
 from tests.export.conftest import MAX_LENGTH
+from tests.export.conftest import quantized_copy
 from tests.export.conftest import translation_pairs
 from tests.export.test_export_classifier_saved_model import readme_requests
 from tests.export.test_export_classifier_saved_model import run_client
@@ -238,20 +239,9 @@ def test_graph_join_punctuation_matches_python():
 
 
 @slow
-def test_keras_quantized_translator_to_tflite_is_refused(translator_run,
-                                                         tmp_path):
-    import keras
-
-    from keras_attnpred.training import TrainingRun
-
-    translator_run.model.save(tmp_path / "model.keras")
-    model = keras.models.load_model(tmp_path / "model.keras")
-    model.quantize("int8")
-    quantized = TrainingRun(
-        translator_run.config, model, {},
-        source_tokenizer=translator_run.source_tokenizer,
-        target_tokenizer=translator_run.target_tokenizer)
-    with pytest.raises(ValueError, match="TFLite export needs a float model"):
+def test_keras_int8_translator_to_tflite_is_refused(translator_run, tmp_path):
+    quantized = quantized_copy(translator_run, tmp_path)
+    with pytest.raises(ValueError, match=r"made int8 or float8.*\(int8\)"):
         export_translator_tflite(quantized, str(tmp_path / "mobile"))
     assert not (tmp_path / "mobile").exists()
 
