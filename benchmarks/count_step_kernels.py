@@ -2,18 +2,20 @@
 
 On a GPU a decoding step of a small Transformer is bound by how many kernels
 it launches, not by arithmetic. This compiles the cached and the uncached
-greedy loops of `decoding_speed.py`'s translator (same size arguments), asks
-XLA to dump its optimised programs, and counts the instructions that launch
-work inside each decoding loop (its `while` body and condition): fusions,
-library calls (`custom-call`: cuBLAS, cuDNN), copies and the like, but not
-tuples, parameters, bitcasts or constants. Calls (e.g. command buffers) and
-nested loops are counted through.
+greedy loops of `decoding_speed.py`'s translator (it takes that script's
+`--batch-sizes`, `--length` and model size arguments), asks XLA to dump its
+optimised programs, and counts the instructions that run a kernel inside
+each decoding loop (its `while` body and condition): fusions, library
+calls (`custom-call`: cuBLAS, cuDNN), copies and the like, but not tuples,
+parameters, bitcasts or constants. The computations of calls (e.g. command
+buffers, which launch their kernels as one CUDA graph), of nested loops
+(one trip) and of every branch of a conditional are counted in.
 
     KERAS_BACKEND=jax python3 benchmarks/count_step_kernels.py --batch-sizes 1 32
 
 Prints one line per loop and writes the counts, by opcode, to `--out`.
-The count is of the program, not a profile: XLA:GPU may still launch a
-fusion as more than one kernel, or a library call as several.
+The count is of the program, not a profile: XLA:GPU may still run a fusion
+as more than one kernel, or a library call as several.
 """
 
 import collections
@@ -21,6 +23,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -179,7 +182,7 @@ def main():
                     counts = module_counts
             decoder = "cached" if use_cache else "uncached"
             total = sum(counts.values())
-            print(f"batch {batch} {decoder}: {total} launching instructions")
+            print(f"batch {batch} {decoder}: {total} kernels per step")
             results.append(
                 {
                     "batch": batch,
@@ -199,6 +202,7 @@ def main():
         with open(args.out, "w") as f:
             json.dump(report, f, indent=1)
         print("wrote", args.out)
+    shutil.rmtree(dump_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ def test_padding_throughput_runs_on_jax_without_tensorflow(tmp_path):
     assert report["summary"]["speedup"] > 0
 
 
-def test_count_step_kernels_counts_the_loop_through_calls():
-    sys.path.insert(0, BENCHMARKS)
+def test_count_step_kernels_counts_the_loop_through_calls(monkeypatch):
+    monkeypatch.syspath_prepend(BENCHMARKS)
     from count_step_kernels import loop_kernels
 
     hlo = """HloModule jit_pure

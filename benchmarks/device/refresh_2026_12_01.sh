@@ -22,7 +22,7 @@
 # rnns (fifth session): the en->de attention RNNs, last trained with shared
 # initial draws, and the de->en Luong GRU again with another seed (did it
 # lose 2 BLEU to the initialisation, or to the draw?).
-# kernels: launching instructions per decoding step, cached and uncached,
+# kernels: kernels per decoding step, cached and uncached,
 # at the size and at Transformer-base size (count_step_kernels.py).
 # luong30: both Luong GRUs trained up to 30 epochs (they were still
 # improving at epoch 22).
@@ -117,7 +117,7 @@ kernels)
     --vocabulary-size 32000 \
     --out $OUT/step_kernels_jax_transformer_base_h200.json \
     > $OUT/kernels_base.log 2>&1
-  grep -h "launching" $OUT/kernels.log $OUT/kernels_base.log
+  grep -h "per step\|launching" $OUT/kernels.log $OUT/kernels_base.log
   ;;
 luong30)
   train() {  # name ids
