@@ -1,16 +1,9 @@
-import keras
-
-from keras_attnpred.layers import AttentionPooling
-from keras_attnpred.layers import TokenAndPositionEmbedding
-from keras_attnpred.layers import TransformerEncoder
-from keras_attnpred.validation import check_bool
-from keras_attnpred.validation import check_choice
+from keras_attnpred.models.presets import resolve_transformer_config
+from keras_attnpred.models.text_classifier import TextClassifier
+from keras_attnpred.models.transformer_encoder_backbone import (
+    TransformerEncoderBackbone,
+)
 from keras_attnpred.validation import check_positive_int
-from keras_attnpred.models._model_utils import add_bigram_embedding
-from keras_attnpred.models._model_utils import resolve_transformer_config
-from keras_attnpred.models.first_token_pooling import FirstTokenPooling
-
-POOLINGS = ("attention", "mean", "first")
 
 
 def build_transformer_classifier(
@@ -28,7 +21,8 @@ def build_transformer_classifier(
     activation_dropout=None,
     tie_query_key_init=True,
 ):
-    """A Transformer encoder text classifier, as a `keras.Model`.
+    """A Transformer encoder text classifier: a `TextClassifier` over a
+    `TransformerEncoderBackbone`.
 
     Token-and-position embedding → `num_layers` `TransformerEncoder` blocks
     → pooling over time → dropout → `Dense(num_classes)` float32 logits.
@@ -40,7 +34,7 @@ def build_transformer_classifier(
 
     - `"attention"`: `AttentionPooling` (Yang et al. 2016), weights over the
       real tokens only; fetch them from the `"pooling"` layer to see which
-      words the model looked at.
+      words the model looked at (`TextClassifier.pool`).
     - `"mean"`: `GlobalAveragePooling1D`, which averages the real tokens only
       (it honours the Keras mask).
     - `"first"`: the first step, for inputs that start with a `[CLS]`-like
@@ -50,10 +44,7 @@ def build_transformer_classifier(
     `from_logits=True`: one output format for every task.
 
     Presets as in `build_transformer_translator` (`"tiny"`, `"small"`,
-    `"base"`); explicit arguments override them. Layers are named
-    `"embedding"` (with bigrams also `"bigram_embedding"` and their sum
-    `"embedding_sum"`), `"embedding_dropout"`, `"encoder_0"` ...,
-    `"pooling"`, `"pooling_dropout"`, `"logits"`.
+    `"base"`); explicit arguments override them.
 
     Args:
         vocabulary_size: int, number of token ids (0 is padding).
@@ -78,8 +69,9 @@ def build_transformer_classifier(
             English-Spanish translator trained faster so.
 
     Returns:
-        A `keras.Model` from int ids `(batch, T)` to float32 logits
-        `(batch, num_classes)`, whatever the dtype policy.
+        A `TextClassifier` from int ids `(batch, T)` to float32 logits
+        `(batch, num_classes)`, whatever the dtype policy; its `backbone`
+        is the encoder.
 
     Example:
 
@@ -102,36 +94,22 @@ def build_transformer_classifier(
     """
     check_positive_int("vocabulary_size", vocabulary_size)
     check_positive_int("num_classes", num_classes)
-    check_positive_int("max_length", max_length)
-    check_choice("pooling", pooling, POOLINGS)
-    check_bool("tie_query_key_init", tie_query_key_init)
-    check_positive_int("bigram_buckets", bigram_buckets, allow_none=True)
     config = resolve_transformer_config(
         preset, num_layers, model_dim, num_heads, intermediate_dim, dropout
     )
-    rate = config["dropout"]
-
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = TokenAndPositionEmbedding(
-        vocabulary_size, max_length, config["model_dim"], name="embedding"
-    )(tokens)
-    x = add_bigram_embedding(x, tokens, vocabulary_size, bigram_buckets)
-    x = keras.layers.Dropout(rate, name="embedding_dropout")(x)
-    for i in range(config["num_layers"]):
-        x = TransformerEncoder(
-            config["intermediate_dim"],
-            num_heads=config["num_heads"],
-            dropout=rate,
-            activation_dropout=activation_dropout,
-            tie_query_key_init=tie_query_key_init,
-            name=f"encoder_{i}",
-        )(x)
-    if pooling == "attention":
-        x = AttentionPooling(name="pooling")(x)
-    elif pooling == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
-    else:
-        x = FirstTokenPooling(name="pooling")(x)
-    x = keras.layers.Dropout(rate, name="pooling_dropout")(x)
-    logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
-    return keras.Model(tokens, logits, name="transformer_classifier")
+    backbone = TransformerEncoderBackbone(
+        vocabulary_size,
+        max_length,
+        activation_dropout=activation_dropout,
+        bigram_buckets=bigram_buckets,
+        tie_query_key_init=tie_query_key_init,
+        name="transformer_encoder",
+        **config,
+    )
+    return TextClassifier(
+        backbone,
+        num_classes,
+        pooling=pooling,
+        dropout=config["dropout"],
+        name="transformer_classifier",
+    )

@@ -1,11 +1,9 @@
-import keras
-
-from keras_attnpred.layers import TokenAndPositionEmbedding
-from keras_attnpred.layers import TransformerDecoder
-from keras_attnpred.layers import TransformerEncoder
+from keras_attnpred.models.presets import resolve_transformer_config
+from keras_attnpred.models.transformer_encoder_backbone import (
+    TransformerEncoderBackbone,
+)
+from keras_attnpred.models.transformer_translator import TransformerTranslator
 from keras_attnpred.validation import check_positive_int
-from keras_attnpred.validation import check_bool
-from keras_attnpred.models._model_utils import resolve_transformer_config
 
 
 def build_transformer_translator(
@@ -22,7 +20,7 @@ def build_transformer_translator(
     activation_dropout=None,
     tie_query_key_init=True,
 ):
-    """An encoder–decoder Transformer for translation, as a `keras.Model`.
+    """An encoder–decoder Transformer for translation: a `TransformerTranslator`.
 
     The source ids go through a token-and-position embedding and
     `num_layers` `TransformerEncoder` blocks; the target ids (shifted right,
@@ -40,12 +38,9 @@ def build_transformer_translator(
     | `"small"` | 2 | 128 | 4 | 512 | 0.1 |
     | `"base"` | 3 | 256 | 8 | 1024 | 0.1 |
 
-    Layers are named for step-by-step decoding with caches:
-    `"source_embedding"`, `"source_embedding_dropout"`, `"encoder_0"` ...
-    `"encoder_{n-1}"`, `"encoder_final_norm"` (with `normalize_first`),
-    `"target_embedding"`, `"target_embedding_dropout"`, `"decoder_0"` ...
-    `"decoder_{n-1}"`, `"decoder_final_norm"` (with `normalize_first`) and
-    `"logits"`; fetch them with `model.get_layer(name)`.
+    Step-by-step decoding goes through the model's `start_decoding` and
+    `decode_step`; its `encoder` is a `TransformerEncoderBackbone`, the
+    class of the classifiers' backbones.
 
     Args:
         source_vocabulary_size: int, number of source ids (0 is padding).
@@ -74,7 +69,7 @@ def build_transformer_translator(
             English-Spanish translator trained faster so.
 
     Returns:
-        A `keras.Model` taking `{"source": (batch, S) int32,
+        A `TransformerTranslator` taking `{"source": (batch, S) int32,
         "target": (batch, T) int32}` and returning float32 logits
         `(batch, T, target_vocabulary_size)`, whatever the dtype policy.
         Compile it with `MaskedSparseCategoricalCrossentropy` and
@@ -100,60 +95,18 @@ def build_transformer_translator(
     """
     check_positive_int("source_vocabulary_size", source_vocabulary_size)
     check_positive_int("target_vocabulary_size", target_vocabulary_size)
-    check_positive_int("max_length", max_length)
-    check_bool("normalize_first", normalize_first)
-    check_bool("tie_query_key_init", tie_query_key_init)
     config = resolve_transformer_config(
         preset, num_layers, model_dim, num_heads, intermediate_dim, dropout
     )
-    dim, rate = config["model_dim"], config["dropout"]
-
-    source = keras.Input(shape=(None,), dtype="int32", name="source")
-    target = keras.Input(shape=(None,), dtype="int32", name="target")
-
-    x = TokenAndPositionEmbedding(
-        source_vocabulary_size, max_length, dim, name="source_embedding"
-    )(source)
-    x = keras.layers.Dropout(rate, name="source_embedding_dropout")(x)
-    for i in range(config["num_layers"]):
-        x = TransformerEncoder(
-            config["intermediate_dim"],
-            num_heads=config["num_heads"],
-            dropout=rate,
-            activation_dropout=activation_dropout,
-            normalize_first=normalize_first,
-            tie_query_key_init=tie_query_key_init,
-            name=f"encoder_{i}",
-        )(x)
-    if normalize_first:
-        x = keras.layers.LayerNormalization(
-            epsilon=1e-5, name="encoder_final_norm"
-        )(x)
-    memory = x
-
-    y = TokenAndPositionEmbedding(
-        target_vocabulary_size, max_length, dim, name="target_embedding"
-    )(target)
-    y = keras.layers.Dropout(rate, name="target_embedding_dropout")(y)
-    for i in range(config["num_layers"]):
-        y = TransformerDecoder(
-            config["intermediate_dim"],
-            num_heads=config["num_heads"],
-            dropout=rate,
-            activation_dropout=activation_dropout,
-            normalize_first=normalize_first,
-            tie_query_key_init=tie_query_key_init,
-            name=f"decoder_{i}",
-        )(y, memory)
-    if normalize_first:
-        y = keras.layers.LayerNormalization(
-            epsilon=1e-5, name="decoder_final_norm"
-        )(y)
-    logits = keras.layers.Dense(
-        target_vocabulary_size, dtype="float32", name="logits"
-    )(y)
-    return keras.Model(
-        {"source": source, "target": target},
-        logits,
-        name="transformer_translator",
+    encoder = TransformerEncoderBackbone(
+        source_vocabulary_size,
+        max_length,
+        activation_dropout=activation_dropout,
+        normalize_first=normalize_first,
+        tie_query_key_init=tie_query_key_init,
+        name="transformer_encoder",
+        **config,
+    )
+    return TransformerTranslator(
+        encoder, target_vocabulary_size, name="transformer_translator"
     )

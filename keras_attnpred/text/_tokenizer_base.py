@@ -6,6 +6,7 @@ import os
 
 import tensorflow as tf
 
+from keras_attnpred import reserved_ids
 from keras_attnpred.text._utils import CONFIG_FILENAME
 from keras_attnpred.validation import check_texts
 
@@ -18,15 +19,15 @@ class TokenizerBase:
     ragged ids into strings (and which an export tracks).
     """
 
-    PAD_TOKEN = "[PAD]"
-    UNK_TOKEN = "[UNK]"
-    START_TOKEN = "[START]"
-    END_TOKEN = "[END]"
-    PAD_ID = 0
-    UNK_ID = 1
-    START_ID = 2
-    END_ID = 3
-    RESERVED_TOKENS = (PAD_TOKEN, UNK_TOKEN, START_TOKEN, END_TOKEN)
+    PAD_TOKEN = reserved_ids.PAD_TOKEN
+    UNK_TOKEN = reserved_ids.UNK_TOKEN
+    START_TOKEN = reserved_ids.START_TOKEN
+    END_TOKEN = reserved_ids.END_TOKEN
+    PAD_ID = reserved_ids.PAD_ID
+    UNK_ID = reserved_ids.UNK_ID
+    START_ID = reserved_ids.START_ID
+    END_ID = reserved_ids.END_ID
+    RESERVED_TOKENS = reserved_ids.RESERVED_TOKENS
 
     def _write_config(self, directory, format_version):
         """Writes `tokenizer.json`: the settings, `"class_name"` and the
