@@ -1,18 +1,27 @@
 """Attention layers and models for Keras 3: translation, classification, sentiment.
 
-Importing the top-level package is cheap: subpackages (and with them Keras and
-TensorFlow) load on first attribute access, e.g. `keras_attnpred.layers`.
+`import keras_attnpred` registers every serializable class (the layers, the
+models, the losses, metrics and learning-rate schedule), so
+`keras.models.load_model` reads any `.keras` file of the package. It imports
+Keras, but not TensorFlow on another backend; the other subpackages load on
+first attribute access, e.g. `keras_attnpred.export`.
 """
 
 import importlib
 
 from keras_attnpred.version import __version__
 
+# Keras finds a registered class only once the module defining it has run.
+from keras_attnpred import layers  # noqa: E402,I001
+from keras_attnpred import models  # noqa: E402
+from keras_attnpred.training import transformer_schedule  # noqa: E402,F401
+
 _SUBPACKAGES = (
     "data",
     "decoding",
     "explain",
     "export",
+    "inference",
     "layers",
     "models",
     "ops",

@@ -180,7 +180,7 @@ def command_train(args):
 def _translation_report(
     run_dir, pairs, max_examples=None, beam_width=1, length_penalty=0.0
 ):
-    from keras_attnpred.decoding import Translator
+    from keras_attnpred.inference import Translator
     from keras_attnpred.decoding import translation_metrics
 
     sources, references = list(pairs.sources), list(pairs.targets)
@@ -244,7 +244,7 @@ def command_evaluate(args):
 def command_predict(args):
     _check_run_dir(args.run)
     if _is_translation(args.run):
-        from keras_attnpred.decoding import Translator
+        from keras_attnpred.inference import Translator
 
         translator = Translator.load(args.run)
         translations = translator.translate(
@@ -276,7 +276,7 @@ def command_explain(args):
         )
     _check_run_dir(args.run)
     if _is_translation(args.run):
-        from keras_attnpred.decoding import Translator
+        from keras_attnpred.inference import Translator
 
         translator = Translator.load(args.run)
         [translation], [explanation] = translator.translate(
@@ -289,18 +289,10 @@ def command_explain(args):
         )
         print(f"{translation}\t{args.out}")
         return
-    from keras_attnpred.explain import explain_classification
     from keras_attnpred.training import TrainingRun
 
     run = TrainingRun.load(args.run)
-    [explanation] = explain_classification(
-        run.model,
-        run.tokenizer,
-        [args.text],
-        label_names=run.label_names,
-        max_length=run.config.max_length,
-        method=args.method,
-    )
+    [explanation] = run.classifier.explain([args.text], method=args.method)
     if not explanation.tokens:
         raise CommandError(f"no tokens in {args.text!r}")
     _save_explanation(explanation, args, kind)
@@ -341,7 +333,7 @@ def command_export(args):
 def command_demo(args):
     """Trains a small translator on the bundled English–Spanish sample."""
     from keras_attnpred.data import ParallelTexts
-    from keras_attnpred.decoding import Translator
+    from keras_attnpred.inference import Translator
     from keras_attnpred.training import TrainingConfig
     from keras_attnpred.training import train
 

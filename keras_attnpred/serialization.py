@@ -1,6 +1,5 @@
 """Registration of the package's objects with Keras serialization."""
 
-import importlib
 import os
 import zipfile
 
@@ -8,13 +7,6 @@ import keras
 
 PACKAGE = "keras_attnpred"
 
-# Every module that registers objects. Keras finds a registered class only
-# once the module that defines it has been imported.
-_REGISTERING_MODULES = (
-    "keras_attnpred.layers",
-    "keras_attnpred.models",
-    "keras_attnpred.training.transformer_schedule",
-)
 
 
 def register(cls):
@@ -22,23 +14,21 @@ def register(cls):
 
     Models that use a registered class reload with plain
     `keras.models.load_model(path)`, no `custom_objects` needed, once
-    `keras_attnpred.layers` (or `load_model` below) has been imported.
+    `keras_attnpred` has been imported.
     """
     return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
 
 
 def load_model(path, compile=True):
-    """`keras.models.load_model` with every keras_attnpred class registered.
+    """`keras.models.load_model`, with the file checked first.
 
-    A process that has not imported the layers yet (a script, a server, the
-    command line) can load any model saved with this package.
+    Importing `keras_attnpred` has registered every class of the package,
+    so any model saved with it loads.
 
     Raises:
         ValueError: naming the file, when it is missing or is not a
             readable `.keras` archive (truncated, overwritten, not a model).
     """
-    for module in _REGISTERING_MODULES:
-        importlib.import_module(module)
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"Missing model file: {path}")

@@ -1,6 +1,6 @@
 """Tiny untrained translators for the decoding and explain tests."""
 
-from keras_attnpred.decoding import Translator
+from keras_attnpred.inference import Translator
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_translator
 

@@ -6,7 +6,6 @@ Pictures need matplotlib (`pip install 'keras-attnpred[explain]'`), imported
 only when one is drawn; the callback needs TensorFlow for its summaries.
 """
 
-from keras_attnpred.explain.align_translations import align_translations
 from keras_attnpred.explain.alignment import Alignment
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.attention_map_callback import (

@@ -34,44 +34,66 @@ def require_tensorflow_backend():
         )
 
 
-def load_run(run):
-    """`run` as a `TrainingRun`: a run directory path or a run already."""
-    from keras_attnpred.training import TrainingRun
+def as_classifier(classifier):
+    """`classifier` as a `keras_attnpred.inference.Classifier`.
 
-    if isinstance(run, TrainingRun):
-        return run
-    if isinstance(run, (str, os.PathLike)):
-        return TrainingRun.load(run)
+    Takes a `Classifier`, a directory it loads from (a saved classifier or a
+    classification run directory), or an object that hands one out as its
+    `classifier` attribute (a `TrainingRun`).
+    """
+    from keras_attnpred.inference import Classifier
+
+    return _inference_object(classifier, "classifier", Classifier)
+
+
+def as_translator(translator):
+    """`translator` as a `keras_attnpred.inference.Translator`: one
+    already, a directory it loads from (a saved translator or a translation
+    run directory), or an object with a `translator` attribute (a
+    `TrainingRun`)."""
+    from keras_attnpred.inference import Translator
+
+    return _inference_object(translator, "translator", Translator)
+
+
+def _inference_object(value, name, cls):
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        # A translator's folder has translator.json, a classifier's
+        # labels.json: name the mix-up rather than a missing file.
+        other, marker = {
+            "classifier": ("translator", "translator.json"),
+            "translator": ("classifier", "labels.json"),
+        }[name]
+        if os.path.isfile(os.path.join(value, marker)):
+            raise ValueError(
+                f"This exporter needs a {name}; the directory holds a "
+                f"{other}. Received: {name}={os.fspath(value)!r}"
+            )
+        return cls.load(value)
+    handed_out = getattr(type(value), name, None)
+    if isinstance(handed_out, property):
+        # A run of the other task refuses with its own message.
+        return getattr(value, name)
     raise ValueError(
-        "`run` must be a run directory or a `TrainingRun`. "
-        f"Received: run of type {type(run).__name__}"
+        f"`{name}` must be a `{cls.__name__}`, a directory it loads from or "
+        f"a `TrainingRun`. Received: {name} of type {type(value).__name__}"
     )
 
 
-def check_task(run, classification):
-    if run.config.is_classification != classification:
-        wanted = "classification or sentiment" if classification else (
-            "translation"
-        )
-        raise ValueError(
-            f"This exporter needs a {wanted} run. Received: a run with "
-            f"task={run.config.task!r}"
-        )
-
-
 def saved_model_arguments(
-    run, base_dir, version, warmup_texts, default_texts, classification
+    exported, base_dir, version, warmup_texts, default_texts, classification
 ):
     """The checked arguments of a SavedModel exporter.
 
     Returns:
-        `(run, version, texts)`: the `TrainingRun` (of the right task), the
+        `(exported, version, texts)`: the `Classifier` or `Translator`, the
         version to write (the next free one for None) and the warmup texts
         (`default_texts` for None).
     """
     require_tensorflow_backend()
-    run = load_run(run)
-    check_task(run, classification=classification)
+    exported = (as_classifier if classification else as_translator)(exported)
     texts = list(default_texts if warmup_texts is None else warmup_texts)
     if not texts or not all(isinstance(t, str) for t in texts):
         raise ValueError(
@@ -80,7 +102,7 @@ def saved_model_arguments(
         )
     if version is None:
         version = next_version(base_dir)
-    return run, version, texts
+    return exported, version, texts
 
 
 def existing_versions(base_dir):

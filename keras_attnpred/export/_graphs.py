@@ -2,8 +2,6 @@
 
 import tensorflow as tf
 
-from keras_attnpred.models._model_utils import pooling_features_model
-from keras_attnpred.layers import AttentionPooling
 from keras_attnpred.text.join_punctuation import JOIN_PUNCTUATION_RULES
 
 
@@ -57,34 +55,6 @@ def at_least_one_step(ids):
     `keras_attnpred.text._utils.at_least_one_id`).
     """
     return tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])
-
-
-def attention_head(model):
-    """`(features_model, pooling, logits_layer)` of a classifier with
-    `AttentionPooling` named `"pooling"` and a `"logits"` layer, else None.
-
-    `features_model` maps the token ids to the pooling layer's input, so the
-    pooling can be called again with `return_attention_scores=True`; the
-    dropout between pooling and logits is the identity at inference.
-    """
-    names = {layer.name: layer for layer in model.layers}
-    pooling, logits = names.get("pooling"), names.get("logits")
-    if not isinstance(pooling, AttentionPooling) or logits is None:
-        return None
-    return pooling_features_model(model, pooling), pooling, logits
-
-
-def attention_outputs(head, ids):
-    """Logits and pooling weights `(batch, T)` through `attention_head`."""
-    features_model, pooling, logits_layer = head
-    features = features_model(ids, training=False)
-    pooled, weights = pooling(
-        features,
-        mask=tf.not_equal(ids, 0),
-        return_attention_scores=True,
-        training=False,
-    )
-    return logits_layer(pooled), weights
 
 
 def join_punctuation(texts):

@@ -11,7 +11,7 @@ WARMUP_TEXTS = ("A short example text to warm the model up.", "")
 
 
 def export_classifier_saved_model(
-    run, base_dir, version=None, warmup_texts=None
+    classifier, base_dir, version=None, warmup_texts=None
 ):
     """Exports a text classifier as a SavedModel for TensorFlow Serving.
 
@@ -24,10 +24,10 @@ def export_classifier_saved_model(
     | `serving_token_ids` | `token_ids`: int32 `(batch, T)`, 0-padded | the same |
     | `serving_with_attention` (attention-pooling classifiers) | `text` | the same, plus `attention` float32 `(batch, T)` (the pooling weights, 0 on padding), `token_ids` int32 and `tokens` string `(batch, T)` (the word pieces they weigh) |
 
-    Texts are cut to the run's `max_length` tokens, as in training; so are
+    Texts are cut to the classifier's `max_length` tokens, as in training; so are
     `token_ids` rows. A text with no tokens gets the prediction of a fully
     padded input. Invalid UTF-8 bytes read as U+FFFD (the word holding them
-    becomes `[UNK]`): the answer of `TrainingRun.predict` for
+    becomes `[UNK]`): the answer of `Classifier.predict` for
     `text.decode("utf-8", "replace")`. A bad text never changes the other
     rows' answers; an empty batch gives 0 rows. A `text` that is not 1-D,
     `token_ids` that are not 2-D or outside the vocabulary fail the request
@@ -47,7 +47,9 @@ def export_classifier_saved_model(
     package.
 
     Args:
-        run: a classification run directory or `TrainingRun`.
+        classifier: a `keras_attnpred.inference.Classifier`, a directory it
+            loads from (a saved classifier or a classification run), or a
+            `TrainingRun`.
         base_dir: str, the model's base folder; its name is the model name
             on the server.
         version: positive int; default one more than the largest version in
@@ -60,21 +62,21 @@ def export_classifier_saved_model(
 
     Example:
 
-    >>> path = export_classifier_saved_model("runs/imdb", "serving/imdb")
+    >>> path = export_classifier_saved_model(run.classifier, "serving/imdb")
     >>> # tensorflow_model_server --model_base_path=$PWD/serving/imdb \\
     >>> #     --model_name=imdb --rest_api_port=8501
     >>> import tensorflow as tf, tensorflow_text  # in any process
     >>> serve = tf.saved_model.load(path).signatures["serving_default"]
     >>> serve(text=tf.constant(["A wonderful film."]))["label_name"]
     """
-    run, version, texts = utils.saved_model_arguments(
-        run, base_dir, version, warmup_texts, WARMUP_TEXTS,
+    classifier, version, texts = utils.saved_model_arguments(
+        classifier, base_dir, version, warmup_texts, WARMUP_TEXTS,
         classification=True,
     )
     with utils.versioned_directory(base_dir, version) as directory:
-        archive, signatures = _classifier_archive(run)
+        archive, signatures = _classifier_archive(classifier)
         ids = _graphs.texts_to_ids(
-            run.tokenizer, tf.constant(texts), run.config.max_length
+            classifier.tokenizer, tf.constant(texts), classifier.max_length
         ).numpy()
         requests = []
         for name in signatures:
@@ -89,11 +91,11 @@ def export_classifier_saved_model(
     return os.path.join(os.fspath(base_dir), str(version))
 
 
-def _classifier_archive(run):
-    model = run.model
-    tokenizer = run.tokenizer
-    max_length = run.config.max_length
-    label_names = tf.constant(list(run.label_names))
+def _classifier_archive(classifier):
+    model = classifier.model
+    tokenizer = classifier.tokenizer
+    max_length = classifier.max_length
+    label_names = tf.constant(list(classifier.label_names))
     vocabulary = tf.constant(tokenizer.get_vocabulary())
 
     def predictions(logits):
@@ -120,7 +122,7 @@ def _classifier_archive(run):
     archive = keras.export.ExportArchive()
     archive.track(model)
     # TensorFlow Text tokenizers are tf.Modules: tracking saves their models.
-    archive.track(tokenizer._tf_tokenizer)
+    archive.track(tokenizer.tf_tokenizer)
     text_spec = tf.TensorSpec([None], tf.string, name="text")
     archive.add_endpoint("serving_default", from_text, [text_spec])
     archive.add_endpoint(
@@ -129,13 +131,15 @@ def _classifier_archive(run):
         [tf.TensorSpec([None, None], tf.int32, name="token_ids")],
     )
     signatures = ["serving_default", "serving_token_ids"]
-    head = _graphs.attention_head(model)
-    if head is not None:
+    if model.pooling == "attention":
 
         def with_attention(text):
             text = _graphs.checked_shapes(text)
             ids = _graphs.texts_to_ids(tokenizer, text, max_length)
-            logits, weights = _graphs.attention_outputs(head, ids)
+            pooled, weights = model.pool(
+                *model.encode(ids), return_attention_scores=True
+            )
+            logits = model.pooled_logits(pooled)
             return {
                 **predictions(logits),
                 "attention": weights,

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.models import RNNEncoderBackbone
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 
@@ -13,7 +14,7 @@ TEXT_MODEL = "text"
 
 
 def export_classifier_tflite(
-    run,
+    classifier,
     out_dir,
     quantizations=None,
     representative_texts=None,
@@ -23,7 +24,7 @@ def export_classifier_tflite(
     """Exports a text classifier as TFLite models with built-in ops only.
 
     Each model takes a fixed `(batch_size, max_length)` int32 input
-    `token_ids` (0-padded; `max_length` is the run's) and returns `logits`
+    `token_ids` (0-padded; `max_length` is the classifier's) and returns `logits`
     and `probabilities` `(batch_size, classes)`, float32. Fixed shapes keep
     every op a TFLite built-in (Keras's recurrent layers need a static batch
     to lower their loop). Written to `out_dir`:
@@ -63,7 +64,9 @@ def export_classifier_tflite(
     layers; an int4 one converts.
 
     Args:
-        run: a classification run directory or `TrainingRun`.
+        classifier: a `keras_attnpred.inference.Classifier`, a directory it
+            loads from (a saved classifier or a classification run), or a
+            `TrainingRun`.
         out_dir: str, the folder to write (created if missing).
         quantizations: the variants among `"float32"`, `"float16"`,
             `"dynamic_int8"` and `"int8"`; default all that the model allows
@@ -79,16 +82,15 @@ def export_classifier_tflite(
     Example:
 
     >>> paths = export_classifier_tflite(
-    ...     "runs/imdb", "mobile/imdb", representative_texts=train_texts[:256])
+    ...     run.classifier, "mobile/imdb", representative_texts=train_texts[:256])
     >>> classifier = TFLiteClassifier(paths["int8"])
     >>> classifier.predict(ids)  # (n, classes) probabilities
     """
     utils.require_tensorflow_backend()
-    run = utils.load_run(run)
-    utils.check_task(run, classification=True)
+    classifier = utils.as_classifier(classifier)
     batch_size = check_positive_int("batch_size", batch_size)
     check_bool("text_model", text_model)
-    recurrent = _is_recurrent(run.model)
+    recurrent = isinstance(classifier.model.backbone, RNNEncoderBackbone)
     if quantizations is None:
         quantizations = [
             q
@@ -117,11 +119,13 @@ def export_classifier_tflite(
                 "texts) for calibration. Received: "
                 f"representative_texts={representative_texts!r}"
             )
-    utils.check_convertible_quantization(run.model, classification=True)
+    utils.check_convertible_quantization(
+        classifier.model, classification=True
+    )
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    length = run.config.max_length
-    model = run.model
+    length = classifier.max_length
+    model = classifier.model
     paths, ops = {}, {}
 
     def probabilities(logits):
@@ -135,7 +139,7 @@ def export_classifier_tflite(
     representative = None
     if "int8" in quantizations:
         representative = _representative(
-            run.tokenizer, representative_texts, batch_size, length
+            classifier.tokenizer, representative_texts, batch_size, length
         )
     with utils.unfused_attention(model):
         for quantization in quantizations:
@@ -147,7 +151,7 @@ def export_classifier_tflite(
             )
             ops[quantization] = utils.tflite_ops(content)
         if text_model:
-            tokenize, resources = _text_tokenizer(run.tokenizer)
+            tokenize, resources = _text_tokenizer(classifier.tokenizer)
 
             def from_text(text):
                 # Normalised text in; the ids are cut or padded to `length`.
@@ -170,12 +174,12 @@ def export_classifier_tflite(
     utils.write_json(
         os.path.join(out_dir, CONFIG_FILENAME),
         {
-            "label_names": list(run.label_names),
-            "tokenizer": run.tokenizer.KIND,
+            "label_names": list(classifier.label_names),
+            "tokenizer": classifier.tokenizer.KIND,
             "batch_size": batch_size,
             "sequence_length": length,
-            "lowercase": run.tokenizer.lowercase,
-            "strip_accents": run.tokenizer.strip_accents,
+            "lowercase": classifier.tokenizer.lowercase,
+            "strip_accents": classifier.tokenizer.strip_accents,
             "models": {
                 name: {"file": os.path.basename(path), "ops": ops[name]}
                 for name, path in paths.items()
@@ -183,13 +187,6 @@ def export_classifier_tflite(
         },
     )
     return paths
-
-
-def _is_recurrent(model):
-    return any(
-        isinstance(layer, keras.layers.RNN)
-        for layer in model._flatten_layers(include_self=False)
-    )
 
 
 def _text_tokenizer(tokenizer):

@@ -2,6 +2,7 @@ import os
 import random
 
 from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.models import TransformerTranslator
 from keras_attnpred.validation import check_choice
 
 FORMATS = ("saved_model", "tflite", "both")
@@ -63,12 +64,17 @@ def export_run(
     from keras_attnpred.export.export_translator_tflite import (
         export_translator_tflite,
     )
-
-    from keras_attnpred.decoding._step_decoders import TransformerSteps
+    from keras_attnpred.training import TrainingRun
 
     check_choice("format", format, FORMATS)
     utils.require_tensorflow_backend()
-    run = utils.load_run(run)
+    if isinstance(run, (str, os.PathLike)):
+        run = TrainingRun.load(run)
+    elif not isinstance(run, TrainingRun):
+        raise ValueError(
+            "`run` must be a run directory or a `TrainingRun`. "
+            f"Received: run of type {type(run).__name__}"
+        )
     base_dir = os.fspath(base_dir)
     tflite_base = os.path.join(base_dir, utils.TFLITE_DIRNAME)
     if version is None:
@@ -77,7 +83,7 @@ def export_run(
     if (
         format in ("tflite", "both")
         and not classification
-        and TransformerSteps.parts(run.model) is None
+        and not isinstance(run.model, TransformerTranslator)
     ):
         # Checked before anything is written (as is a quantized model,
         # below): no half-exported version.
@@ -88,6 +94,7 @@ def export_run(
         )
     if format in ("tflite", "both"):
         utils.check_convertible_quantization(run.model, classification)
+    exported = run.classifier if classification else run.translator
     written = {}
     if format in ("saved_model", "both"):
         export = (
@@ -95,20 +102,22 @@ def export_run(
             if classification
             else export_translator_saved_model
         )
-        written["saved_model"] = export(run, base_dir, version=version)
+        written["saved_model"] = export(exported, base_dir, version=version)
     if format in ("tflite", "both"):
         with utils.versioned_directory(tflite_base, version) as directory:
             if classification:
                 if representative_texts is None:
                     representative_texts = _training_sample(run)
                 export_classifier_tflite(
-                    run,
+                    exported,
                     directory,
                     representative_texts=representative_texts,
                     batch_size=batch_size,
                 )
             else:
-                export_translator_tflite(run, directory, batch_size=batch_size)
+                export_translator_tflite(
+                    exported, directory, batch_size=batch_size
+                )
         written["tflite"] = os.path.join(tflite_base, str(version))
     return written
 

@@ -25,7 +25,7 @@ def export_translator_saved_model(
 
     Source strings go in, translated strings come out: tokenization, the
     whole search loop and detokenization run inside the graph, with the
-    same results as `keras_attnpred.decoding.Translator.translate`. The
+    same results as `keras_attnpred.inference.Translator.translate`. The
     search is that of `greedy_search` and `beam_search`, on the same step
     decoders: the Transformer through its key/value caches, the RNN
     translators carrying their state, any other model re-run per step.

@@ -29,6 +29,13 @@ class TokenizerBase:
     END_ID = reserved_ids.END_ID
     RESERVED_TOKENS = reserved_ids.RESERVED_TOKENS
 
+    @property
+    def tf_tokenizer(self):
+        """The TensorFlow Text tokenizer (a `tf.Module`) that tokenizes and
+        detokenizes: an export tracks it to save its vocabulary or model
+        inside the SavedModel."""
+        return self._tf_tokenizer
+
     def _write_config(self, directory, format_version):
         """Writes `tokenizer.json`: the settings, `"class_name"` and the
         `"kind"` that `load_tokenizer` dispatches on."""

@@ -1,6 +1,6 @@
 """Names inside a run directory, shared by `train` and `TrainingRun`.
 
-`keras_attnpred.decoding.Translator.load` reads the same layout: change it
+`keras_attnpred.inference.Translator.load` reads the same layout: change it
 in both places or not at all.
 """
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.training_config import TrainingConfig
+from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
-from keras_attnpred.validation import check_texts
 
 
 class TrainingRun:
@@ -15,9 +15,9 @@ class TrainingRun:
 
     Classification runs have `tokenizer` and `label_names`; translation runs
     `source_tokenizer` and `target_tokenizer` (the other attributes are
-    None). Decoding translations is `keras_attnpred.decoding.Translator`'s
-    job; here a translation run only evaluates teacher-forced token accuracy
-    and loss.
+    None). `classifier` and `translator` hand out the inference objects
+    (`keras_attnpred.inference`) that predict, translate and export; here a
+    run evaluates loss and accuracy (teacher-forced for translation).
 
     Args:
         config: the `TrainingConfig`.
@@ -95,7 +95,7 @@ class TrainingRun:
         metrics = _read_json(directory, files.METRICS)
         if not isinstance(metrics, dict):
             _corrupt(directory, files.METRICS, "expected a JSON object")
-        model = load_model(os.path.join(directory, files.MODEL))
+        model = _upgraded(load_model(os.path.join(directory, files.MODEL)))
         if config.is_classification:
             label_names = _read_json(directory, files.LABELS)
             label_names = (
@@ -139,52 +139,48 @@ class TrainingRun:
             directory=directory,
         )
 
+    @property
+    def classifier(self):
+        """The run's `keras_attnpred.inference.Classifier` (classification
+        runs only): the model, the tokenizer, the class names and the
+        run's `max_length`."""
+        from keras_attnpred.inference import Classifier
+
+        self._check_task("classifier", classification=True)
+        return Classifier(
+            self.model,
+            self.tokenizer,
+            self.label_names,
+            max_length=self.config.max_length,
+        )
+
+    @property
+    def translator(self):
+        """The run's `keras_attnpred.inference.Translator` (translation
+        runs only)."""
+        from keras_attnpred.inference import Translator
+
+        self._check_task("translator", classification=False)
+        return Translator(
+            self.model,
+            self.source_tokenizer,
+            self.target_tokenizer,
+            max_length=self.config.max_length,
+        )
+
     def predict(self, texts, batch_size=None):
-        """Classifies texts (classification runs only).
-
-        Each text is tokenized and cut to the run's `max_length` tokens, as
-        in training: words past that are not seen. A text without tokens
-        (`""`, only spaces) gets the model's answer for an empty, fully
-        masked input; words outside the vocabulary count as `[UNK]`.
-
-        Args:
-            texts: list of str (or UTF-8 bytes); `[]` gives `[]`.
-            batch_size: int, default the run's batch size.
+        """Classifies texts (classification runs only): `Classifier.predict`
+        with the run's batch size by default.
 
         Returns:
             One dict per text: `{"label": int, "label_name": str,
             "probabilities": list of float}` (softmax of the logits, one per
             class).
         """
-        from keras_attnpred.text import classification_dataset
-
-        self._check_classification("predict")
-        texts = check_texts("texts", texts, allow_empty=True)
-        if not texts:
-            return []
-        dataset = classification_dataset(
-            texts,
-            np.zeros(len(texts), "int32"),
-            self.tokenizer,
-            batch_size=batch_size or self.config.batch_size,
-            max_length=self.config.max_length,
-            shuffle=False,
-        ).map(lambda ids, labels: ids)
-        logits = self.model.predict(dataset, verbose=0)
-        probabilities = keras.ops.convert_to_numpy(
-            keras.ops.softmax(keras.ops.cast(logits, "float32"), axis=-1)
+        self._check_task("predict", classification=True)
+        return self.classifier.predict(
+            texts, batch_size=batch_size or self.config.batch_size
         )
-        results = []
-        for row in probabilities:
-            label = int(np.argmax(row))
-            results.append(
-                {
-                    "label": label,
-                    "label_name": self.label_names[label],
-                    "probabilities": [float(p) for p in row],
-                }
-            )
-        return results
 
     def evaluate(self, texts, batch_size=None):
         """Loss and accuracy of the model on new data, without dropout.
@@ -245,12 +241,22 @@ class TrainingRun:
             "loss": float(values["loss"]),
         }
 
-    def _check_classification(self, method):
-        if not self.config.is_classification:
+    def _check_task(self, method, classification):
+        if self.config.is_classification != classification:
+            kind = "classification" if classification else "translation"
             raise ValueError(
-                f"`{method}` needs a classification run. Received: a run "
+                f"`{method}` needs a {kind} run. Received: a run "
                 f"with task={self.config.task!r}"
             )
+
+
+def _upgraded(model):
+    """`model`, or the task class of a model saved by an earlier version,
+    compiled as the saved one was (for `evaluate`)."""
+    upgraded = upgrade_legacy_model(model)
+    if upgraded is not model and model.compiled:
+        upgraded.compile_from_config(model.get_compile_config())
+    return upgraded
 
 
 def read_run_config(directory):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from keras_attnpred import cli
-from keras_attnpred.decoding import Translator
+from keras_attnpred.inference import Translator
 from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.training import train
 from keras_attnpred.training import TrainingConfig

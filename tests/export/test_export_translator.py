@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attnpred.decoding import Translator
+from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import greedy_search
 from keras_attnpred.export import TFLiteTranslator

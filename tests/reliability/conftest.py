@@ -73,7 +73,7 @@ def _classification_run(directory, reviews):
 
 def _translation_run(directory, pairs):
     from keras_attnpred.data import ParallelTexts
-    from keras_attnpred.decoding import Translator
+    from keras_attnpred.inference import Translator
     from keras_attnpred.models import build_transformer_translator
     from keras_attnpred.text import SubwordTokenizer
     from keras_attnpred.training import TrainingConfig
@@ -207,7 +207,7 @@ class Env:
     @property
     def translator(self):
         """The translation run as a `Translator`."""
-        from keras_attnpred.decoding import Translator
+        from keras_attnpred.inference import Translator
 
         return self._loaded("translator", lambda: Translator.load(
             str(self.runs["translation"])))

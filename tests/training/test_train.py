@@ -182,7 +182,7 @@ def test_sentencepiece_run_trains_predicts_and_explains(tmp_path):
 
 
 def test_sentencepiece_translation_run(tmp_path):
-    from keras_attnpred.decoding import Translator
+    from keras_attnpred.inference import Translator
     from keras_attnpred.text import SentencePieceTokenizer
 
     path = write_translation_tsv(str(tmp_path / "pairs.tsv"), 200)

@@ -3,9 +3,8 @@ import shutil
 
 import pytest
 
-from keras_attnpred.decoding import Translator
+from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import beam_search
-from keras_attnpred.decoding import translation_metrics
 from keras_attnpred.text import SubwordTokenizer
 from keras_attnpred.text.join_punctuation import join_punctuation
 from tests.translators import make_translator as shared_make_translator
@@ -128,33 +127,3 @@ def test_beam_search_translations(tokenizers):
 def test_translate_argument_errors(tokenizers, kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_translator(tokenizers, rnn=True).translate(**kwargs)
-
-
-def test_metrics_of_identical_texts():
-    scores = translation_metrics(SPANISH, SPANISH)
-    assert scores["bleu"] == pytest.approx(100.0)
-    assert scores["chrf"] == pytest.approx(100.0)
-    assert "tok:13a" in scores["bleu_signature"]
-    assert "case:mixed" in scores["bleu_signature"]
-    assert "nc:6" in scores["chrf_signature"]
-
-
-def test_metrics_of_known_strings():
-    # sacrebleu's own numbers, fixed: BLEU is cased (13a keeps case).
-    scores = translation_metrics(
-        ["The cat sat on the mat.", "hello"],
-        ["the cat sat on a mat.", "hello there"],
-    )
-    assert scores["bleu"] == pytest.approx(28.539, abs=1e-3)
-    assert scores["chrf"] == pytest.approx(56.848, abs=1e-3)
-    lower = translation_metrics(["the cat"], ["THE CAT"])
-    assert lower["bleu"] == 0.0
-
-
-def test_metrics_errors():
-    with pytest.raises(ValueError, match="2 hypotheses and 1 references"):
-        translation_metrics(["a", "b"], ["a"])
-    with pytest.raises(ValueError, match="must not be empty"):
-        translation_metrics([], [])
-    with pytest.raises(ValueError, match="single string"):
-        translation_metrics("a", ["a"])

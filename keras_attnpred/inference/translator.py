@@ -5,13 +5,20 @@ import os
 import keras
 import numpy as np
 
+from keras_attnpred.decoding import beam_search
+from keras_attnpred.decoding import greedy_search
+from keras_attnpred.decoding.beam_search import check_beam_arguments
+from keras_attnpred.explain import Alignment
+from keras_attnpred.explain import translation_alignment
+from keras_attnpred.inference.translation_batches import translation_batches
+from keras_attnpred.models import upgrade_legacy_model
+from keras_attnpred.reserved_ids import END_ID
+from keras_attnpred.reserved_ids import PAD_ID
+from keras_attnpred.reserved_ids import START_ID
+from keras_attnpred.serialization import load_model
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
-from keras_attnpred.decoding.beam_search import beam_search
-from keras_attnpred.decoding.beam_search import check_beam_arguments
 from keras_attnpred.validation import check_texts
-from keras_attnpred.decoding.greedy_search import greedy_search
-from keras_attnpred.serialization import load_model
 
 MODEL_FILENAME = "model.keras"
 SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
@@ -23,13 +30,11 @@ class Translator:
     """Translates text with a trained translator and its two tokenizers.
 
     Each text is tokenized with `source_tokenizer` (cut to `max_length` ids,
-    as `keras_attnpred.text.translation_dataset` does in training), decoded
-    with `greedy_search` (or `beam_search`) and detokenized with
-    `target_tokenizer`. Texts are sorted by length before batching, so a
-    batch holds sources of similar lengths, and each batch's source length is
-    rounded up to a power of two (at most `max_length`) and the last batch is
-    filled up to `batch_size`,
-    so a few compiled decoding loops serve any number of texts.
+    as `keras_attnpred.text.translation_dataset` does in training), batched
+    by `translation_batches` (sorted by length, widths rounded up to a power
+    of two, the last batch filled up, so a few compiled decoding loops serve
+    any number of texts), decoded with `greedy_search` (or `beam_search`)
+    and detokenized with `target_tokenizer`.
 
     A text with no source tokens (e.g. `""`) translates to `""` without
     running the model.
@@ -44,9 +49,10 @@ class Translator:
     ```
 
     Args:
-        model: a `keras.Model` taking `{"source", "target"}` ids and returning
-            next-token logits, e.g. from `build_transformer_translator` or
-            `build_rnn_translator`.
+        model: a `TransformerTranslator` or `RNNTranslator` (a model saved
+            by an earlier version is upgraded with `upgrade_legacy_model`), or
+            any `keras.Model` taking `{"source", "target"}` ids and returning
+            next-token logits, which decodes without caches.
         source_tokenizer: the `SubwordTokenizer` or `SentencePieceTokenizer`
             of the source language.
         target_tokenizer: the tokenizer of the target language; its
@@ -86,6 +92,10 @@ class Translator:
                 "`detokenize`). Received: target_tokenizer of type "
                 f"{type(target_tokenizer).__name__}"
             )
+        try:
+            model = upgrade_legacy_model(model)
+        except ValueError:
+            pass  # Any other model decodes without caches.
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
@@ -110,9 +120,8 @@ class Translator:
                 `beam_search`; 0 ranks by log-probability alone. With
                 `beam_width=1` and `length_penalty=0` the search is greedy.
             return_attention: bool, also return each translation's
-                cross-attention alignment (see
-                `keras_attnpred.explain.align_translations`); greedy search
-                only.
+                cross-attention alignment (`translation_alignment` of the
+                steps that generated it); greedy search only.
 
         Returns:
             A list of str, one translation per text, in order; `[]` for no
@@ -142,51 +151,81 @@ class Translator:
                     "(`beam_width=1`, `length_penalty=0`). Received: "
                     f"beam_width={beam_width}, length_penalty={length_penalty}"
                 )
-            from keras_attnpred.explain import align_translations
+            return self._translate_with_alignments(texts, batch_size)
+        rows, batches = self._decode(texts, batch_size, search)
+        translations = [""] * len(rows)
+        for indices, _, ids in batches:
+            for i, text in zip(indices, self.detokenize(ids)):
+                translations[i] = text
+        return translations
 
-            return align_translations(self, texts, batch_size=batch_size)
+    def _decode(self, texts, batch_size, search):
+        """`(rows, batches)`: the source ids of each text, and per batch
+        `(indices, source_batch, generated_ids)`."""
         if not texts:
-            return []
-        source_ids = [
+            return [], []
+        rows = self.tokenize(texts)
+        batches = []
+        for indices, batch in translation_batches(
+            rows, batch_size, self.max_length
+        ):
+            ids = search(
+                self.model,
+                batch,
+                max_length=self.max_length,
+                start_id=START_ID,
+                end_id=END_ID,
+            )
+            batches.append((indices, batch, np.asarray(ids)))
+        return rows, batches
+
+    def tokenize(self, texts):
+        """The source ids of `texts`, each cut to `max_length`."""
+        return [
             row[: self.max_length]
             for row in self.source_tokenizer.tokenize(texts).to_list()
         ]
-        results = [""] * len(texts)
-        # Longest first: similar lengths share a batch and its padding.
-        order = sorted(
-            (i for i, row in enumerate(source_ids) if row),
-            key=lambda i: -len(source_ids[i]),
+
+    def detokenize(self, ids):
+        """Readable target texts of generated ids `(batch, steps)`:
+        punctuation joined back onto its words."""
+        # `keras_attnpred.text` needs TensorFlow; decoding itself does not.
+        from keras_attnpred.text.join_punctuation import readable_text
+
+        return [
+            readable_text(self.target_tokenizer, text)
+            for text in self.target_tokenizer.detokenize(ids)
+        ]
+
+    def _translate_with_alignments(self, texts, batch_size):
+        # Each batch is decoded greedily, then run once more, teacher-forced
+        # on the generated tokens, to read the cross-attention of the steps
+        # that generated them.
+        rows, batches = self._decode(texts, batch_size, greedy_search)
+        translations, alignments = [""] * len(rows), [None] * len(rows)
+        # Empty alignments keep the model's layers and heads.
+        layout = (
+            getattr(self.model, "num_layers", 1),
+            getattr(self.model, "num_heads", 1),
         )
-        for begin in range(0, len(order), batch_size):
-            indices = order[begin : begin + batch_size]
-            batch = [source_ids[i] for i in indices]
-            ids = search(
-                self.model,
-                self._source_batch(batch, batch_size),
-                max_length=self.max_length,
-                start_id=getattr(self.target_tokenizer, "START_ID", 2),
-                end_id=getattr(self.target_tokenizer, "END_ID", 3),
+        for indices, batch, generated in batches:
+            inputs = np.concatenate(
+                [np.full((len(batch), 1), START_ID, "int32"), generated[:, :-1]],
+                axis=1,
             )
-            translations = self.target_tokenizer.detokenize(ids)
-            # Imported here: `keras_attnpred.text` needs TensorFlow, and
-            # greedy_search from this package must import without it (JAX).
-            from keras_attnpred.text.join_punctuation import readable_text
-
-            for i, translation in zip(indices, translations):
-                results[i] = readable_text(self.target_tokenizer, translation)
-        return results
-
-    def _source_batch(self, rows, batch_size):
-        """Rows padded to a power-of-two length and `batch_size` rows."""
-        longest = max(len(row) for row in rows)
-        width = min(1 << (longest - 1).bit_length(), self.max_length)
-        # Extra rows repeat the first one rather than being empty: they end
-        # when it does, so they never hold up the early stop.
-        rows = rows + [rows[0]] * (batch_size - len(rows))
-        batch = np.zeros((len(rows), width), dtype="int32")
-        for i, row in enumerate(rows):
-            batch[i, : len(row)] = row
-        return batch
+            weights = translation_alignment(self.model, batch, inputs)
+            layout = weights.shape[1:3]
+            texts_out = self.detokenize(generated)
+            for k, i in enumerate(indices):
+                steps = _until_end(generated[k])
+                alignments[i] = Alignment(
+                    weights[k, :, :, : len(steps), : len(rows[i])],
+                    [self.source_tokenizer.id_to_token(int(t)) for t in rows[i]],
+                    [self.target_tokenizer.id_to_token(int(t)) for t in steps],
+                )
+                translations[i] = texts_out[k]
+        empty = Alignment(np.zeros(tuple(layout) + (0, 0)), [], [])
+        return translations, [empty if a is None else a for a in alignments]
 
     def save(self, directory):
         """Writes the model, both tokenizers and `translator.json`."""
@@ -266,3 +305,8 @@ def _best_of_beam(model, source_ids, **kwargs):
     ids, _ = beam_search(model, source_ids, **kwargs)
     return ids[:, 0]
 
+
+def _until_end(ids):
+    """The generated ids up to and including the end id (if generated)."""
+    ends = np.flatnonzero(ids == END_ID)
+    return ids[: ends[0] + 1] if len(ends) else ids[ids != PAD_ID]

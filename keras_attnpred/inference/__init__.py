@@ -1,0 +1,11 @@
+"""Text in, predictions out: a trained model with its tokenizers.
+
+`Classifier` (labels and probabilities, token explanations) and
+`Translator` (greedy or beam translations, alignments) load from and save to
+a directory, and the exporters and the command line take them.
+`keras_attnpred.training.TrainingRun` hands them out for a run.
+"""
+
+from keras_attnpred.inference.classifier import Classifier
+from keras_attnpred.inference.translation_batches import translation_batches
+from keras_attnpred.inference.translator import Translator
