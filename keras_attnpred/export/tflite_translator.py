@@ -4,8 +4,9 @@ import os
 import numpy as np
 
 from keras_attnpred.export._export_utils import pad_ids
-from keras_attnpred.validation import check_texts
 from keras_attnpred.export._export_utils import tflite_interpreter
+from keras_attnpred.inference import translate_texts
+from keras_attnpred.validation import check_texts
 from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
 from keras_attnpred.export.export_translator_tflite import DECODER_FILENAME
 from keras_attnpred.export.export_translator_tflite import ENCODER_FILENAME
@@ -86,14 +87,7 @@ class TFLiteTranslator:
             int32 array `(n, steps)`: the generated ids without `[START]`,
             each row's `[END]` included, then 0.
         """
-        max_length = check_positive_int(
-            "max_length", self.max_length if max_length is None else max_length
-        )
-        if max_length > self.max_length:
-            raise ValueError(
-                "`max_length` must not exceed the exported "
-                f"{self.max_length}. Received: max_length={max_length}"
-            )
+        max_length = self._check_max_length(max_length)
         source = pad_ids(list(source_ids), self.max_length)
         results = []
         for begin in range(0, len(source), self.batch_size):
@@ -108,6 +102,17 @@ class TFLiteTranslator:
         return np.concatenate(
             [np.pad(r, [(0, 0), (0, width - r.shape[1])]) for r in results]
         ) if results else np.zeros((0, 0), "int32")
+
+    def _check_max_length(self, max_length):
+        max_length = check_positive_int(
+            "max_length", self.max_length if max_length is None else max_length
+        )
+        if max_length > self.max_length:
+            raise ValueError(
+                "`max_length` must not exceed the exported "
+                f"{self.max_length}. Received: max_length={max_length}"
+            )
+        return max_length
 
     def _search(self, source, max_length):
         caches = self._encoder(source_ids=source)
@@ -140,21 +145,19 @@ class TFLiteTranslator:
     def translate(self, texts, max_length=None):
         """Translates `texts` (list of str) into a list of str.
 
-        Readable text, as `Translator.translate` gives it: punctuation
-        joined back onto its words. A text with no source tokens gives `""`.
+        The texts go through `Translator.translate`'s path,
+        `translate_texts` (tokenized, cut to the exported `max_length`,
+        batched, detokenized into readable text); only the decoding is the
+        TFLite models'. A text with no source tokens gives `""`.
         """
-        from keras_attnpred.text.join_punctuation import readable_text
-
         texts = check_texts("texts", texts, allow_empty=True)
-        if not texts:
-            return []
-        rows = [
-            row[: self.max_length]
-            for row in self.source_tokenizer.tokenize(texts).to_list()
-        ]
-        ids = self.translate_ids(rows, max_length)
-        translations = self.target_tokenizer.detokenize(ids)
-        return [
-            readable_text(self.target_tokenizer, text) if row else ""
-            for text, row in zip(translations, rows)
-        ]
+        max_length = self._check_max_length(max_length)
+        return translate_texts(
+            texts,
+            self.source_tokenizer,
+            self.target_tokenizer,
+            self.max_length,
+            lambda batch: self._search(batch, max_length),
+            batch_size=self.batch_size,
+            fixed_width=True,
+        )

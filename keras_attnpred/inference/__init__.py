@@ -7,5 +7,5 @@ a directory, and the exporters and the command line take them.
 """
 
 from keras_attnpred.inference.classifier import Classifier
-from keras_attnpred.inference.translation_batches import translation_batches
+from keras_attnpred.inference.translate_texts import translate_texts
 from keras_attnpred.inference.translator import Translator

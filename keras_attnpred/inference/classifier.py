@@ -184,9 +184,12 @@ class Classifier:
             name: os.path.join(directory, name)
             for name in (MODEL_FILENAME, LABELS_FILENAME, settings_name)
         }
-        for path in paths.values():
+        for name, path in paths.items():
             if not os.path.isfile(path):
-                raise ValueError(f"Missing classifier file: {path}")
+                also = ""
+                if name == RUN_CONFIG_FILENAME:
+                    also = f" (nor {CONFIG_FILENAME}: not a classifier?)"
+                raise ValueError(f"Missing classifier file: {path}{also}")
         tokenizer_path = os.path.join(directory, TOKENIZER_DIRNAME)
         if not os.path.isdir(tokenizer_path):
             raise ValueError(

@@ -10,7 +10,7 @@ from keras_attnpred.decoding import greedy_search
 from keras_attnpred.decoding.beam_search import check_beam_arguments
 from keras_attnpred.explain import Alignment
 from keras_attnpred.explain import translation_alignment
-from keras_attnpred.inference.translation_batches import translation_batches
+from keras_attnpred.inference.translate_texts import translate_texts
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.reserved_ids import END_ID
 from keras_attnpred.reserved_ids import PAD_ID
@@ -34,7 +34,8 @@ class Translator:
     by `translation_batches` (sorted by length, widths rounded up to a power
     of two, the last batch filled up, so a few compiled decoding loops serve
     any number of texts), decoded with `greedy_search` (or `beam_search`)
-    and detokenized with `target_tokenizer`.
+    and detokenized with `target_tokenizer`: `translate_texts`, the path
+    `TFLiteTranslator` shares.
 
     A text with no source tokens (e.g. `""`) translates to `""` without
     running the model.
@@ -152,57 +153,36 @@ class Translator:
                     f"beam_width={beam_width}, length_penalty={length_penalty}"
                 )
             return self._translate_with_alignments(texts, batch_size)
-        rows, batches = self._decode(texts, batch_size, search)
-        translations = [""] * len(rows)
-        for indices, _, ids in batches:
-            for i, text in zip(indices, self.detokenize(ids)):
-                translations[i] = text
-        return translations
+        return self._translate(texts, batch_size, search)
 
-    def _decode(self, texts, batch_size, search):
-        """`(rows, batches)`: the source ids of each text, and per batch
-        `(indices, source_batch, generated_ids)`."""
-        if not texts:
-            return [], []
-        rows = self.tokenize(texts)
-        batches = []
-        for indices, batch in translation_batches(
-            rows, batch_size, self.max_length
-        ):
-            ids = search(
+    def _translate(self, texts, batch_size, search, return_batches=False):
+        def decode_batch(batch):
+            return search(
                 self.model,
                 batch,
                 max_length=self.max_length,
                 start_id=START_ID,
                 end_id=END_ID,
             )
-            batches.append((indices, batch, np.asarray(ids)))
-        return rows, batches
 
-    def tokenize(self, texts):
-        """The source ids of `texts`, each cut to `max_length`."""
-        return [
-            row[: self.max_length]
-            for row in self.source_tokenizer.tokenize(texts).to_list()
-        ]
-
-    def detokenize(self, ids):
-        """Readable target texts of generated ids `(batch, steps)`:
-        punctuation joined back onto its words."""
-        # `keras_attnpred.text` needs TensorFlow; decoding itself does not.
-        from keras_attnpred.text.join_punctuation import readable_text
-
-        return [
-            readable_text(self.target_tokenizer, text)
-            for text in self.target_tokenizer.detokenize(ids)
-        ]
+        return translate_texts(
+            texts,
+            self.source_tokenizer,
+            self.target_tokenizer,
+            self.max_length,
+            decode_batch,
+            batch_size=batch_size,
+            return_batches=return_batches,
+        )
 
     def _translate_with_alignments(self, texts, batch_size):
         # Each batch is decoded greedily, then run once more, teacher-forced
         # on the generated tokens, to read the cross-attention of the steps
         # that generated them.
-        rows, batches = self._decode(texts, batch_size, greedy_search)
-        translations, alignments = [""] * len(rows), [None] * len(rows)
+        translations, rows, batches = self._translate(
+            texts, batch_size, greedy_search, return_batches=True
+        )
+        alignments = [None] * len(rows)
         # Empty alignments keep the model's layers and heads.
         layout = (
             getattr(self.model, "num_layers", 1),
@@ -215,7 +195,6 @@ class Translator:
             )
             weights = translation_alignment(self.model, batch, inputs)
             layout = weights.shape[1:3]
-            texts_out = self.detokenize(generated)
             for k, i in enumerate(indices):
                 steps = _until_end(generated[k])
                 alignments[i] = Alignment(
@@ -223,7 +202,6 @@ class Translator:
                     [self.source_tokenizer.id_to_token(int(t)) for t in rows[i]],
                     [self.target_tokenizer.id_to_token(int(t)) for t in steps],
                 )
-                translations[i] = texts_out[k]
         empty = Alignment(np.zeros(tuple(layout) + (0, 0)), [], [])
         return translations, [empty if a is None else a for a in alignments]
 
