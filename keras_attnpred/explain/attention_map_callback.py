@@ -1,13 +1,15 @@
 import keras
 import numpy as np
 
-from keras_attnpred.explain import _model_parts as parts
+from keras_attnpred.explain._model_parts import as_ids
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.token_importance import METHODS
 from keras_attnpred.explain.token_importance import token_importance
 from keras_attnpred.explain.translation_alignment import (
     translation_alignment,
 )
+from keras_attnpred.models import upgrade_legacy_model
+from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 
@@ -70,11 +72,11 @@ class AttentionMapCallback(keras.callbacks.Callback):
     ):
         super().__init__()
         self.log_dir = str(log_dir)
-        self.token_ids = parts.as_ids("token_ids", token_ids)
+        self.token_ids = as_ids("token_ids", token_ids)
         self.target_ids = (
             None
             if target_ids is None
-            else parts.as_ids("target_ids", target_ids)
+            else as_ids("target_ids", target_ids)
         )
         if self.target_ids is not None and len(self.target_ids) != len(
             self.token_ids
@@ -95,21 +97,24 @@ class AttentionMapCallback(keras.callbacks.Callback):
 
     def images(self):
         """The PNG bytes of each example's map for the current model."""
+        # Once per call: a model of an earlier version is rebuilt with the
+        # weights it has now.
+        model = upgrade_legacy_model(self.model)
         if self.target_ids is not None:
-            return self._alignment_images()
-        return self._importance_images()
+            return self._alignment_images(model)
+        return self._importance_images(model)
 
-    def _alignment_images(self):
+    def _alignment_images(self, model):
         weights = translation_alignment(
-            self.model, self.token_ids, self.target_ids
+            model, self.token_ids, self.target_ids
         ).mean(axis=(1, 2))
         end = getattr(self.target_tokenizer, "END_TOKEN", "[END]")
         images = []
         for source, target, weight in zip(
             self.token_ids, self.target_ids, weights
         ):
-            source = source[source != 0]
-            target = target[target != 0]
+            source = source[source != PAD_ID]
+            target = target[target != PAD_ID]
             # Step t predicts the input of step t + 1; the last one [END].
             predicted = _strings(self.target_tokenizer, target[1:]) + [end]
             images.append(
@@ -124,17 +129,17 @@ class AttentionMapCallback(keras.callbacks.Callback):
             )
         return images
 
-    def _importance_images(self):
+    def _importance_images(self, model):
         logits = keras.ops.convert_to_numpy(
-            self.model(self.token_ids, training=False)
+            model(self.token_ids, training=False)
         )
-        weights = token_importance(self.model, self.token_ids, self.method)
+        weights = token_importance(model, self.token_ids, self.method)
         images = []
         for ids, weight, row in zip(self.token_ids, weights, logits):
             label = int(np.argmax(row))
             if self.label_names is not None:
                 label = self.label_names[label]
-            real = ids != 0
+            real = ids != PAD_ID
             images.append(
                 attention_heatmap(
                     weight[real][None],

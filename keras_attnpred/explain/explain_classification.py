@@ -1,9 +1,10 @@
 import numpy as np
 from keras import ops
 
-from keras_attnpred.explain import _model_parts as parts
 from keras_attnpred.explain.text_explanation import TextExplanation
 from keras_attnpred.explain.token_importance import token_importance
+from keras_attnpred.models import upgrade_legacy_model
+from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_texts
 from keras_attnpred.validation import check_positive_int
 
@@ -18,7 +19,9 @@ def explain_classification(
     one padded batch and `token_importance` weighs their tokens.
 
     Args:
-        model: a classifier from `keras_attnpred.models` (logits out).
+        model: a `TextClassifier` from `keras_attnpred.models` (logits
+            out); a model saved by an earlier version of the builders goes
+            through `upgrade_legacy_model` first.
         tokenizer: the `SubwordTokenizer` or `SentencePieceTokenizer` of
             the model.
         texts: list of str.
@@ -40,14 +43,14 @@ def explain_classification(
     ...     label_names=run.label_names, max_length=run.config.max_length)
     >>> explanation.merge_subwords().to_html("review.html")
     """
-    parts.check_model(model)
+    model = upgrade_legacy_model(model)
     from keras_attnpred.text._utils import check_tokenizer  # needs TensorFlow
 
     check_tokenizer("tokenizer", tokenizer)
     texts = check_texts("texts", texts, allow_empty=True)
     check_positive_int("max_length", max_length, allow_none=True)
     rows = [row[:max_length] for row in tokenizer.tokenize(texts).to_list()]
-    ids = np.zeros((len(rows), max(1, max(map(len, rows)))), "int32")
+    ids = np.full((len(rows), max(1, max(map(len, rows)))), PAD_ID, "int32")
     for i, row in enumerate(rows):
         ids[i, : len(row)] = row
     logits = ops.cast(model(ids, training=False), "float32")

@@ -1,17 +1,23 @@
 import numpy as np
 from keras import ops
 
-from keras_attnpred.explain import _model_parts as parts
+from keras_attnpred.explain._model_parts import as_ids
+from keras_attnpred.models import TextClassifier
+from keras_attnpred.models import TransformerEncoderBackbone
+from keras_attnpred.models import TransformerTranslator
+from keras_attnpred.models import upgrade_legacy_model
 
 
 def self_attention_weights(model, token_ids):
     """Self-attention weights of every encoder block of a Transformer.
 
-    Runs the token-and-position embedding and the `TransformerEncoder`
-    blocks `"encoder_0"`, `"encoder_1"`, ... of `model` (a
-    `build_transformer_classifier` model, or the source side of a
-    `build_transformer_translator` model) without dropout. Padded tokens
-    get exactly zero weight and give rows of zeros.
+    Calls `model.encode(token_ids, return_attention_scores=True)` (without
+    dropout) on a `TextClassifier` whose backbone is a
+    `TransformerEncoderBackbone` (`build_transformer_classifier`), or on the
+    source side of a `TransformerTranslator`
+    (`build_transformer_translator`). Padded tokens get exactly zero weight
+    and give rows of zeros. A model saved by an earlier version of the
+    builders goes through `upgrade_legacy_model` first.
 
     Args:
         model: a Transformer classifier or translator from
@@ -28,16 +34,21 @@ def self_attention_weights(model, token_ids):
     >>> weights = self_attention_weights(classifier, ids)
     >>> rollout = attention_rollout(weights, padding_mask=ids != 0)
     """
-    parts.check_model(model)
-    ids = parts.as_ids("token_ids", token_ids)
-    encoder = parts.transformer_encoder_parts(model)
-    if encoder is None:
+    model = upgrade_legacy_model(model)
+    ids = as_ids("token_ids", token_ids)
+    if isinstance(model, TextClassifier):
+        transformer = isinstance(model.backbone, TransformerEncoderBackbone)
+        received = f"a TextClassifier on a {type(model.backbone).__name__}"
+    else:
+        transformer = isinstance(model, TransformerTranslator)
+        received = f"a {type(model).__name__}"
+    if not transformer:
         raise ValueError(
-            "`model` must be a Transformer from `keras_attnpred.models`, with "
-            "a 'embedding' (or 'source_embedding') layer and encoder blocks "
-            f"'encoder_0', .... Received: model named {model.name!r}"
+            "`model` must be a Transformer from `keras_attnpred.models`: a "
+            "`TextClassifier` with a `TransformerEncoderBackbone` or a "
+            f"`TransformerTranslator`. Received: model, {received}"
         )
-    _, _, scores = parts.encode(*encoder, ids, return_attention_scores=True)
+    _, _, scores = model.encode(ids, return_attention_scores=True)
     return np.asarray(
         ops.convert_to_numpy(ops.stack(scores, axis=1)), dtype="float32"
     )

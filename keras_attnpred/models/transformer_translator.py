@@ -198,9 +198,15 @@ class TransformerTranslator(keras.Model):
         """The most target positions the learned position table holds."""
         return self.max_length
 
-    def encode(self, source_ids, training=False):
-        """`(memory, source_mask)`: the encoder's `encode`."""
-        return self.encoder.encode(source_ids, training=training)
+    def encode(self, source_ids, training=False, return_attention_scores=False):
+        """`(memory, source_mask)`: the encoder's `encode` (with
+        `return_attention_scores=True`, also each encoder block's
+        self-attention weights `(batch, num_heads, S, S)`)."""
+        return self.encoder.encode(
+            source_ids,
+            training=training,
+            return_attention_scores=return_attention_scores,
+        )
 
     def start_decoding(self, source_ids, max_length):
         """Encodes the source once for step-by-step decoding.

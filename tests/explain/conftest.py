@@ -43,6 +43,25 @@ def rnn_classifier():
     return build_rnn_classifier(VOCABULARY_SIZE, 2, embedding_dim=8, units=8)
 
 
+def legacy_rnn_classifier():
+    """A plain functional model laid out as `build_rnn_classifier` built it
+    before the task classes (layer names included)."""
+    import keras
+
+    from keras_attnpred.layers import AttentionPooling
+
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(
+        VOCABULARY_SIZE, 8, mask_zero=True, name="embedding"
+    )(tokens)
+    x = keras.layers.Dropout(0.0, name="embedding_dropout")(x)
+    x = keras.layers.GRU(8, return_sequences=True, name="rnn")(x)
+    x = AttentionPooling(name="pooling")(x)
+    x = keras.layers.Dropout(0.0, name="pooling_dropout")(x)
+    logits = keras.layers.Dense(2, dtype="float32", name="logits")(x)
+    return keras.Model(tokens, logits, name="rnn_classifier")
+
+
 def padded(ids, extra):
     """`ids` with `extra` more padding columns."""
     return np.pad(ids, ((0, 0), (0, extra)))

@@ -5,10 +5,12 @@ from keras_attnpred.explain import attention_rollout
 from keras_attnpred.explain import self_attention_weights
 from keras_attnpred.explain import token_importance
 from tests.explain.conftest import SOURCE as IDS
+from tests.explain.conftest import legacy_rnn_classifier
 from tests.explain.conftest import padded
 from tests.explain.conftest import rnn_classifier
 from tests.explain.conftest import rnn_translator
 from tests.explain.conftest import transformer_classifier
+from tests.explain.conftest import transformer_translator
 
 REAL = IDS != 0
 
@@ -47,12 +49,20 @@ def test_pooling_weights_are_those_of_the_pooling_layer():
     import keras
 
     model = rnn_classifier()
-    pooling = model.get_layer("pooling")
-    states = keras.Model(model.input, model.get_layer("rnn").output)(IDS)
-    _, expected = pooling(states, mask=IDS != 0, return_attention_scores=True)
+    sequence, padding_mask = model.encode(IDS)
+    _, expected = model.pool(sequence, padding_mask,
+                             return_attention_scores=True)
+    weights = token_importance(model, IDS)
     np.testing.assert_allclose(
-        token_importance(model, IDS), keras.ops.convert_to_numpy(expected),
-        atol=1e-6,
+        weights, keras.ops.convert_to_numpy(expected), atol=1e-6,
+    )
+    # They are the weights the model's own pass pools with: the sum they
+    # weigh gives the model's logits.
+    pooled = np.einsum("bt,btd->bd", weights,
+                       keras.ops.convert_to_numpy(sequence))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.pooled_logits(pooled)),
+        keras.ops.convert_to_numpy(model(IDS)), atol=1e-5,
     )
 
 
@@ -71,20 +81,26 @@ def test_rollout_follows_the_pooling():
         np.testing.assert_allclose(weights, expected, atol=1e-6)
 
 
-def test_encoder_replay_includes_the_bigram_embeddings():
-    # Rollout replays the encoders eagerly; with bigrams they must see the
+def test_self_attention_weights_include_the_bigram_embeddings():
+    # Rollout reads the encoders' attention; with bigrams they must see the
     # sum the model computes, not the token embedding alone.
     import keras
 
-    from keras_attnpred.explain import _model_parts as parts
-    from keras_attnpred.models._model_utils import pooling_features_model
-
     model = transformer_classifier(bigram_buckets=31)
-    replayed, _ = parts.encode(*parts.transformer_encoder_parts(model), IDS)
-    features = pooling_features_model(model, model.get_layer("pooling"))
+    sequence, _, scores = model.encode(IDS, return_attention_scores=True)
+    # The pass that gives the weights is the model's own.
+    features = model.backbone(IDS)["sequence_output"]
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(replayed)[REAL],
-        keras.ops.convert_to_numpy(features(IDS))[REAL], atol=1e-5)
+        keras.ops.convert_to_numpy(sequence)[REAL],
+        keras.ops.convert_to_numpy(features)[REAL], atol=1e-5)
+    weights = self_attention_weights(model, IDS)
+    np.testing.assert_allclose(
+        weights, np.stack([keras.ops.convert_to_numpy(s) for s in scores], 1),
+        atol=1e-6)
+    # And the bigrams change them.
+    bigrams = model.backbone.bigram_embedding
+    bigrams.set_weights([np.zeros_like(w) for w in bigrams.get_weights()])
+    assert not np.allclose(self_attention_weights(model, IDS), weights)
 
 
 def test_self_attention_weights_per_layer_and_head():
@@ -100,12 +116,47 @@ def test_self_attention_weights_per_layer_and_head():
     assert (weights[~np.broadcast_to(pair, weights.shape)] == 0).all()
 
 
+def test_self_attention_weights_of_a_translator_are_its_encoders():
+    import keras
+
+    model = transformer_translator(num_layers=2)
+    weights = self_attention_weights(model, IDS)
+    assert weights.shape == (2, 2, 2, 6, 6) and weights.dtype == np.float32
+    _, _, scores = model.encoder.encode(IDS, return_attention_scores=True)
+    np.testing.assert_allclose(
+        weights, np.stack([keras.ops.convert_to_numpy(s) for s in scores], 1),
+        atol=1e-6)
+
+
+def test_a_model_of_an_earlier_version_is_upgraded():
+    import keras
+
+    from keras_attnpred.models import upgrade_legacy_model
+
+    legacy = legacy_rnn_classifier()
+    weights = token_importance(legacy, IDS)
+    check_distribution(weights)
+    np.testing.assert_allclose(
+        weights, token_importance(upgrade_legacy_model(legacy), IDS),
+        atol=1e-6)
+    # They are the weights of the legacy model's own pooling layer.
+    states = keras.Model(legacy.input, legacy.get_layer("rnn").output)(IDS)
+    _, expected = legacy.get_layer("pooling")(
+        states, mask=IDS != 0, return_attention_scores=True)
+    np.testing.assert_allclose(
+        weights, keras.ops.convert_to_numpy(expected), atol=1e-6)
+
+
 def test_unsupported_combinations_are_refused():
-    with pytest.raises(ValueError, match="needs an `AttentionPooling`"):
+    with pytest.raises(ValueError, match="needs attention pooling"):
         token_importance(transformer_classifier("first"), IDS, "pooling")
     with pytest.raises(ValueError, match="must be a Transformer"):
         token_importance(rnn_classifier(), IDS, "rollout")
-    with pytest.raises(ValueError, match="'pooling'"):
+    with pytest.raises(ValueError, match="must be a `TextClassifier`"):
         token_importance(rnn_translator(), IDS)
     with pytest.raises(ValueError, match="method"):
         token_importance(rnn_classifier(), IDS, "gradient")
+    with pytest.raises(ValueError, match="must be a Transformer"):
+        self_attention_weights(rnn_translator(), IDS)
+    with pytest.raises(ValueError, match="must be a `keras.Model`"):
+        token_importance("classifier", IDS)

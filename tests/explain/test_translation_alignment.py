@@ -52,21 +52,20 @@ def test_more_padding_changes_nothing(make):
 def test_transformer_alignment_matches_a_plain_pass_through_the_layers(
     normalize_first,
 ):
-    # The model's layers called one by one, the masks left to Keras.
+    # The encoder's functional pass, then the decoder blocks called one by
+    # one, the target mask left to Keras.
     import keras
 
     model = transformer_translator(num_layers=2,
                                    normalize_first=normalize_first)
-    memory = model.get_layer("source_embedding")(SOURCE)
-    for i in range(2):
-        memory = model.get_layer(f"encoder_{i}")(memory)
-    if normalize_first:
-        memory = model.get_layer("encoder_final_norm")(memory)
-    y = model.get_layer("target_embedding")(TARGET)
+    encoded = model.encoder(SOURCE)
+    memory = encoded["sequence_output"]
+    y = model.target_embedding(TARGET)
     maps = []
-    for i in range(2):
-        y, _, cross = model.get_layer(f"decoder_{i}")(
-            y, memory, return_attention_scores=True
+    for block in model.decoder_blocks:
+        y, _, cross = block(
+            y, memory, encoder_padding_mask=encoded["padding_mask"],
+            return_attention_scores=True,
         )
         maps.append(keras.ops.convert_to_numpy(cross))
     weights = translation_alignment(model, SOURCE, TARGET)
