@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_attnpred.explain._model_parts import as_ids
+from keras_attnpred.explain._ids import as_ids
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.token_importance import METHODS
 from keras_attnpred.explain.token_importance import token_importance

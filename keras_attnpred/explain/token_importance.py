@@ -1,6 +1,6 @@
 import numpy as np
 
-from keras_attnpred.explain._model_parts import as_ids
+from keras_attnpred.explain._ids import as_ids
 from keras_attnpred.explain.attention_rollout import attention_rollout
 from keras_attnpred.explain.self_attention_weights import (
     self_attention_weights,

@@ -1,7 +1,7 @@
 import numpy as np
 from keras import ops
 
-from keras_attnpred.explain._model_parts import as_ids
+from keras_attnpred.explain._ids import as_ids
 from keras_attnpred.models import RNNTranslator
 from keras_attnpred.models import TransformerTranslator
 from keras_attnpred.models import upgrade_legacy_model

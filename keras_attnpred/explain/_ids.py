@@ -7,8 +7,6 @@ only turns ids into arrays.
 import numpy as np
 from keras import ops
 
-from keras_attnpred.models import TransformerTranslator
-from keras_attnpred.models import upgrade_legacy_model
 
 
 def as_ids(name, ids):
@@ -20,16 +18,3 @@ def as_ids(name, ids):
             f"Received: {name} with shape {array.shape} and dtype {array.dtype}"
         )
     return array.astype("int32")
-
-
-def transformer_translator_parts(model):
-    """`{"decoders": blocks}` of a Transformer translator, else None.
-
-    Only for `align_translations`, which reads the layout of its empty
-    alignments from it until it moves into the `Translator`; delete this
-    together with that file.
-    """
-    model = upgrade_legacy_model(model)
-    if not isinstance(model, TransformerTranslator):
-        return None
-    return {"decoders": list(model.decoder_blocks)}
