@@ -164,13 +164,18 @@ def _embedding_attention_classifier(vocabulary_size, num_classes, args):
     import keras
 
     from keras_attnpred.layers import AttentionPooling
-    from keras_attnpred.models._model_utils import add_bigram_embedding
+    from keras_attnpred.layers import HashedBigramEmbedding
 
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(
         vocabulary_size, args.embedding_dim, mask_zero=True, name="embedding"
     )(tokens)
-    x = add_bigram_embedding(x, tokens, vocabulary_size, args.bigram_buckets)
+    if args.bigram_buckets:
+        bigrams = HashedBigramEmbedding(
+            vocabulary_size, args.bigram_buckets, args.embedding_dim,
+            name="bigram_embedding",
+        )(tokens)
+        x = keras.layers.Add(name="embedding_sum")([x, bigrams])
     x = keras.layers.Dropout(args.dropout, name="embedding_dropout")(x)
     x = AttentionPooling(name="pooling")(x)
     x = keras.layers.Dropout(args.dropout, name="pooling_dropout")(x)

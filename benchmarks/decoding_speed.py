@@ -134,7 +134,7 @@ def make_model(args):
 
 def never_end(model):
     """Makes the end id all but impossible, so every row runs to the end."""
-    bias = model.get_layer("logits").bias
+    bias = model.logits_layer.bias
     values = keras.ops.convert_to_numpy(bias).copy()
     values[END_ID] = -1e4
     bias.assign(values)
