@@ -1,12 +1,12 @@
 # `make demo` and `make test` need nothing but Python 3.10+: they make .venv
-# and install the package with its dev extras first. `make test` runs the
-# suite on TensorFlow and the layer and model tests again on JAX.
+# and install the package with its dev extras first. `make test` lints, runs
+# the suite on TensorFlow and the layer and model tests again on JAX.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-tensorflow test-jax test-slow clean
+.PHONY: install demo lint test test-tensorflow test-jax test-slow clean
 
 $(VENV)/.installed: setup.py setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/attnpred demo --out runs/demo
 
-test: test-tensorflow test-jax
+# Lint and import order (ruff.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: lint test-tensorflow test-jax
 
 test-tensorflow: install
 	KERAS_BACKEND=tensorflow $(PY) -m pytest $(PYTEST_ARGS)
