@@ -253,8 +253,8 @@ def _read_data(config):
     """The train/validation/test parts as `LabeledTexts` or `ParallelTexts`."""
     from keras_attnpred.data import LabeledTexts
     from keras_attnpred.data import ParallelTexts
-    from keras_attnpred.data._readers import read_labeled_texts
-    from keras_attnpred.data._readers import read_parallel_texts
+    from keras_attnpred.data import read_labeled_texts
+    from keras_attnpred.data import read_parallel_texts
 
     def read(path, label_names, split):
         # `split`: the TensorFlow Datasets split of a `tfds:NAME` path.
