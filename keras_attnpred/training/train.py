@@ -310,7 +310,7 @@ class _Pipelines:
 
     def __init__(self, config, data, batch_divisor):
         from keras_attnpred.text import tokenizer_class
-        from keras_attnpred.text._utils import resolve_bucket_boundaries
+        from keras_attnpred.text import resolve_bucket_boundaries
 
         self.config = config
         self.data = data
