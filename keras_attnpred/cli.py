@@ -196,7 +196,7 @@ def _translation_report(
 
 
 def _read_translation_data(paths, reverse):
-    from keras_attnpred.data._readers import read_parallel_texts
+    from keras_attnpred.data import read_parallel_texts
 
     pairs = read_parallel_texts(_path_value(paths), default_split="test")
     return pairs.reversed() if reverse else pairs
@@ -221,7 +221,7 @@ def command_evaluate(args):
         report.update(run.evaluate(pairs))
     else:
         _check_greedy(args)
-        from keras_attnpred.data._readers import read_labeled_texts
+        from keras_attnpred.data import read_labeled_texts
 
         if len(args.data) != 1:
             raise CommandError(

@@ -44,7 +44,7 @@ def explain_classification(
     >>> explanation.merge_subwords().to_html("review.html")
     """
     model = upgrade_legacy_model(model)
-    from keras_attnpred.text._utils import check_tokenizer  # needs TensorFlow
+    from keras_attnpred.text import check_tokenizer  # needs TensorFlow
 
     check_tokenizer("tokenizer", tokenizer)
     texts = check_texts("texts", texts, allow_empty=True)

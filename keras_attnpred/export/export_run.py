@@ -123,7 +123,7 @@ def export_run(
 
 
 def _training_sample(run):
-    from keras_attnpred.data._readers import read_labeled_texts
+    from keras_attnpred.data import read_labeled_texts
 
     config = run.config
     try:

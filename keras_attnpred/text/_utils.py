@@ -3,19 +3,8 @@
 import json
 import os
 
-import numpy as np
-
 # The settings file of every tokenizer directory; its "kind" names the class.
 CONFIG_FILENAME = "tokenizer.json"
-
-
-def check_tokenizer(name, tokenizer):
-    """Raises a `ValueError` unless `tokenizer` has `tokenize` and `PAD_ID`."""
-    if not callable(getattr(tokenizer, "tokenize", None)):
-        raise ValueError(
-            f"`{name}` must be a `SubwordTokenizer` (or have `tokenize`). "
-            f"Received: {name} of type {type(tokenizer).__name__}"
-        )
 
 
 def at_least_one_id(ids):
@@ -28,54 +17,6 @@ def at_least_one_id(ids):
     import tensorflow as tf
 
     return tf.pad(ids, [[0, tf.maximum(0, 1 - tf.shape(ids)[0])]])
-
-
-def resolve_bucket_boundaries(bucket_boundaries, lengths, max_length):
-    """Checks explicit boundaries, or computes them from length quantiles.
-
-    Args:
-        bucket_boundaries: None, `"auto"`, or strictly increasing ints > 1.
-        lengths: callable returning a 1-D NumPy array of the (truncated)
-            sequence lengths; only called for `"auto"`, which needs a pass
-            over the data.
-        max_length: the longest sequence a batch can hold.
-
-    Returns:
-        None (no bucketing) or a list of strictly increasing ints.
-    """
-    if bucket_boundaries is None:
-        return None
-    if isinstance(bucket_boundaries, str):
-        if bucket_boundaries != "auto":
-            raise ValueError(
-                "`bucket_boundaries` must be None, 'auto' or a strictly "
-                "increasing list of integers > 1. "
-                f"Received: bucket_boundaries={bucket_boundaries!r}"
-            )
-        return _auto_boundaries(lengths(), max_length)
-    boundaries = list(bucket_boundaries)
-    valid = bool(boundaries) and all(
-        isinstance(b, (int, np.integer)) and not isinstance(b, bool) and b > 1
-        for b in boundaries
-    )
-    valid = valid and all(a < b for a, b in zip(boundaries, boundaries[1:]))
-    if not valid:
-        raise ValueError(
-            "`bucket_boundaries` must be None, 'auto' or a strictly "
-            "increasing list of integers > 1. "
-            f"Received: bucket_boundaries={bucket_boundaries!r}"
-        )
-    return [int(b) for b in boundaries]
-
-
-def _auto_boundaries(lengths, max_length, num_buckets=8):
-    # Equal-population buckets: each holds about the same number of
-    # sequences, so every bucket fills batches at a similar rate and the
-    # lengths inside a batch stay close. A boundary `b` holds lengths < b.
-    quantiles = np.linspace(0.0, 1.0, num_buckets + 1)[1:-1]
-    cuts = np.ceil(np.quantile(np.asarray(lengths), quantiles)).astype(int) + 1
-    boundaries = sorted({int(c) for c in cuts if 1 < c <= max_length})
-    return boundaries or None
 
 
 def read_tokenizer_config(directory, cls=None):

@@ -1,4 +1,5 @@
-"""Names inside a run directory, shared by `train` and `TrainingRun`.
+"""Names inside a run directory, shared by `train` (which writes it) and
+`TrainingRun` (which reads it).
 
 `keras_attnpred.inference.Translator.load` reads the same layout: change it
 in both places or not at all.

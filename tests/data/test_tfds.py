@@ -160,14 +160,14 @@ def test_tfds_paths():
 
 def test_a_training_config_reads_tfds_splits(tfds):
     from keras_attnpred.training import TrainingConfig
-    from keras_attnpred.training.train import _read_data
+    from keras_attnpred.training._pipelines import read_data
 
     config = TrainingConfig.from_dict({
         "task": "sentiment", "train_path": "tfds:reviews",
         "validation_path": "tfds:reviews:test",
         "test_path": "tfds:reviews:test",
     })
-    parts = _read_data(config)
+    parts = read_data(config)
     assert parts["train"].texts[0] == "A fine film."
     assert parts["validation"].texts == ("Great!", "Awful.")
     assert parts["test"].label_names == ("neg", "pos")
@@ -177,7 +177,7 @@ def test_a_training_config_reads_tfds_splits(tfds):
         "task": "translation", "train_path": "tfds:pairs/de_to_en:validation",
         "validation_path": "tfds:pairs/de_to_en", "reverse": True,
     })
-    parts = _read_data(translation)
+    parts = read_data(translation)
     assert parts["train"].sources == ("Hello world.", "Good day.")
     assert parts["validation"].targets == ("Hallo Welt.", "Guten Tag.")
     # A column index cannot name a feature.
@@ -186,4 +186,4 @@ def test_a_training_config_reads_tfds_splits(tfds):
     })
     with pytest.raises(ValueError, match="`text_column` must name a feature "
                        "of tfds:reviews"):
-        _read_data(config)
+        read_data(config)

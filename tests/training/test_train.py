@@ -200,7 +200,7 @@ def test_sentencepiece_translation_run(tmp_path):
 
 def test_a_backup_from_before_the_tokenizer_setting_resumes(tmp_path):
     from keras_attnpred.training import TrainingConfig
-    from keras_attnpred.training.train import _check_same_run
+    from keras_attnpred.training._resume_checks import check_same_run
 
     backup = tmp_path / "backup"
     backup.mkdir()
@@ -209,11 +209,11 @@ def test_a_backup_from_before_the_tokenizer_setting_resumes(tmp_path):
     old = TrainingConfig.from_dict(values).to_dict()
     del old["tokenizer"]  # written before the setting existed
     (backup / "config.json").write_text(json.dumps(old))
-    _check_same_run(str(backup), TrainingConfig.from_dict(values))
+    check_same_run(str(backup), TrainingConfig.from_dict(values))
     (backup / "config.json").write_text(json.dumps(old))
     with pytest.raises(ValueError, match="tokenizer='wordpiece' -> "
                        "'sentencepiece'"):
-        _check_same_run(str(backup), TrainingConfig.from_dict(
+        check_same_run(str(backup), TrainingConfig.from_dict(
             {**values, "tokenizer": "sentencepiece"}))
 
 

@@ -1,0 +1,64 @@
+"""Writing a run directory (the names are in `_run_files`).
+
+`TrainingRun.load` reads what `save_run` writes.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+
+from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._distribution import chief_and_worker_name
+
+
+def directory_to_write(out_dir, strategy):
+    """`(chief, directory)`: where this process writes its run directory.
+
+    The chief writes `out_dir`. Every other worker trains too, and writes
+    the same files into a temporary directory of its own, named after
+    `out_dir` and the worker so that a resumed worker finds its backup.
+    """
+    chief, worker_name = chief_and_worker_name(strategy)
+    if chief:
+        return True, out_dir
+    key = hashlib.sha1(os.path.abspath(out_dir).encode()).hexdigest()
+    return False, os.path.join(
+        tempfile.gettempdir(), f"keras_attnpred_{key[:12]}_{worker_name}"
+    )
+
+
+def make_run_directory(out_dir):
+    """Creates `out_dir` with its backup and checkpoint folders; returns the
+    backup folder."""
+    backup_dir = os.path.join(out_dir, files.BACKUP)
+    os.makedirs(backup_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.join(out_dir, files.BEST)),
+                exist_ok=True)
+    return backup_dir
+
+
+def save_run(out_dir, config, model, metrics, pipelines):
+    """Writes the final model, settings, metrics and tokenizer(s)."""
+    model.save(os.path.join(out_dir, files.MODEL))
+    save_json(out_dir, files.CONFIG, config.to_dict())
+    save_json(out_dir, files.METRICS, metrics)
+    if config.is_classification:
+        pipelines.tokenizer.save(os.path.join(out_dir, files.TOKENIZER))
+        save_json(out_dir, files.LABELS,
+                  {"label_names": list(pipelines.label_names)})
+    else:
+        pipelines.source_tokenizer.save(
+            os.path.join(out_dir, files.SOURCE_TOKENIZER)
+        )
+        pipelines.target_tokenizer.save(
+            os.path.join(out_dir, files.TARGET_TOKENIZER)
+        )
+        save_json(out_dir, files.TRANSLATOR,
+                  {"max_length": config.max_length})
+
+
+def save_json(out_dir, name, value):
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")

@@ -1,0 +1,140 @@
+"""The callbacks of `train`, and its TensorBoard record of the settings."""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+from keras_attnpred.training import _run_files as files
+from keras_attnpred.training.training_diverged_error import (
+    TrainingDivergedError,
+)
+
+
+def training_callbacks(model, config, out_dir):
+    """The callbacks of `fit`, in the order they must run.
+
+    Create them inside the strategy's scope, after the model.
+    """
+    backup_dir = os.path.join(out_dir, files.BACKUP)
+    callbacks = [
+        _EpochSeeds(model, config.seed),
+        # Before the backup and the checkpoint: a NaN epoch is never saved.
+        _StopOnNonFiniteLoss(out_dir),
+        keras.callbacks.BackupAndRestore(backup_dir),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(out_dir, files.BEST),
+            monitor="val_loss",
+            save_best_only=True,
+        ),
+        keras.callbacks.TensorBoard(os.path.join(out_dir, files.LOGS)),
+    ]
+    if config.early_stopping_patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    return callbacks
+
+
+def write_hparams(config, log_dir):
+    """The configuration for TensorBoard's HParams dashboard."""
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hparams_api
+
+    values = {}
+    for key, value in config.to_dict().items():
+        # HParams takes bool, int, float and str only.
+        if value is None or isinstance(value, (list, dict)):
+            value = json.dumps(value)
+        values[key] = value
+    writer = tf.summary.create_file_writer(os.path.join(log_dir, "hparams"))
+    with writer.as_default():
+        hparams_api.hparams(values)
+        tf.summary.text(
+            "config", json.dumps(config.to_dict(), indent=2), step=0
+        )
+    writer.close()
+
+
+class _EpochSeeds(keras.callbacks.Callback):
+    """Resets every dropout seed at the start of each epoch.
+
+    The seeds of epoch `e` are a function of `e` only, so a run resumed from
+    a backup draws the same dropout masks as one that never stopped.
+    """
+
+    def __init__(self, model, seed):
+        super().__init__()
+        # `_seed_generators` is the layers' own list; Keras has no public
+        # accessor for them.
+        self._generators = [
+            generator
+            for layer in model._flatten_layers()
+            for generator in getattr(layer, "_seed_generators", [])
+        ]
+        self._initial = [
+            keras.ops.convert_to_numpy(generator.state.value).copy()
+            for generator in self._generators
+        ]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for generator, initial in zip(self._generators, self._initial):
+            state = initial.copy()
+            state[-1] = (int(state[-1]) + epoch * 2**20) % 2**32
+            generator.state.assign(state)
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `TrainingDivergedError` as soon as a loss is NaN or infinite.
+
+    `keras.callbacks.TerminateOnNaN` only stops `fit`, after which the NaN
+    model would be evaluated and saved as the result, and the backup
+    deleted. Raising leaves the run directory as it was after the last
+    good epoch.
+    """
+
+    def __init__(self, out_dir):
+        super().__init__()
+        self.out_dir = out_dir
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check((logs or {}).get("loss"), batch, "loss")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check((logs or {}).get("val_loss"), None, "validation loss")
+
+    def _check(self, value, batch, what):
+        if value is None:
+            return
+        value = float(value)
+        if np.isfinite(value):
+            return
+        where = f"epoch {self.epoch + 1}" + (
+            "" if batch is None else f", batch {batch + 1}"
+        )
+        kept = (
+            f"{os.path.join(self.out_dir, files.BACKUP)} holds the weights "
+            f"of epoch {self.epoch}, {os.path.join(self.out_dir, files.BEST)}"
+            " the best model so far"
+            if self.epoch
+            else "no epoch was completed"
+        )
+        raise TrainingDivergedError(
+            f"Training diverged: the {what} became {value} in {where}. "
+            f"Nothing of this epoch was saved; {kept}. Try a lower "
+            "learning_rate, a clipnorm, or mixed_precision float32 / "
+            "mixed_bfloat16, in a new out_dir (or delete "
+            f"{os.path.join(self.out_dir, files.BACKUP)} first).",
+            epoch=self.epoch,
+            batch=batch,
+            value=value,
+        )
