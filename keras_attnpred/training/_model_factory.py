@@ -2,18 +2,14 @@
 
 import keras
 
+from keras_attnpred import models
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
-
-# (embedding_dim, units) of the RNN models per preset.
-RNN_PRESETS = {"tiny": (32, 64), "small": (128, 128), "base": (256, 256)}
 
 
 def build_model(config, pipelines):
     """The model of `config`, sized by the tokenizers and labels of
     `pipelines`."""
-    from keras_attnpred import models
-
-    embedding_dim, units = RNN_PRESETS[config.preset]
+    rnn_sizes = models.RNN_PRESETS[config.preset]
     if config.is_classification:
         vocabulary = pipelines.tokenizer.vocabulary_size
         classes = len(pipelines.label_names)
@@ -28,9 +24,8 @@ def build_model(config, pipelines):
         return models.build_rnn_classifier(
             vocabulary,
             classes,
-            embedding_dim=embedding_dim,
-            units=units,
             bigram_buckets=config.bigram_buckets,
+            **rnn_sizes,
         )
     source = pipelines.source_tokenizer.vocabulary_size
     target = pipelines.target_tokenizer.vocabulary_size
@@ -42,19 +37,16 @@ def build_model(config, pipelines):
         source,
         target,
         attention=config.attention,
-        embedding_dim=embedding_dim,
-        units=units,
+        **rnn_sizes,
     )
 
 
 def model_dim(config):
     """The width of the model's hidden states: the transformer schedule's
     `model_dim`."""
-    from keras_attnpred.models import TRANSFORMER_PRESETS
-
     if config.model == "transformer":
-        return TRANSFORMER_PRESETS[config.preset]["model_dim"]
-    return RNN_PRESETS[config.preset][1]
+        return models.TRANSFORMER_PRESETS[config.preset]["model_dim"]
+    return models.RNN_PRESETS[config.preset]["units"]
 
 
 def build_optimizer(config):
