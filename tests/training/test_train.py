@@ -222,7 +222,7 @@ def test_bigram_classifier_trains_saves_and_reloads(tmp_path):
                               bigram_buckets=97)
     out = str(tmp_path / "run")
     run = train(config, out, verbose=0)
-    bigrams = run.model.get_layer("bigram_embedding")
+    bigrams = run.model.backbone.bigram_embedding
     assert bigrams.num_buckets == 97
     loaded = TrainingRun.load(out)
     assert loaded.config.bigram_buckets == 97
