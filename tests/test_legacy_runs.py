@@ -27,7 +27,7 @@ import pytest
 import tensorflow as tf
 
 from keras_attnpred import cli
-from keras_attnpred.decoding import Translator
+from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import translation_metrics
 from keras_attnpred.export import export_run
 from keras_attnpred.training import TrainingRun
