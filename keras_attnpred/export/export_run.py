@@ -63,8 +63,7 @@ def export_run(
     from keras_attnpred.export.export_translator_tflite import (
         export_translator_tflite,
     )
-
-    from keras_attnpred.decoding._step_decoders import TransformerSteps
+    from keras_attnpred.models import TransformerTranslator
 
     check_choice("format", format, FORMATS)
     utils.require_tensorflow_backend()
@@ -77,7 +76,7 @@ def export_run(
     if (
         format in ("tflite", "both")
         and not classification
-        and TransformerSteps.parts(run.model) is None
+        and not isinstance(run.model, TransformerTranslator)
     ):
         # Checked before anything is written (as is a quantized model,
         # below): no half-exported version.

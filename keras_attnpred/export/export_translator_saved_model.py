@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_attnpred.decoding._decoding_utils import _check_position_table
-from keras_attnpred.decoding._step_decoders import step_decoder
-from keras_attnpred.decoding.beam_search import _beam_loop
-from keras_attnpred.decoding.greedy_search import _greedy_loop
+from keras_attnpred.decoding import beam_loop
+from keras_attnpred.decoding import check_decoding_length
+from keras_attnpred.decoding import greedy_loop
+from keras_attnpred.decoding import step_decoder
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export import _graphs
 
@@ -26,9 +26,10 @@ def export_translator_saved_model(
     Source strings go in, translated strings come out: tokenization, the
     whole search loop and detokenization run inside the graph, with the
     same results as `keras_attnpred.decoding.Translator.translate`. The
-    search is that of `greedy_search` and `beam_search`, on the same step
-    decoders: the Transformer through its key/value caches, the RNN
-    translators carrying their state, any other model re-run per step.
+    search is that of `greedy_search` and `beam_search` (`greedy_loop` and
+    `beam_loop`), on the same step decoders (`step_decoder`): the
+    Transformer through its key/value caches, the RNN translators carrying
+    their state, any other model re-run per step.
     Signatures:
 
     | signature | inputs | outputs |
@@ -112,8 +113,8 @@ def _search(
 ):
     """Generated ids `(batch, capacity)` of `source_ids`, inside the graph.
 
-    The loops of `greedy_search` and `beam_search`, run on `decoder` (a
-    step decoder for `capacity` steps) and stopped after `max_length`
+    The loops of `greedy_search` and `beam_search`, run on `decoder` (from
+    `step_decoder`) for `capacity` steps and stopped after `max_length`
     steps: greedy search for `beam_width=1` with `length_penalty=0`, as
     `Translator.translate` picks it, else beam search with `beam_width`
     hypotheses per row (one loop whose width is the input tensor), the best
@@ -154,13 +155,13 @@ def _search(
         source_ids = tf.identity(source_ids)
 
     def greedy():
-        _, tokens = _greedy_loop(decoder, capacity, start, end)(
+        _, tokens = greedy_loop(decoder, capacity, start, end)(
             source_ids, limit=max_length
         )
         return tokens[:, 1:]
 
     def beam():
-        ids, scores = _beam_loop(
+        ids, scores = beam_loop(
             decoder, capacity, start, end, beam_width, 1, length_penalty
         )(source_ids, limit=max_length)
         # Unformed hypotheses (score -inf, a tiny vocabulary) hold
@@ -181,14 +182,12 @@ def _translator_archive(run):
         run.target_tokenizer
     )
     capacity = run.config.max_length
-    _check_position_table(model, capacity)
+    check_decoding_length(model, capacity)
     start, end = target_tokenizer.START_ID, target_tokenizer.END_ID
     reserved = tf.constant(
         [target_tokenizer.PAD_ID, start, end], dtype=tf.int32
     )
-    # Built here, not while tracing: an RNN's step decoder builds a model.
-    kind, parts = step_decoder(model, use_cache=True)
-    decoder = kind(parts, capacity)
+    decoder = step_decoder(model, use_cache=True)
 
     def translate(text, beam_width, max_length, length_penalty):
         source = _graphs.texts_to_ids(source_tokenizer, text, capacity)
