@@ -53,9 +53,10 @@ from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import greedy_search
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_translator
+from keras_attnpred.models import upgrade_legacy_model
+from keras_attnpred.reserved_ids import END_ID
 from keras_attnpred.serialization import load_model
 
-END_ID = 3
 FIRST_CONTENT_ID = 4  # 0-3: padding, unknown, start, end
 
 
@@ -107,7 +108,10 @@ def make_model(args):
         path = args.model
         if os.path.isdir(path):
             path = os.path.join(path, "model.keras")
-        return load_model(path, compile=False), {"model_path": args.model}
+        # A model saved by an earlier version is a plain functional model:
+        # rebuilt as its translator class, it decodes through its caches.
+        model = upgrade_legacy_model(load_model(path, compile=False))
+        return model, {"model_path": args.model}
     size = args.vocabulary_size
     if args.architecture == "transformer":
         settings = dict(

@@ -3,6 +3,9 @@
 import keras
 import numpy as np
 
+from keras_attnpred.decoding.check_decoding_length import (
+    check_decoding_length,
+)
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 
@@ -70,6 +73,12 @@ def compiled_loop(model, key, make_loop):
     return functions[key]
 
 
+def decoder_key(model, decoder):
+    """`"cached"` when `decoder` is `model` itself, else `"uncached"`: part
+    of the key of the compiled loops."""
+    return "cached" if decoder is model else "uncached"
+
+
 def check_search_arguments(
     model, source_ids, max_length, start_id, end_id, use_cache
 ):
@@ -96,14 +105,16 @@ def check_search_arguments(
             "`start_id` and `end_id` must differ. "
             f"Received: start_id={start_id}, end_id={end_id}"
         )
-    vocabulary_size = model.outputs[0].shape[-1]
+    vocabulary_size = getattr(model, "target_vocabulary_size", None)
+    if vocabulary_size is None:
+        vocabulary_size = model.outputs[0].shape[-1]
     for name, value in (("start_id", start_id), ("end_id", end_id)):
         if vocabulary_size is not None and value >= vocabulary_size:
             raise ValueError(
                 f"`{name}` must be a target id, below the model's vocabulary "
                 f"size {vocabulary_size}. Received: {name}={value}"
             )
-    _check_position_table(model, max_length)
+    check_decoding_length(model, max_length)
 
     try:
         source = keras.ops.convert_to_numpy(source_ids)
@@ -121,37 +132,12 @@ def check_search_arguments(
     return max_length, start_id, end_id, source
 
 
-def _check_position_table(model, max_length):
-    # The decoder reads positions 0 .. max_length - 1; a learned table must
-    # hold them all (a sinusoidal one has no end).
-    try:
-        embedding = model.get_layer("target_embedding")
-    except ValueError:
-        return
-    table = getattr(embedding, "sequence_length", None)
-    if (
-        getattr(embedding, "position_encoding", None) == "learned"
-        and table is not None
-        and max_length > table
-    ):
-        raise ValueError(
-            "`max_length` must not exceed the target position embedding's "
-            f"sequence_length={table}. Received: max_length={max_length}"
-        )
-
-
 def _check_source_ids(model, source):
     # An id outside the embedding table is an error on TensorFlow but a
     # silently clamped lookup on JAX: refuse it before either runs.
     if not source.size:
         return
-    try:
-        embedding = model.get_layer("source_embedding")
-    except ValueError:
-        embedding = None
-    vocabulary_size = getattr(embedding, "vocabulary_size", None) or getattr(
-        embedding, "input_dim", None
-    )
+    vocabulary_size = getattr(model, "source_vocabulary_size", None)
     low, high = int(source.min()), int(source.max())
     if low < 0 or (vocabulary_size is not None and high >= vocabulary_size):
         upper = (

@@ -3,13 +3,11 @@ from keras import ops
 
 from keras_attnpred.decoding._decoding_utils import check_search_arguments
 from keras_attnpred.decoding._decoding_utils import compiled_loop
-from keras_attnpred.decoding._decoding_utils import count_trace
-from keras_attnpred.decoding._step_decoders import PAD_ID
-from keras_attnpred.decoding._step_decoders import banned_logits
-from keras_attnpred.decoding._step_decoders import initial_tokens
-from keras_attnpred.decoding._step_decoders import repeat_rows
-from keras_attnpred.decoding._step_decoders import step_decoder
-from keras_attnpred.decoding._step_decoders import take_rows
+from keras_attnpred.decoding._decoding_utils import decoder_key
+from keras_attnpred.decoding.beam_loop import beam_loop
+from keras_attnpred.decoding.step_decoder import step_decoder
+from keras_attnpred.reserved_ids import END_ID
+from keras_attnpred.reserved_ids import START_ID
 from keras_attnpred.validation import check_positive_int
 
 
@@ -20,8 +18,8 @@ def beam_search(
     n_best=1,
     length_penalty=0.0,
     max_length=64,
-    start_id=2,
-    end_id=3,
+    start_id=START_ID,
+    end_id=END_ID,
     use_cache=True,
 ):
     """Beam search decoding of an encoder–decoder translator, batched.
@@ -48,10 +46,11 @@ def beam_search(
     changes no result.
 
     The search (`keras.ops.while_loop` over fixed-size buffers) runs the
-    same step decoders as `greedy_search`: with `use_cache=True` the models
-    of `keras_attnpred.models` decode one token per step through their
-    key/value caches (Transformer) or their carried state (RNN), reordered
-    by each hypothesis's parent at every step; other models, or
+    same step decoders as `greedy_search`: with `use_cache=True` a model
+    with `start_decoding` and `decode_step` (the translators of
+    `keras_attnpred.models`) decodes one token per step through its
+    key/value caches (Transformer) or its carried state (RNN), reordered by
+    each hypothesis's parent at every step; other models, or
     `use_cache=False`, re-run the whole model per step. Both give the same
     hypotheses. The loop is compiled once per model, settings and input
     shape (a `tf.function` on TensorFlow, `jax.jit` on JAX); calling again
@@ -71,8 +70,8 @@ def beam_search(
             `beam_width`.
         length_penalty: float >= 0, the GNMT `alpha` above.
         max_length: int, the most tokens to generate, `end_id` included.
-            With a learned target position embedding it may not exceed the
-            embedding's `sequence_length`.
+            It may not exceed the model's `max_decoding_length` (the size of
+            a Transformer's learned target position table), when it has one.
         start_id: int, the id that starts every target sequence.
         end_id: int, the id that ends a sequence.
         use_cache: bool, decode through the caches where the model allows
@@ -114,14 +113,14 @@ def beam_search(
             np.zeros((0, n_best, 0), dtype="int32"),
             np.zeros((0, n_best), dtype="float32"),
         )
-    kind, parts = step_decoder(model, use_cache)
+    decoder = step_decoder(model, use_cache)
     settings = (
         max_length, start_id, end_id, beam_width, n_best, length_penalty
     )
     loop = compiled_loop(
         model,
-        ("beam", kind.name) + settings,
-        lambda: _beam_loop(kind(parts, max_length), *settings),
+        ("beam", decoder_key(model, decoder)) + settings,
+        lambda: beam_loop(decoder, *settings),
     )
     ids, scores = loop(ops.convert_to_tensor(source, dtype="int32"))
     ids = ops.convert_to_numpy(ids).astype("int32")
@@ -152,157 +151,3 @@ def check_beam_arguments(beam_width, n_best, length_penalty):
             f"Received: length_penalty={length_penalty!r}"
         )
     return beam_width, n_best, float(length_penalty)
-
-
-def _gather_beams(x, indices):
-    """`x[b, indices[b, m]]`: `x` is `(batch, N, ...)`, `indices`
-    `(batch, M)`."""
-    batch, size = ops.shape(x)[0], ops.shape(x)[1]
-    flat = indices + ops.expand_dims(ops.arange(batch, dtype="int32") * size, 1)
-    rows = ops.take(
-        ops.reshape(x, (-1,) + tuple(x.shape[2:])),
-        ops.reshape(flat, (-1,)),
-        axis=0,
-    )
-    return ops.reshape(rows, (batch, -1) + tuple(x.shape[2:]))
-
-
-def _beam_loop(
-    decoder, max_length, start_id, end_id, beam_width, n_best, alpha
-):
-    """`loop(source, limit=None)`: `(ids, scores)` of the `n_best` best,
-    `ids` `(batch, n_best, max_length)`, not yet cleaned (see
-    `beam_search`).
-
-    `limit`, a scalar int tensor at most `max_length` (default
-    `max_length`), stops the search there as if `max_length` were `limit`,
-    without changing the buffers' shapes. On TensorFlow `beam_width` and
-    `alpha` may be scalar tensors too (int32, float32): the exported
-    SavedModel takes all three as inputs.
-    """
-    width = beam_width
-
-    def penalty(length):
-        return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
-
-    def loop(source, limit=None):
-        count_trace()
-        if limit is None:
-            limit = max_length
-            # No live hypothesis can score above its log-probability over
-            # this.
-            max_penalty = ((5.0 + max_length) / 6.0) ** alpha
-        else:
-            max_penalty = penalty(limit)
-        batch = ops.shape(source)[0]
-        context, state = decoder.start(source)
-        # Row b's hypotheses are rows b * width ... b * width + width - 1.
-        context, state = repeat_rows((context, state), width)
-        tokens = initial_tokens(batch * width, max_length, start_id)
-        # Only the first copy of each row is live at first: the others would
-        # repeat its extensions.
-        alive_logp = ops.concatenate(
-            [
-                ops.zeros((batch, 1), "float32"),
-                ops.full((batch, width - 1), -np.inf, "float32"),
-            ],
-            axis=1,
-        )
-        finished_tokens = ops.zeros((batch, width, max_length + 1), "int32")
-        finished_scores = ops.full((batch, width), -np.inf, "float32")
-        t = ops.convert_to_tensor(0, "int32")
-        loop_vars = (
-            t, tokens, alive_logp, finished_tokens, finished_scores, state
-        )
-
-        def cond(t, tokens, alive_logp, finished_tokens, finished_scores, _):
-            reachable = alive_logp[:, 0] / max_penalty
-            settled = ops.all(
-                ops.greater(finished_scores[:, n_best - 1], reachable)
-            )
-            return ops.logical_and(
-                ops.less(t, limit), ops.logical_not(settled)
-            )
-
-        def body(
-            t, tokens, alive_logp, finished_tokens, finished_scores, state
-        ):
-            logits, state = decoder.step(context, tokens, t, state)
-            vocabulary_size = logits.shape[-1]
-            banned = banned_logits(vocabulary_size, (PAD_ID, start_id))
-            log_probs = ops.log_softmax(logits, axis=-1) + banned
-            candidates = ops.expand_dims(alive_logp, 2) + ops.reshape(
-                log_probs, (batch, width, vocabulary_size)
-            )
-            # At most `width` of the best 2 * width end (one per parent), so
-            # at least `width` stay live.
-            values, indices = ops.top_k(
-                ops.reshape(candidates, (batch, width * vocabulary_size)),
-                2 * width,
-            )
-            indices = ops.cast(indices, "int32")
-            parents = ops.floor_divide(indices, vocabulary_size)
-            new_ids = ops.mod(indices, vocabulary_size)
-            sequences = _gather_beams(
-                ops.reshape(tokens, (batch, width, max_length + 1)), parents
-            )
-            sequences = ops.slice_update(
-                sequences, [0, 0, t + 1], ops.expand_dims(new_ids, 2)
-            )
-            ended = ops.equal(new_ids, end_id)
-
-            alive_logp, alive = ops.top_k(
-                ops.where(ended, -np.inf, values), width
-            )
-            alive = ops.cast(alive, "int32")
-            # The known last axis keeps the loop's shapes static.
-            tokens = ops.reshape(
-                _gather_beams(sequences, alive), (-1, max_length + 1)
-            )
-            parent_rows = _gather_beams(parents, alive) + ops.expand_dims(
-                ops.arange(batch, dtype="int32") * width, 1
-            )
-            state = take_rows(state, ops.reshape(parent_rows, (-1,)))
-
-            # Only an end among the best `width` extensions finishes a
-            # hypothesis, as in a beam that kept finished ones in its slots;
-            # hence width 1 is greedy search.
-            finishing = ops.logical_and(
-                ended, ops.less(ops.arange(2 * width), width)
-            )
-            new_scores = ops.where(finishing, values / penalty(t + 1), -np.inf)
-            finished_scores, kept = ops.top_k(
-                ops.concatenate([finished_scores, new_scores], axis=1), width
-            )
-            finished_tokens = _gather_beams(
-                ops.concatenate([finished_tokens, sequences], axis=1),
-                ops.cast(kept, "int32"),
-            )
-            return (
-                t + 1, tokens, alive_logp, finished_tokens, finished_scores,
-                state,
-            )
-
-        t, tokens, alive_logp, finished_tokens, finished_scores, _ = (
-            ops.while_loop(cond, body, loop_vars)
-        )
-        # The live hypotheses join as they are: after max_length steps they
-        # are the cut-off translations; after an early stop none of them
-        # reaches the n-best.
-        scores, best = ops.top_k(
-            ops.concatenate(
-                [finished_scores, alive_logp / penalty(t)], axis=1
-            ),
-            n_best,
-        )
-        hypotheses = ops.concatenate(
-            [
-                finished_tokens,
-                ops.reshape(tokens, (batch, width, max_length + 1)),
-            ],
-            axis=1,
-        )
-        ids = _gather_beams(hypotheses, ops.cast(best, "int32"))
-        return ids[:, :, 1:], scores
-
-    return loop

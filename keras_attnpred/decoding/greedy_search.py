@@ -3,19 +3,19 @@ from keras import ops
 
 from keras_attnpred.decoding._decoding_utils import check_search_arguments
 from keras_attnpred.decoding._decoding_utils import compiled_loop
-from keras_attnpred.decoding._decoding_utils import count_trace
-from keras_attnpred.decoding._step_decoders import PAD_ID
-from keras_attnpred.decoding._step_decoders import banned_logits
-from keras_attnpred.decoding._step_decoders import initial_tokens
-from keras_attnpred.decoding._step_decoders import step_decoder
+from keras_attnpred.decoding._decoding_utils import decoder_key
+from keras_attnpred.decoding.greedy_loop import greedy_loop
+from keras_attnpred.decoding.step_decoder import step_decoder
+from keras_attnpred.reserved_ids import END_ID
+from keras_attnpred.reserved_ids import START_ID
 
 
 def greedy_search(
     model,
     source_ids,
     max_length=64,
-    start_id=2,
-    end_id=3,
+    start_id=START_ID,
+    end_id=END_ID,
     use_cache=True,
 ):
     """Greedy decoding of an encoder–decoder translator, one token at a time.
@@ -25,17 +25,18 @@ def greedy_search(
 
     Two ways to run the decoder:
 
-    - **Cached** (`use_cache=True`), for the models of
-      `keras_attnpred.models`, recognised by their layer names. The source
-      is encoded once. `build_transformer_translator`: each decoder block's
-      cross-attention keys and values are projected once, and each step runs
-      the decoder on the new token only, through the blocks' self-attention
-      key/value caches (step `t` computes step `t` only; its position comes
-      from `start_index=t`). `build_rnn_translator`: each step runs the
-      decoder RNN's cell once on the new token, carrying its state, and
-      attends to the encoder output with that single step's output.
+    - **Cached** (`use_cache=True`), for a model with its own
+      `start_decoding` and `decode_step` methods (`TransformerTranslator`,
+      `RNNTranslator`, what `build_transformer_translator` and
+      `build_rnn_translator` return). The source is encoded once.
+      Transformer: each decoder block's cross-attention keys and values are
+      projected once, and each step runs the decoder on the new token only,
+      through the blocks' self-attention key/value caches (step `t`
+      computes step `t` only). RNN: each step runs the decoder RNN's cell
+      once on the new token, carrying its state, and attends to the encoder
+      output with that single step's output.
     - **Uncached** (`use_cache=False`, or any other model; `use_cache=True`
-      falls back to it silently when the named layers are missing): each
+      falls back to it silently for a model without those methods): each
       step re-runs the whole model on `{"source": source_ids,
       "target": [start_id] + tokens so far}`. The target is held in a fixed
       `(batch, max_length)` buffer padded with 0 after the tokens so far, so
@@ -60,9 +61,9 @@ def greedy_search(
             `(batch, T, vocabulary_size)`.
         source_ids: int array or tensor `(batch, S)`, the source ids padded
             with 0.
-        max_length: int, the most tokens to generate, `end_id` included. With
-            a learned target position embedding it may not exceed the
-            embedding's `sequence_length`.
+        max_length: int, the most tokens to generate, `end_id` included. It
+            may not exceed the model's `max_decoding_length` (the size of a
+            Transformer's learned target position table), when it has one.
         start_id: int, the id that starts every target sequence.
         end_id: int, the id that ends a sequence.
         use_cache: bool, decode through the key/value caches where the model
@@ -90,53 +91,13 @@ def greedy_search(
     )
     if source.shape[0] == 0:
         return np.zeros((0, 0), dtype="int32")
-    kind, parts = step_decoder(model, use_cache)
-    key = ("greedy", kind.name, max_length, start_id, end_id)
+    decoder = step_decoder(model, use_cache)
+    key = ("greedy", decoder_key(model, decoder), max_length, start_id, end_id)
     loop = compiled_loop(
         model,
         key,
-        lambda: _greedy_loop(
-            kind(parts, max_length), max_length, start_id, end_id
-        ),
+        lambda: greedy_loop(decoder, max_length, start_id, end_id),
     )
     steps, tokens = loop(ops.convert_to_tensor(source, dtype="int32"))
     steps = int(ops.convert_to_numpy(steps))
     return ops.convert_to_numpy(tokens)[:, 1 : steps + 1].astype("int32")
-
-
-def _greedy_loop(decoder, max_length, start_id, end_id):
-    """`loop(source, limit=None)`: `(steps, tokens)`, `tokens` the
-    `(batch, max_length + 1)` buffer (column 0 the start id).
-
-    `limit`, a scalar int tensor at most `max_length` (default
-    `max_length`), stops the loop earlier without changing the buffers'
-    shapes: the exported SavedModel takes it as an input.
-    """
-
-    def loop(source, limit=None):
-        count_trace()
-        limit = max_length if limit is None else limit
-        context, state = decoder.start(source)
-        tokens = initial_tokens(ops.shape(source)[0], max_length, start_id)
-        done = ops.zeros((ops.shape(source)[0],), "bool")
-        t = ops.convert_to_tensor(0, "int32")
-
-        def cond(t, tokens, done, state):
-            return ops.logical_and(
-                ops.less(t, limit), ops.logical_not(ops.all(done))
-            )
-
-        def body(t, tokens, done, state):
-            logits, state = decoder.step(context, tokens, t, state)
-            banned = banned_logits(logits.shape[-1], (PAD_ID, start_id))
-            step = ops.cast(ops.argmax(logits + banned, axis=-1), "int32")
-            # Rows that already ended get padding.
-            step = ops.where(done, ops.zeros_like(step), step)
-            done = ops.logical_or(done, ops.equal(step, end_id))
-            tokens = ops.slice_update(tokens, [0, t + 1], step[:, None])
-            return t + 1, tokens, done, state
-
-        t, tokens, _, _ = ops.while_loop(cond, body, (t, tokens, done, state))
-        return t, tokens
-
-    return loop

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_attnpred.decoding._decoding_utils import _check_position_table
-from keras_attnpred.decoding._step_decoders import step_decoder
-from keras_attnpred.decoding.beam_search import _beam_loop
-from keras_attnpred.decoding.greedy_search import _greedy_loop
+from keras_attnpred.decoding import beam_loop
+from keras_attnpred.decoding import check_decoding_length
+from keras_attnpred.decoding import greedy_loop
+from keras_attnpred.decoding import step_decoder
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export import _graphs
 
@@ -19,16 +19,17 @@ MAX_BEAM_WIDTH = 8
 
 
 def export_translator_saved_model(
-    run, base_dir, version=None, warmup_texts=None
+    translator, base_dir, version=None, warmup_texts=None
 ):
     """Exports a translator as a SavedModel for TensorFlow Serving.
 
     Source strings go in, translated strings come out: tokenization, the
     whole search loop and detokenization run inside the graph, with the
     same results as `keras_attnpred.inference.Translator.translate`. The
-    search is that of `greedy_search` and `beam_search`, on the same step
-    decoders: the Transformer through its key/value caches, the RNN
-    translators carrying their state, any other model re-run per step.
+    search is that of `greedy_search` and `beam_search` (`greedy_loop` and
+    `beam_loop`), on the same step decoders (`step_decoder`): the
+    Transformer through its key/value caches, the RNN translators carrying
+    their state, any other model re-run per step.
     Signatures:
 
     | signature | inputs | outputs |
@@ -38,14 +39,14 @@ def export_translator_saved_model(
 
     A SavedModel signature has no optional inputs, so the defaults live in
     `serving_default`: greedy search (`beam_width=1`, `length_penalty=0`)
-    up to the run's `max_length`, the largest `max_length` accepted.
+    up to the translator's `max_length`, the largest `max_length` accepted.
     `translate` runs greedy search for `beam_width=1` with
     `length_penalty=0` and beam search otherwise (the GNMT length penalty
     `alpha` of `beam_search`; the best hypothesis is kept), like
     `Translator.translate`. Beam search is one loop whose width is the
     input, traced once: every width from 1 to `MAX_BEAM_WIDTH` (8) runs
     it. A `beam_width` outside `[1, 8]`, a `max_length` outside
-    `[1, run max_length]` or a `length_penalty` that is negative or not
+    `[1, the translator's max_length]` or a `length_penalty` that is negative or not
     finite fails the request with an `INVALID_ARGUMENT` error that names
     the input, as does an input of another shape than the signature's.
     `token_ids` has as many columns as the longest translation of the
@@ -60,7 +61,9 @@ def export_translator_saved_model(
     TensorFlow Text only.
 
     Args:
-        run: a translation run directory or `TrainingRun`.
+        translator: a `keras_attnpred.inference.Translator`, a directory it
+            loads from (a saved translator or a translation run), or a
+            `TrainingRun`.
         base_dir: str, the model's base folder.
         version: positive int; default the next free version.
         warmup_texts: list of str for the warmup requests.
@@ -79,11 +82,11 @@ def export_translator_saved_model(
     ...     text=tf.constant(["How are you?"]), beam_width=tf.constant(4),
     ...     max_length=tf.constant(32), length_penalty=tf.constant(0.6))
     """
-    run, version, texts = utils.saved_model_arguments(
-        run, base_dir, version, warmup_texts, WARMUP_TEXTS,
+    translator, version, texts = utils.saved_model_arguments(
+        translator, base_dir, version, warmup_texts, WARMUP_TEXTS,
         classification=False,
     )
-    max_length = run.config.max_length
+    max_length = translator.max_length
     text = np.array(texts, dtype=object)
     requests = [
         ("serving_default", {"text": text}),
@@ -98,7 +101,7 @@ def export_translator_saved_model(
         ),
     ]
     with utils.versioned_directory(base_dir, version) as directory:
-        archive = _translator_archive(run)
+        archive = _translator_archive(translator)
         archive.write_out(directory, verbose=False)
         utils.write_warmup_requests(
             directory, utils.model_name_of(base_dir), requests
@@ -112,8 +115,8 @@ def _search(
 ):
     """Generated ids `(batch, capacity)` of `source_ids`, inside the graph.
 
-    The loops of `greedy_search` and `beam_search`, run on `decoder` (a
-    step decoder for `capacity` steps) and stopped after `max_length`
+    The loops of `greedy_search` and `beam_search`, run on `decoder` (from
+    `step_decoder`) for `capacity` steps and stopped after `max_length`
     steps: greedy search for `beam_width=1` with `length_penalty=0`, as
     `Translator.translate` picks it, else beam search with `beam_width`
     hypotheses per row (one loop whose width is the input tensor), the best
@@ -154,13 +157,13 @@ def _search(
         source_ids = tf.identity(source_ids)
 
     def greedy():
-        _, tokens = _greedy_loop(decoder, capacity, start, end)(
+        _, tokens = greedy_loop(decoder, capacity, start, end)(
             source_ids, limit=max_length
         )
         return tokens[:, 1:]
 
     def beam():
-        ids, scores = _beam_loop(
+        ids, scores = beam_loop(
             decoder, capacity, start, end, beam_width, 1, length_penalty
         )(source_ids, limit=max_length)
         # Unformed hypotheses (score -inf, a tiny vocabulary) hold
@@ -175,20 +178,17 @@ def _search(
     return tf.cond(is_greedy, greedy, beam)
 
 
-def _translator_archive(run):
-    model = run.model
-    source_tokenizer, target_tokenizer = run.source_tokenizer, (
-        run.target_tokenizer
-    )
-    capacity = run.config.max_length
-    _check_position_table(model, capacity)
+def _translator_archive(translator):
+    model = translator.model
+    source_tokenizer = translator.source_tokenizer
+    target_tokenizer = translator.target_tokenizer
+    capacity = translator.max_length
+    check_decoding_length(model, capacity)
     start, end = target_tokenizer.START_ID, target_tokenizer.END_ID
     reserved = tf.constant(
         [target_tokenizer.PAD_ID, start, end], dtype=tf.int32
     )
-    # Built here, not while tracing: an RNN's step decoder builds a model.
-    kind, parts = step_decoder(model, use_cache=True)
-    decoder = kind(parts, capacity)
+    decoder = step_decoder(model, use_cache=True)
 
     def translate(text, beam_width, max_length, length_penalty):
         source = _graphs.texts_to_ids(source_tokenizer, text, capacity)
@@ -208,7 +208,7 @@ def _translator_archive(run):
             tf.not_equal(ids[:, :, None], reserved[None, None, :]), axis=-1
         )
         pieces = tf.ragged.boolean_mask(ids, keep)
-        texts = target_tokenizer._tf_tokenizer.detokenize(pieces)
+        texts = target_tokenizer.tf_tokenizer.detokenize(pieces)
         if target_tokenizer.SPLITS_PUNCTUATION:
             texts = _graphs.join_punctuation(texts)
         texts = tf.where(empty, tf.constant(""), texts)
@@ -217,8 +217,8 @@ def _translator_archive(run):
     archive = keras.export.ExportArchive()
     archive.track(model)
     # TensorFlow Text tokenizers are tf.Modules: tracking saves their models.
-    archive.track(source_tokenizer._tf_tokenizer)
-    archive.track(target_tokenizer._tf_tokenizer)
+    archive.track(source_tokenizer.tf_tokenizer)
+    archive.track(target_tokenizer.tf_tokenizer)
     text_spec = tf.TensorSpec([None], tf.string, name="text")
     archive.add_endpoint(
         "serving_default",

@@ -2,11 +2,12 @@ import os
 
 import tensorflow as tf
 
-from keras_attnpred.decoding._decoding_utils import _check_position_table
-from keras_attnpred.decoding._step_decoders import TransformerSteps
+from keras_attnpred.decoding import check_decoding_length
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export.export_classifier_tflite import _convert
 from keras_attnpred.export.export_classifier_tflite import _write
+from keras_attnpred.models import TransformerTranslator
+from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_positive_int
 
 CONFIG_FILENAME = "translator.json"
@@ -16,13 +17,13 @@ SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
 TARGET_TOKENIZER_DIRNAME = "target_tokenizer"
 
 
-def export_translator_tflite(run, out_dir, batch_size=1):
+def export_translator_tflite(translator, out_dir, batch_size=1):
     """Exports a Transformer translator as two float32 TFLite models.
 
     The search loop stays outside, in the app (or `TFLiteTranslator`): an
     encoder that runs once per sentence and a decoder that runs once per
     generated token through key/value caches, both with TFLite built-in ops
-    only and fixed shapes (`S` = the run's `max_length`, `B` =
+    only and fixed shapes (`S` = the translator's `max_length`, `B` =
     `batch_size`, `L` decoder layers):
 
     - `encoder.tflite`: `source_ids` int32 `(B, S)`, 0-padded ->
@@ -44,8 +45,9 @@ def export_translator_tflite(run, out_dir, batch_size=1):
     is refused with a `ValueError`: the converter rejects those layers.
 
     Args:
-        run: a translation run directory or `TrainingRun` of a Transformer
-            translator (`build_transformer_translator`).
+        translator: a `keras_attnpred.inference.Translator`, a directory it
+            loads from, or a `TrainingRun`, of a
+            `TransformerTranslator` (`build_transformer_translator`).
         out_dir: str, the folder to write (created if missing).
         batch_size: int, the fixed batch of both models.
 
@@ -58,32 +60,30 @@ def export_translator_tflite(run, out_dir, batch_size=1):
     >>> TFLiteTranslator("mobile/en-es").translate(["How are you?"])
     """
     utils.require_tensorflow_backend()
-    run = utils.load_run(run)
-    utils.check_task(run, classification=False)
+    translator = utils.as_translator(translator)
     batch_size = check_positive_int("batch_size", batch_size)
-    model = run.model
-    parts = TransformerSteps.parts(model)
-    if parts is None:
+    model = translator.model
+    if not isinstance(model, TransformerTranslator):
         raise ValueError(
             "The TFLite translator export needs a Transformer translator "
-            "(build_transformer_translator: its named layers give the cached "
-            f"decoder step). Received: a model named {model.name!r}"
+            "(a `TransformerTranslator`, from build_transformer_translator: "
+            "its `start_decoding` and `decode_step` give the cached decoder "
+            f"step). Received: a {type(model).__name__} named {model.name!r}"
         )
     utils.check_convertible_quantization(model, classification=False)
-    length = run.config.max_length
-    _check_position_table(model, length)
-    target = run.target_tokenizer
-    layers = len(parts["decoders"])
-    width = parts["source_embedding"].embedding_dim
+    length = translator.max_length
+    check_decoding_length(model, length)
+    target = translator.target_tokenizer
+    layers = model.num_layers
+    width = model.encoder.model_dim
     source_spec = tf.TensorSpec(
         [batch_size, length], tf.int32, name="source_ids"
     )
 
-    # The step decoder of greedy_search and beam_search, cut in two.
-    steps = TransformerSteps(parts, length)
-
+    # The model's own decoding methods, those of greedy_search and
+    # beam_search, one per TFLite model.
     def encoder(source_ids):
-        (_, _, cross_caches), _ = steps.start(source_ids)
+        (_, _, cross_caches), _ = model.start_decoding(source_ids, length)
         return {f"cross_cache_{i}": c for i, c in enumerate(cross_caches)}
 
     cache_shapes = [
@@ -96,10 +96,10 @@ def export_translator_tflite(run, out_dir, batch_size=1):
         memory = tf.zeros([batch_size, length, width])
         context = (
             memory,
-            tf.not_equal(inputs["source_ids"], 0),
+            tf.not_equal(inputs["source_ids"], PAD_ID),
             tuple(inputs[f"cross_cache_{i}"] for i in range(layers)),
         )
-        logits, updated = steps.token_step(
+        logits, updated = model.decode_step(
             context,
             inputs["token"],
             inputs["index"],
@@ -132,7 +132,7 @@ def export_translator_tflite(run, out_dir, batch_size=1):
         "encoder": _write(out_dir, ENCODER_FILENAME, encoder_content),
         "decoder_step": _write(out_dir, DECODER_FILENAME, decoder_content),
     }
-    run.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
+    translator.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
     target.save(os.path.join(out_dir, TARGET_TOKENIZER_DIRNAME))
     utils.write_json(
         os.path.join(out_dir, CONFIG_FILENAME),

@@ -4,12 +4,13 @@ import keras
 import numpy as np
 import pytest
 
+from keras_attnpred import reserved_ids
 from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 from keras_attnpred.models import build_transformer_translator
 
 VOCABULARY_SIZE = 12  # 0-3 reserved, 4-11 content
 MAX_LENGTH = 8
-START_ID, END_ID = 2, 3
+START_ID, END_ID = reserved_ids.START_ID, reserved_ids.END_ID
 TINY = dict(
     preset="tiny", num_layers=1, model_dim=32, num_heads=2,
     intermediate_dim=64, dropout=0.0,

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from keras import ops
 
+from keras_attnpred.decoding import beam_loop
 from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import greedy_search
+from keras_attnpred.decoding import step_decoder
 from keras_attnpred.decoding._decoding_utils import tracing_count
 from keras_attnpred.models import build_rnn_translator
 from tests.decoding.conftest import END_ID
@@ -287,6 +289,35 @@ def test_trained_model_decodes_the_task(trained_translator):
     # The runner-up is another, less likely hypothesis.
     assert (scores[:, 0] > scores[:, 1]).all()
     assert all(as_rows(a) != as_rows(b) for a, b in zip(ids[:, :1], ids[:, 1:]))
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_beam_loop_with_a_limit_is_a_shorter_search(
+    trained_translator, use_cache
+):
+    # The public loop, as the SavedModel export traces it: `limit` stops it
+    # as if `max_length` were `limit`, in buffers of the full size.
+    model = trained_translator(True)
+    source, _, _ = reverse_task(8, seed=7)
+    loop = beam_loop(
+        step_decoder(model, use_cache), MAX_LENGTH, START_ID, END_ID,
+        beam_width=3, n_best=2, length_penalty=0.6,
+    )
+    ids, scores = loop(
+        ops.convert_to_tensor(source, "int32"),
+        limit=ops.convert_to_tensor(4, "int32"),
+    )
+    ids, scores = ops.convert_to_numpy(ids), ops.convert_to_numpy(scores)
+    assert ids.shape == (8, 2, MAX_LENGTH)
+    expected_ids, expected_scores = beam_search(
+        model, source, beam_width=3, n_best=2, length_penalty=0.6,
+        max_length=4,
+    )
+    steps = expected_ids.shape[2]
+    assert steps <= 4
+    np.testing.assert_array_equal(ids[:, :, :steps], expected_ids)
+    assert (ids[:, :, steps:] == 0).all()
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
 
 
 def test_no_retrace_for_the_same_shapes():

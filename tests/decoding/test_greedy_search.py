@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 from keras import ops
 
+from keras_attnpred.decoding import check_decoding_length
+from keras_attnpred.decoding import greedy_loop
 from keras_attnpred.decoding import greedy_search
+from keras_attnpred.decoding import step_decoder
 from keras_attnpred.decoding._decoding_utils import tracing_count
 from keras_attnpred.models import build_rnn_translator
 from tests.decoding.conftest import END_ID
@@ -130,8 +133,9 @@ def test_cached_equals_uncached_rnn_translator(attention, rnn):
     )
 
 
-def test_rnn_translator_without_the_named_layers_runs_uncached():
-    # A model built by hand: no cached decoder applies, greedy still works.
+def test_model_without_decoding_methods_runs_uncached():
+    # A model built by hand: no start_decoding / decode_step, so no cached
+    # decoder applies; greedy still works.
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     target = keras.Input(shape=(None,), dtype="int32", name="target")
     x = keras.layers.Embedding(12, 8, mask_zero=True)(target)
@@ -139,8 +143,68 @@ def test_rnn_translator_without_the_named_layers_runs_uncached():
     model = keras.Model(
         {"source": source, "target": target}, keras.layers.Dense(12)(x)
     )
+    assert step_decoder(model) is not model
     generated = greedy_search(model, PADDED, max_length=6)
     np.testing.assert_array_equal(generated, reference_greedy(model, PADDED, 6))
+    (key,) = model.__dict__["_attnpred_decoding_functions"]
+    assert key[:2] == ("greedy", "uncached")
+
+
+@pytest.mark.parametrize("rnn", [False, True])
+def test_translators_are_their_own_cached_step_decoders(rnn):
+    model = (
+        build_rnn_translator(12, 12, embedding_dim=8, units=8)
+        if rnn
+        else tiny_translator()
+    )
+    assert step_decoder(model) is model
+    assert step_decoder(model, use_cache=False) is not model
+    with pytest.raises(ValueError, match="use_cache=1"):
+        step_decoder(model, use_cache=1)
+    greedy_search(model, PADDED, max_length=4)
+    greedy_search(model, PADDED, max_length=4, use_cache=False)
+    keys = model.__dict__["_attnpred_decoding_functions"]
+    assert sorted(key[1] for key in keys) == ["cached", "uncached"]
+
+
+def test_greedy_loop_runs_the_search_up_to_a_limit(trained_translator):
+    # The public loop, as an exporter traces it: the same ids as
+    # greedy_search, and `limit` stops it early without changing shapes.
+    model = trained_translator()
+    source, _, _ = reverse_task(8, seed=3)
+    loop = greedy_loop(model, MAX_LENGTH, START_ID, END_ID)
+    steps, tokens = loop(ops.convert_to_tensor(source, "int32"))
+    tokens = to_numpy(tokens)
+    assert tokens.shape == (8, MAX_LENGTH + 1)
+    assert (tokens[:, 0] == START_ID).all()
+    expected = greedy_search(model, source, max_length=MAX_LENGTH)
+    np.testing.assert_array_equal(
+        tokens[:, 1 : int(to_numpy(steps)) + 1], expected
+    )
+    steps, tokens = loop(
+        ops.convert_to_tensor(source, "int32"),
+        limit=ops.convert_to_tensor(2, "int32"),
+    )
+    assert int(to_numpy(steps)) == 2
+    tokens = to_numpy(tokens)
+    assert tokens.shape == (8, MAX_LENGTH + 1)
+    np.testing.assert_array_equal(tokens[:, 1:3], expected[:, :2])
+    assert (tokens[:, 3:] == 0).all()
+
+
+def test_check_decoding_length():
+    model = tiny_translator()
+    assert model.max_decoding_length == MAX_LENGTH
+    assert check_decoding_length(model, MAX_LENGTH) == MAX_LENGTH
+    with pytest.raises(
+        ValueError, match=f"sequence_length={MAX_LENGTH}.*max_length=9"
+    ):
+        check_decoding_length(model, MAX_LENGTH + 1)
+    with pytest.raises(ValueError, match="max_length=0"):
+        check_decoding_length(model, 0)
+    # No position table: no bound.
+    rnn = build_rnn_translator(12, 12, embedding_dim=8, units=8)
+    assert check_decoding_length(rnn, 1000) == 1000
 
 
 @pytest.mark.parametrize("use_cache", [True, False])
@@ -162,8 +226,8 @@ def test_sees_weight_updates():
     # The compiled loop must read the current weights, not a snapshot.
     model = tiny_translator()
     first = greedy_search(model, PADDED, max_length=6)
-    kernel = model.get_layer("logits").kernel
-    bias = model.get_layer("logits").bias
+    kernel = model.logits_layer.kernel
+    bias = model.logits_layer.bias
     kernel.assign(np.zeros(kernel.shape, "float32"))
     favourite = np.zeros(bias.shape, "float32")
     favourite[END_ID] = 1.0
@@ -200,6 +264,16 @@ def test_argument_errors(kwargs, match):
 def test_source_errors():
     with pytest.raises(ValueError, match="source_ids"):
         greedy_search(tiny_translator(), np.ones((3,), "int32"), max_length=4)
+    # Ids outside the source vocabulary (12): an error on TensorFlow, a
+    # silently clamped lookup on JAX, so refused before decoding.
+    with pytest.raises(
+        ValueError,
+        match="below the source vocabulary size 12. Received: source_ids "
+        "from 0 to 12",
+    ):
+        greedy_search(tiny_translator(), PADDED + (PADDED == 11), max_length=4)
+    with pytest.raises(ValueError, match="source_ids from -1 to 11"):
+        greedy_search(tiny_translator(), PADDED - (PADDED == 0), max_length=4)
     with pytest.raises(ValueError, match="model"):
         greedy_search("model", PADDED)
 
@@ -252,7 +326,7 @@ def test_int8_quantized_translator_decodes_and_reloads(
     np.testing.assert_array_equal(quantized_ids, expected_reversal(source))
     model.save(tmp_path / "int8.keras")
     reloaded = keras.models.load_model(tmp_path / "int8.keras")
-    decoder_dtype = reloaded.get_layer("decoder_0").get_config()["dtype"]
+    decoder_dtype = reloaded.decoder_blocks[0].get_config()["dtype"]
     assert decoder_dtype["class_name"] == "DTypePolicyMap"
     np.testing.assert_array_equal(
         greedy_search(reloaded, source, max_length=MAX_LENGTH), quantized_ids

@@ -39,6 +39,10 @@ def translator_export(translator_run, tmp_path_factory):
 # Nonsense words the toy model never saw: its beam search finds other
 # translations than its greedy search for them.
 UNSEEN = ["wztej x v", "c qpd rjw r", "wsny", "mobd yeab teukd rulgmz dbtw"]
+# Texts whose beam search differs from greedy search for the toy RNN
+# translator (the LSTM of rnn_translator_run).
+RNN_UNSEEN = ["nbjk vefusm cczcgx bm d rqjo", "athefo p wie",
+              "the small small bird the", "cat the fish bird dog eats"]
 
 
 def keras_translations(run, texts, beam_width=1, length_penalty=0.0):
@@ -167,7 +171,7 @@ def test_rnn_translator_saved_model_like_keras(rnn_translator_run, tmp_path):
     path = export_translator_saved_model(rnn_translator_run,
                                          str(tmp_path / "rnn"))
     signatures = tf.saved_model.load(path).signatures
-    texts = TEXTS + UNSEEN
+    texts = TEXTS + UNSEEN + RNN_UNSEEN
     greedy = keras_translations(rnn_translator_run, texts)
     out = signatures["serving_default"](text=tf.constant(texts))
     assert [t.decode() for t in out["translation"].numpy()] == greedy
@@ -255,4 +259,10 @@ def test_rnn_translator_to_tflite_is_refused_before_anything_is_written(
     with pytest.raises(ValueError, match="Only Transformer translators"):
         export_run(rnn_translator_run, str(base))
     assert not base.exists() or not any(base.iterdir())
+    # Called directly, the TFLite export refuses it too, naming the class.
+    with pytest.raises(
+        ValueError, match="needs a Transformer translator.*RNNTranslator"
+    ):
+        export_translator_tflite(rnn_translator_run, str(tmp_path / "mobile"))
+    assert not (tmp_path / "mobile").exists()
     assert export_run(rnn_translator_run, str(base), format="saved_model")
