@@ -10,6 +10,7 @@ from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 
 
 @register
@@ -65,6 +66,7 @@ class RNNEncoderBackbone(keras.Model):
         bidirectional=True,
         dropout=0.0,
         bigram_buckets=None,
+        dtype=None,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
@@ -77,7 +79,7 @@ class RNNEncoderBackbone(keras.Model):
 
         # === Layers ===
         self.token_embedding = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, mask_zero=True, name="token_embedding"
+            vocabulary_size, embedding_dim, mask_zero=True, dtype=dtype, name="token_embedding"
         )
         self.bigram_embedding = None
         if bigram_buckets:
@@ -85,10 +87,10 @@ class RNNEncoderBackbone(keras.Model):
                 vocabulary_size,
                 bigram_buckets,
                 embedding_dim,
-                name="bigram_embedding",
+                dtype=dtype, name="bigram_embedding",
             )
         self.embedding_dropout = keras.layers.Dropout(
-            dropout, name="embedding_dropout"
+            dropout, dtype=dtype, name="embedding_dropout"
         )
         if bidirectional:
             self.rnn = keras.layers.Bidirectional(
@@ -144,6 +146,7 @@ class RNNEncoderBackbone(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": dtype_with_quantized_sublayers(self),
             "vocabulary_size": self.vocabulary_size,
             "rnn": self.rnn_type,
             "embedding_dim": self.embedding_dim,

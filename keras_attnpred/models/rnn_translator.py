@@ -11,6 +11,8 @@ from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.models._dtype_policies import float32_policy
 
 ATTENTION_TYPES = ("bahdanau", "luong")
 
@@ -95,6 +97,7 @@ class RNNTranslator(keras.Model):
         embedding_dim=128,
         units=256,
         dropout=0.0,
+        dtype=None,
         **kwargs,
     ):
         check_positive_int("source_vocabulary_size", source_vocabulary_size)
@@ -117,56 +120,56 @@ class RNNTranslator(keras.Model):
             source_vocabulary_size,
             embedding_dim,
             mask_zero=True,
-            name="source_embedding",
+            dtype=dtype, name="source_embedding",
         )
         self.source_embedding_dropout = keras.layers.Dropout(
-            dropout, name="source_embedding_dropout"
+            dropout, dtype=dtype, name="source_embedding_dropout"
         )
         self.encoder_rnn = keras.layers.Bidirectional(
             rnn_layer(rnn, units, "encoder_rnn_cell", return_state=True),
             name="encoder_rnn",
         )
         self.encoder_projection = keras.layers.Dense(
-            units, name="encoder_projection"
+            units, dtype=dtype, name="encoder_projection"
         )
         self.final_state_concat = [
-            keras.layers.Concatenate(name=f"final_state_{kind}")
+            keras.layers.Concatenate(dtype=dtype, name=f"final_state_{kind}")
             for kind in ("h", "c")[: 2 if rnn == "lstm" else 1]
         ]
         self.initial_state_projections = [
-            keras.layers.Dense(units, activation="tanh", name="initial_state_h")
+            keras.layers.Dense(units, activation="tanh", dtype=dtype, name="initial_state_h")
         ]
         if rnn == "lstm":
             self.initial_state_projections.append(
-                keras.layers.Dense(units, name="initial_state_c")
+                keras.layers.Dense(units, dtype=dtype, name="initial_state_c")
             )
         self.target_embedding = keras.layers.Embedding(
             target_vocabulary_size,
             embedding_dim,
             mask_zero=True,
-            name="target_embedding",
+            dtype=dtype, name="target_embedding",
         )
         self.target_embedding_dropout = keras.layers.Dropout(
-            dropout, name="target_embedding_dropout"
+            dropout, dtype=dtype, name="target_embedding_dropout"
         )
         self.decoder_rnn = rnn_layer(rnn, units, "decoder_rnn")
         if attention == "bahdanau":
-            self.attention = AdditiveAttention(units=units, name="attention")
+            self.attention = AdditiveAttention(units=units, dtype=dtype, name="attention")
         else:
             self.attention = DotProductAttention(
-                score=score or "general", name="attention"
+                score=score or "general", dtype=dtype, name="attention"
             )
         self.attention_concat = keras.layers.Concatenate(
-            name="attention_concat"
+            dtype=dtype, name="attention_concat"
         )
         self.attentional_vector = keras.layers.Dense(
-            units, activation="tanh", use_bias=False, name="attentional_vector"
+            units, activation="tanh", use_bias=False, dtype=dtype, name="attentional_vector"
         )
         self.attentional_vector_dropout = keras.layers.Dropout(
-            dropout, name="attentional_vector_dropout"
+            dropout, dtype=dtype, name="attentional_vector_dropout"
         )
         self.logits_layer = keras.layers.Dense(
-            target_vocabulary_size, dtype="float32", name="logits"
+            target_vocabulary_size, dtype=float32_policy(dtype), name="logits"
         )
 
         # === Functional model ===
@@ -308,6 +311,7 @@ class RNNTranslator(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": dtype_with_quantized_sublayers(self),
             "source_vocabulary_size": self.source_vocabulary_size,
             "target_vocabulary_size": self.target_vocabulary_size,
             "attention": self.attention_type,

@@ -8,6 +8,8 @@ from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.models._dtype_policies import float32_policy
 
 POOLINGS = ("attention", "mean", "first")
 
@@ -68,7 +70,13 @@ class TextClassifier(keras.Model):
     """
 
     def __init__(
-        self, backbone, num_classes, pooling="attention", dropout=0.0, **kwargs
+        self,
+        backbone,
+        num_classes,
+        pooling="attention",
+        dropout=0.0,
+        dtype=None,
+        **kwargs,
     ):
         if not isinstance(backbone, keras.Model) or not callable(
             getattr(backbone, "encode", None)
@@ -85,18 +93,18 @@ class TextClassifier(keras.Model):
         # === Layers ===
         self.backbone = backbone
         if pooling == "attention":
-            self.pooling_layer = AttentionPooling(name="pooling")
+            self.pooling_layer = AttentionPooling(dtype=dtype, name="pooling")
         elif pooling == "mean":
             self.pooling_layer = keras.layers.GlobalAveragePooling1D(
-                name="pooling"
+                dtype=dtype, name="pooling"
             )
         else:
-            self.pooling_layer = FirstTokenPooling(name="pooling")
+            self.pooling_layer = FirstTokenPooling(dtype=dtype, name="pooling")
         self.pooling_dropout = keras.layers.Dropout(
-            dropout, name="pooling_dropout"
+            dropout, dtype=dtype, name="pooling_dropout"
         )
         self.logits_layer = keras.layers.Dense(
-            num_classes, dtype="float32", name="logits"
+            num_classes, dtype=float32_policy(dtype), name="logits"
         )
 
         # === Functional model ===
@@ -164,6 +172,7 @@ class TextClassifier(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": dtype_with_quantized_sublayers(self),
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "num_classes": self.num_classes,
             "pooling": self.pooling,

@@ -10,6 +10,7 @@ from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 
 
 @register
@@ -90,6 +91,7 @@ class TransformerEncoderBackbone(keras.Model):
         normalize_first=False,
         bigram_buckets=None,
         tie_query_key_init=True,
+        dtype=None,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
@@ -105,7 +107,7 @@ class TransformerEncoderBackbone(keras.Model):
 
         # === Layers ===
         self.token_embedding = TokenAndPositionEmbedding(
-            vocabulary_size, max_length, model_dim, name="token_embedding"
+            vocabulary_size, max_length, model_dim, dtype=dtype, name="token_embedding"
         )
         self.bigram_embedding = None
         if bigram_buckets:
@@ -113,10 +115,10 @@ class TransformerEncoderBackbone(keras.Model):
                 vocabulary_size,
                 bigram_buckets,
                 model_dim,
-                name="bigram_embedding",
+                dtype=dtype, name="bigram_embedding",
             )
         self.embedding_dropout = keras.layers.Dropout(
-            dropout, name="embedding_dropout"
+            dropout, dtype=dtype, name="embedding_dropout"
         )
         self.encoder_blocks = [
             TransformerEncoder(
@@ -126,14 +128,14 @@ class TransformerEncoderBackbone(keras.Model):
                 activation_dropout=activation_dropout,
                 normalize_first=normalize_first,
                 tie_query_key_init=tie_query_key_init,
-                name=f"encoder_block_{i}",
+                dtype=dtype, name=f"encoder_block_{i}",
             )
             for i in range(num_layers)
         ]
         self.final_norm = None
         if normalize_first:
             self.final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, name="final_norm"
+                epsilon=1e-5, dtype=dtype, name="final_norm"
             )
 
         # === Functional model ===
@@ -213,6 +215,7 @@ class TransformerEncoderBackbone(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": dtype_with_quantized_sublayers(self),
             "vocabulary_size": self.vocabulary_size,
             "max_length": self.max_length,
             "num_layers": self.num_layers,

@@ -9,6 +9,8 @@ from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.models._dtype_policies import float32_policy
 
 
 @register
@@ -86,6 +88,7 @@ class TransformerTranslator(keras.Model):
         activation_dropout=None,
         normalize_first=None,
         tie_query_key_init=None,
+        dtype=None,
         **kwargs,
     ):
         if not isinstance(encoder, keras.Model) or not hasattr(
@@ -121,10 +124,10 @@ class TransformerTranslator(keras.Model):
         # === Layers ===
         self.encoder = encoder
         self.target_embedding = TokenAndPositionEmbedding(
-            target_vocabulary_size, max_length, model_dim, name="target_embedding"
+            target_vocabulary_size, max_length, model_dim, dtype=dtype, name="target_embedding"
         )
         self.target_embedding_dropout = keras.layers.Dropout(
-            dropout, name="target_embedding_dropout"
+            dropout, dtype=dtype, name="target_embedding_dropout"
         )
         self.decoder_blocks = [
             TransformerDecoder(
@@ -134,17 +137,17 @@ class TransformerTranslator(keras.Model):
                 activation_dropout=activation_dropout,
                 normalize_first=normalize_first,
                 tie_query_key_init=tie_query_key_init,
-                name=f"decoder_block_{i}",
+                dtype=dtype, name=f"decoder_block_{i}",
             )
             for i in range(num_layers)
         ]
         self.decoder_final_norm = None
         if normalize_first:
             self.decoder_final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, name="decoder_final_norm"
+                epsilon=1e-5, dtype=dtype, name="decoder_final_norm"
             )
         self.logits_layer = keras.layers.Dense(
-            target_vocabulary_size, dtype="float32", name="logits"
+            target_vocabulary_size, dtype=float32_policy(dtype), name="logits"
         )
 
         # === Functional model ===
@@ -308,6 +311,7 @@ class TransformerTranslator(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": dtype_with_quantized_sublayers(self),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "target_vocabulary_size": self.target_vocabulary_size,
             "max_length": self.max_length,
