@@ -16,7 +16,7 @@ Names an example may use without importing them:
 - the ready-made objects of `FIXTURES` below, for what one line cannot
   make; each is made once per session, and only for an example that names
   it:
-  - `tokenizer`: a `SubwordTokenizer` (vocabulary of 60) learned from the
+  - `tokenizer`: a `SubwordTokenizer` (at most 120 tokens) learned from the
     toy movie reviews of tests/training/tiny_data.py, which know the words
     "a", "wonderful", "film", "the", "plot", "was", "dull", ...;
   - `legacy_classifier_path`: a `.keras` file of an RNN classifier laid out
@@ -174,7 +174,7 @@ def tokenizer(tmp_path_factory):
 
     path = write_sentiment_csv(str(tmp_path_factory.mktemp("reviews") / "reviews.csv"), 200)
     texts = LabeledTexts.from_csv(path, "text", "label").texts
-    return SubwordTokenizer.train(texts, vocabulary_size=60)
+    return SubwordTokenizer.train(texts, vocabulary_size=120)
 
 
 @pytest.fixture(scope="session")
