@@ -19,6 +19,17 @@ Names an example may use without importing them:
   - `tokenizer`: a `SubwordTokenizer` (at most 120 tokens) learned from the
     toy movie reviews of tests/training/tiny_data.py, which know the words
     "a", "wonderful", "film", "the", "plot", "was", "dull", ...;
+  - `sentiment_run`: the directory of a run of `keras_attnpred.training.
+    train` on those reviews (an RNN classifier with attention pooling, 2
+    epochs, classes "negative" and "positive", `max_length` 16): it tells
+    "a wonderful film" from "a dull plot", and its attention picks the
+    sentiment word;
+  - `english`, `spanish`: `SubwordTokenizer`s of the toy word-for-word
+    translations of tests/training/tiny_data.py ("the cat eats fish" and
+    "el gato come pez");
+  - `translator`: an untrained `Translator` from `english` to `spanish`
+    (a "tiny" `TransformerTranslator`, `max_length` 16): its translations
+    are word salad, but of the right types and shapes;
   - `legacy_classifier_path`: a `.keras` file of an RNN classifier laid out
     as keras_attnpred < 0.5 saved it (a plain functional model with layers
     named "embedding", "rnn", "pooling", "logits"), for
@@ -40,7 +51,9 @@ import pytest
 
 # The subpackages whose docstrings are checked (decoding, training and
 # export join once their examples are made to run).
-SUBPACKAGES = ("layers", "models", "ops", "explain", "inference", "text", "data")
+SUBPACKAGES = (
+    "layers", "models", "ops", "explain", "inference", "text", "data"
+)
 # Every subpackage lends its public names to the examples.
 ALL_SUBPACKAGES = SUBPACKAGES + ("decoding", "training", "export")
 BACKEND_AGNOSTIC = ("layers", "models", "ops")
@@ -88,7 +101,10 @@ def _public_names(module):
     names = getattr(module, "__all__", None)
     if names is None:
         names = [name for name in vars(module) if not name.startswith("_")]
-    return [name for name in names if not inspect.ismodule(getattr(module, name))]
+    return [
+        name for name in names
+        if not inspect.ismodule(getattr(module, name))
+    ]
 
 
 def _methods(cls):
@@ -144,7 +160,8 @@ def package_globals():
     names = {"np": np, "keras": keras}
     for subpackage in ALL_SUBPACKAGES:
         module = importlib.import_module(f"keras_attnpred.{subpackage}")
-        names.update({name: getattr(module, name) for name in _public_names(module)})
+        for name in _public_names(module):
+            names[name] = getattr(module, name)
     return names
 
 
@@ -163,7 +180,7 @@ def run_example(name, docstring, globs, filename=None, lineno=0):
     return runner.tries, runner.failures, "".join(report)
 
 
-# ---- Fixtures the examples may name ----------------------------------------
+# ---- Fixtures the examples may name -----------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -172,9 +189,65 @@ def tokenizer(tmp_path_factory):
     from keras_attnpred.text import SubwordTokenizer
     from tests.training.tiny_data import write_sentiment_csv
 
-    path = write_sentiment_csv(str(tmp_path_factory.mktemp("reviews") / "reviews.csv"), 200)
-    texts = LabeledTexts.from_csv(path, "text", "label").texts
+    path = tmp_path_factory.mktemp("reviews") / "reviews.csv"
+    write_sentiment_csv(str(path), 200)
+    texts = LabeledTexts.from_csv(str(path), "text", "label").texts
     return SubwordTokenizer.train(texts, vocabulary_size=120)
+
+
+@pytest.fixture(scope="session")
+def sentiment_run(tmp_path_factory):
+    from keras_attnpred.training import train
+    from tests.training.tiny_data import write_sentiment_csv
+
+    directory = tmp_path_factory.mktemp("sentiment")
+    config = {
+        "task": "sentiment",
+        "train_path": write_sentiment_csv(str(directory / "reviews.csv"), 240),
+        "model": "rnn",
+        "preset": "tiny",
+        "vocabulary_size": 120,
+        "max_length": 16,
+        "learning_rate": 0.01,
+        "batch_size": 16,
+        "epochs": 2,
+    }
+    train(config, str(directory / "run"), verbose=0)
+    return str(directory / "run")
+
+
+@pytest.fixture(scope="session")
+def _toy_translations(tmp_path_factory):
+    from keras_attnpred.data import ParallelTexts
+    from tests.training.tiny_data import write_translation_tsv
+
+    path = tmp_path_factory.mktemp("pairs") / "pairs.tsv"
+    return ParallelTexts.from_tsv(write_translation_tsv(str(path), 200))
+
+
+@pytest.fixture(scope="session")
+def english(_toy_translations):
+    from keras_attnpred.text import SubwordTokenizer
+
+    return SubwordTokenizer.train(list(_toy_translations.sources), 60)
+
+
+@pytest.fixture(scope="session")
+def spanish(_toy_translations):
+    from keras_attnpred.text import SubwordTokenizer
+
+    return SubwordTokenizer.train(list(_toy_translations.targets), 60)
+
+
+@pytest.fixture
+def translator(english, spanish):
+    from keras_attnpred.inference import Translator
+    from keras_attnpred.models import build_transformer_translator
+
+    model = build_transformer_translator(
+        english.vocabulary_size, spanish.vocabulary_size, max_length=16,
+        preset="tiny")
+    return Translator(model, english, spanish, max_length=16)
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +255,9 @@ def legacy_classifier_path(tmp_path_factory):
     from keras_attnpred.layers import AttentionPooling
 
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(100, 8, mask_zero=True, name="embedding")(tokens)
+    x = keras.layers.Embedding(
+        100, 8, mask_zero=True, name="embedding"
+    )(tokens)
     x = keras.layers.Dropout(0.0, name="embedding_dropout")(x)
     x = keras.layers.GRU(8, return_sequences=True, name="rnn")(x)
     x = AttentionPooling(name="pooling")(x)
@@ -194,10 +269,17 @@ def legacy_classifier_path(tmp_path_factory):
     return path
 
 
-FIXTURES = ("tokenizer", "legacy_classifier_path")
+FIXTURES = (
+    "tokenizer",
+    "sentiment_run",
+    "english",
+    "spanish",
+    "translator",
+    "legacy_classifier_path",
+)
 
 
-# ---- The tests ---------------------------------------------------------------
+# ---- The tests --------------------------------------------------------------
 
 
 def _source(obj):
@@ -224,7 +306,10 @@ def test_example_runs(name, subpackage, obj, request, tmp_path, monkeypatch):
         pytest.skip(f"no example: {NO_EXAMPLE[name]}")
     if name in NOT_RUN:
         pytest.skip(f"not run: {NOT_RUN[name]}")
-    if keras.backend.backend() != "tensorflow" and subpackage not in BACKEND_AGNOSTIC:
+    if (
+        keras.backend.backend() != "tensorflow"
+        and subpackage not in BACKEND_AGNOSTIC
+    ):
         pytest.skip("needs TensorFlow; the TensorFlow run checks it")
     section = example_section(obj.__doc__) or ""
     globs = package_globals()
@@ -240,14 +325,19 @@ def test_example_runs(name, subpackage, obj, request, tmp_path, monkeypatch):
     assert attempted > 0, f"{name}: its `Example:` has no `>>>` line"
 
 
-def test_every_public_object_has_an_example():
+def without_example(objects):
+    """The names of `objects` (`(name, subpackage, object)`) that have no
+    `Example:` section with a `>>>` line and are not in `NO_EXAMPLE`."""
     missing = []
-    for name, _, obj in public_objects():
-        if name in NO_EXAMPLE:
-            continue
-        section = example_section(obj.__doc__)
-        if section is None or ">>>" not in section:
+    for name, _, obj in objects:
+        section = example_section(obj.__doc__) or ""
+        if name not in NO_EXAMPLE and ">>>" not in section:
             missing.append(name)
+    return missing
+
+
+def test_every_public_object_has_an_example():
+    missing = without_example(public_objects())
     assert not missing, (
         "public objects without an `Example:` holding `>>>` lines (give "
         f"them one, or a reason in NO_EXAMPLE): {missing}"
@@ -259,44 +349,34 @@ def test_the_lists_name_public_objects():
     assert set(NO_EXAMPLE) <= names and set(NOT_RUN) <= names
 
 
-# ---- The runner fails where it should ------------------------------------------
-
-
-def _fake(docstring):
-    def fake():
-        pass
-
-    fake.__doc__ = docstring
-    return fake
+# ---- The checks fail where they should -------------------------------------
 
 
 def test_the_runner_fails_on_a_wrong_output():
-    attempted, failures, report = run_example(
-        "fake", _fake("""Adds.
+    attempted, failures, report = run_example("fake", """Adds.
 
         Example:
 
         >>> 1 + 1
         3
-        """).__doc__, {})
+        """, {})
     assert (attempted, failures) == (1, 1)
     assert "Expected:\n    3\nGot:\n    2" in report
 
 
 def test_the_runner_fails_on_an_error_and_sees_the_globals():
-    attempted, failures, report = run_example(
-        "fake", _fake("""Example:
+    attempted, failures, report = run_example("fake", """Example:
 
         >>> np.zeros(2).shape
         (2,)
         >>> undefined_name
-        """).__doc__, {"np": np})
+        """, {"np": np})
     assert (attempted, failures) == (2, 1)
-    assert "NameError" in report
+    assert "NameError: name 'undefined_name' is not defined" in report
 
 
 def test_the_section_ends_at_the_next_header():
-    docstring = _fake("""Does it.
+    docstring = """Does it.
 
     Args:
         x: an int.
@@ -309,12 +389,30 @@ def test_the_section_ends_at_the_next_header():
 
     References:
         >>> raise RuntimeError("not part of the example")
-    """).__doc__
-    assert example_section(docstring).split() == [">>>", "x", "=", "1", ">>>",
-                                                  "x", "+", "1", "2"]
+    """
+    assert example_section(docstring).split() == [
+        ">>>", "x", "=", "1", ">>>", "x", "+", "1", "2"]
     assert run_example("fake", docstring, {})[:2] == (2, 0)
 
 
-def test_a_missing_section_is_told_apart():
-    assert example_section(_fake("No example here.").__doc__) is None
-    assert run_example("fake", "Example:\n\nprose only\n", {})[:2] == (0, 0)
+def test_objects_without_a_runnable_example_are_named():
+    def documented():
+        """Example:
+
+        >>> 1
+        1
+        """
+
+    def prose_only():
+        """Example:
+
+        Call it.
+        """
+
+    def undocumented():
+        pass
+
+    objects = [(f.__name__, "fake", f)
+               for f in (documented, prose_only, undocumented)]
+    assert without_example(objects) == ["prose_only", "undocumented"]
+    assert run_example("fake", prose_only.__doc__, {})[:2] == (0, 0)
