@@ -31,11 +31,19 @@ class LabeledTexts:
 
     Example:
 
-    >>> data = LabeledTexts.from_csv(
-    ...     "trec/train.csv", text_column="text", label_column="coarse_label")
-    >>> data.label_names
-    ('ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM')
-    >>> train, validation = data.split((0.9, 0.1), seed=0)
+    >>> with open("reviews.csv", "w", encoding="utf-8") as f:
+    ...     _ = f.write("text,label\\n"
+    ...                 "A wonderful film.,pos\\n"
+    ...                 '"Dull, and too long.",neg\\n'
+    ...                 "Great acting!,pos\\n")
+    >>> data = LabeledTexts.from_csv("reviews.csv", "text", "label")
+    >>> data.label_names, data.labels.tolist()
+    (('neg', 'pos'), [1, 0, 1])
+    >>> data.texts[1]
+    'Dull, and too long.'
+    >>> train, validation = data.split((2 / 3, 1 / 3), seed=0)
+    >>> len(train), len(validation)
+    (2, 1)
     """
 
     __slots__ = ("_texts", "_labels", "_label_names", "_skipped")

@@ -25,11 +25,19 @@ class ParallelTexts:
 
     Example:
 
-    >>> pairs = ParallelTexts.from_files("val.de.gz", "val.en.gz")  # de→en
-    >>> len(pairs.sources) == len(pairs.targets)
-    True
+    >>> with open("val.de", "w", encoding="utf-8") as f:
+    ...     _ = f.write("Ein Hund läuft.\\nZwei Katzen schlafen.\\n")
+    >>> with open("val.en", "w", encoding="utf-8") as f:
+    ...     _ = f.write("A dog runs.\\nTwo cats sleep.\\n")
+    >>> pairs = ParallelTexts.from_files("val.de", "val.en")  # de→en
+    >>> pairs.sources[0], pairs.targets[0]
+    ('Ein Hund läuft.', 'A dog runs.')
     >>> english_to_german = pairs.reversed()
-    >>> train, validation = pairs.split((0.95, 0.05), seed=0)
+    >>> english_to_german.sources[1]
+    'Two cats sleep.'
+    >>> train, validation = pairs.split((0.5, 0.5), seed=0)
+    >>> len(train), len(validation)
+    (1, 1)
     """
 
     __slots__ = ("_sources", "_targets", "_skipped")

@@ -43,12 +43,17 @@ def token_budget_batches(
 
     Example:
 
-    >>> ids = np.load("imdb.npz")["train_ids"]  # (N, 512), padded with 0
-    >>> lengths = (ids != 0).sum(axis=1)
-    >>> for indices, length in token_budget_batches(
-    ...         lengths, max_tokens=64 * 512,
-    ...         bucket_lengths=range(64, 513, 64)):
-    ...     model.train_on_batch(ids[indices, :length], labels[indices])
+    >>> rng = np.random.default_rng(0)
+    >>> lengths = rng.integers(1, 65, size=100)  # 100 texts of 1 to 64 ids
+    >>> ids = np.where(np.arange(64) < lengths[:, None], 7, 0)  # 0: padding
+    >>> batches = token_budget_batches(
+    ...     lengths, max_tokens=256, bucket_lengths=[16, 32, 64])
+    >>> sorted({(len(indices), length) for indices, length in batches})
+    [(4, 64), (8, 32), (16, 16)]
+    >>> indices, length = batches[0]
+    >>> batch = ids[indices, :length]  # e.g. model.train_on_batch(batch, ...)
+    >>> bool((lengths[indices] <= length).all())
+    True
 
     References:
         - [Vaswani et al., 2017. Attention Is All You

@@ -23,10 +23,18 @@ class Alignment:
     Example:
 
     >>> translations, alignments = translator.translate(
-    ...     ["How are you?"], return_attention=True)
-    >>> words = alignments[0].merge_subwords()
-    >>> words.average().shape          # (target words, source words)
-    >>> words.plot("alignment.png")
+    ...     ["the cat eats fish"], return_attention=True)
+    >>> alignment = alignments[0]
+    >>> alignment.source_tokens
+    ['the', 'cat', 'eats', 'fish']
+    >>> alignment.num_layers, alignment.num_heads
+    (1, 2)
+    >>> words = alignment.merge_subwords()
+    >>> average = words.average()  # (target words, source words)
+    >>> average.shape == (len(words.target_tokens), 4)
+    True
+    >>> png = words.plot("alignment.png")
+    >>> page = words.to_html("alignment.html", translation=translations[0])
     """
 
     def __init__(self, weights, source_tokens, target_tokens):

@@ -47,8 +47,11 @@ def attention_heatmap(
 
     Example:
 
-    >>> png = attention_heatmap(alignment.average(), alignment.source_tokens,
-    ...                         alignment.target_tokens, path="align.png")
+    >>> weights = np.array([[0.9, 0.1, 0.0], [0.1, 0.7, 0.2]])
+    >>> png = attention_heatmap(weights, ["the", "cat", "[END]"],
+    ...                         ["el", "gato"], path="align.png")
+    >>> png.startswith(b"\\x89PNG")
+    True
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -52,9 +52,18 @@ class AttentionMapCallback(keras.callbacks.Callback):
 
     Example:
 
-    >>> callback = AttentionMapCallback("logs/attention", source[:3],
-    ...                                 target_ids=target[:3])
-    >>> model.fit(data, epochs=5, callbacks=[callback])
+    >>> texts = ["a wonderful film", "the plot was dull"]
+    >>> ids = tokenizer.tokenize(texts).to_tensor().numpy()
+    >>> model = build_rnn_classifier(tokenizer.vocabulary_size, 2, units=8)
+    >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+    ...     from_logits=True))
+    >>> callback = AttentionMapCallback(
+    ...     "logs/attention", ids, tokenizer=tokenizer,
+    ...     label_names=["negative", "positive"])
+    >>> history = model.fit(ids, np.array([1, 0]), epochs=2,
+    ...                     callbacks=[callback], verbose=0)
+    >>> len(callback.images())  # the PNG of each example, for the model now
+    2
     >>> # tensorboard --logdir logs
     """
 

@@ -27,9 +27,14 @@ def attention_rollout(attention, padding_mask=None):
 
     Example:
 
+    >>> classifier = build_transformer_classifier(
+    ...     100, 2, max_length=16, preset="tiny", pooling="first")
+    >>> ids = np.array([[5, 6, 7, 0]])
     >>> weights = self_attention_weights(classifier, ids)
     >>> rollout = attention_rollout(weights, padding_mask=ids != 0)
-    >>> rollout[:, 0]   # what a first-token ([CLS]) pooling looks at
+    >>> rollout.shape, rollout[0].sum(axis=-1).round(5).tolist()
+    ((1, 4, 4), [1.0, 1.0, 1.0, 0.0])
+    >>> first = rollout[:, 0]  # what the first-token pooling looks at
 
     References:
         - [Abnar & Zuidema, 2020. Quantifying Attention Flow in

@@ -37,11 +37,16 @@ def explain_classification(
 
     Example:
 
-    >>> run = TrainingRun.load("runs/reviews")
+    >>> run = TrainingRun.load(sentiment_run)
     >>> [explanation] = explain_classification(
     ...     run.model, run.tokenizer, ["A wonderful film."],
     ...     label_names=run.label_names, max_length=run.config.max_length)
-    >>> explanation.merge_subwords().to_html("review.html")
+    >>> explanation.label_name
+    'positive'
+    >>> words = explanation.merge_subwords()
+    >>> words.tokens[words.weights.argmax()]
+    'wonderful'
+    >>> page = words.to_html("review.html")
     """
     model = upgrade_legacy_model(model)
     from keras_attnpred.text import check_tokenizer  # needs TensorFlow

@@ -44,9 +44,13 @@ def merge_subwords(tokens, weights, axis=-1, reduction="sum"):
 
     Example:
 
-    >>> merge_subwords(["the", "play", "##ing", "."], [0.1, 0.3, 0.4, 0.2])
+    >>> words, weights = merge_subwords(  # WordPiece: "##" continues
+    ...     ["the", "play", "##ing", "."], [0.1, 0.3, 0.4, 0.2])
+    >>> words, weights.round(3)
     (['the', 'playing', '.'], array([0.1, 0.7, 0.2], dtype=float32))
-    >>> merge_subwords(["▁the", "▁play", "ing", "."], [0.1, 0.3, 0.4, 0.2])
+    >>> words, weights = merge_subwords(  # SentencePiece: "▁" starts
+    ...     ["▁the", "▁play", "ing", "."], [0.1, 0.3, 0.4, 0.2])
+    >>> words, weights.round(3)
     (['the', 'playing.'], array([0.1, 0.9], dtype=float32))
 
     References:

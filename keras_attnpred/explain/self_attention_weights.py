@@ -31,7 +31,14 @@ def self_attention_weights(model, token_ids):
 
     Example:
 
+    >>> classifier = build_transformer_classifier(
+    ...     100, 2, max_length=16, preset="tiny", num_layers=2)
+    >>> ids = np.array([[5, 6, 7, 0]])
     >>> weights = self_attention_weights(classifier, ids)
+    >>> weights.shape  # (batch, layers, heads, T, T)
+    (1, 2, 2, 4, 4)
+    >>> float(weights[0, :, :, :, 3].max())  # nothing attends to padding
+    0.0
     >>> rollout = attention_rollout(weights, padding_mask=ids != 0)
     """
     model = upgrade_legacy_model(model)

@@ -19,9 +19,16 @@ class TextExplanation:
 
     Example:
 
-    >>> [explanation] = explain_classification(
-    ...     model, tokenizer, ["a wonderful film"], label_names=["neg", "pos"])
-    >>> explanation.merge_subwords().to_html("review.html")
+    >>> explanation = TextExplanation(
+    ...     ["a", "wonder", "##ful", "film"], [0.05, 0.5, 0.4, 0.05],
+    ...     label=1, label_name="positive", probability=0.93)
+    >>> words = explanation.merge_subwords()
+    >>> words.tokens, [round(float(w), 2) for w in words.weights]
+    (['a', 'wonderful', 'film'], [0.05, 0.9, 0.05])
+    >>> words.description
+    'predicted: positive (0.93)'
+    >>> page = words.to_html("review.html")
+    >>> png = words.plot("review.png")
     """
 
     def __init__(self, tokens, weights, label=None, label_name=None,

@@ -46,8 +46,13 @@ def token_importance(model, token_ids, method="auto"):
 
     Example:
 
-    >>> ids = tokenizer.tokenize(["a wonderful film"]).to_tensor()
-    >>> token_importance(classifier, ids)      # (1, T), sums to 1
+    >>> run = TrainingRun.load(sentiment_run)  # a trained classifier
+    >>> ids = run.tokenizer.tokenize(["a wonderful film"]).to_tensor().numpy()
+    >>> weights = token_importance(run.model, ids)  # (1, T), sums to 1
+    >>> weights.shape, round(float(weights.sum()), 5)
+    ((1, 3), 1.0)
+    >>> run.tokenizer.id_to_token(int(ids[0, weights[0].argmax()]))
+    'wonderful'
 
     References:
         - [Yang et al., 2016. Hierarchical Attention Networks for Document

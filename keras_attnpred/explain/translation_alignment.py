@@ -37,10 +37,17 @@ def translation_alignment(model, source_ids, target_ids):
 
     Example:
 
-    >>> ids = greedy_search(model, source_ids)          # (batch, steps)
-    >>> inputs = np.concatenate([np.full((len(ids), 1), 2), ids[:, :-1]], 1)
-    >>> weights = translation_alignment(model, source_ids, inputs)
-    >>> weights.mean(axis=(1, 2))   # averaged over layers and heads
+    >>> model = build_transformer_translator(50, 60, max_length=16,
+    ...                                      preset="tiny")
+    >>> source = np.array([[5, 6, 7, 0]])  # padded with 0
+    >>> target = np.array([[2, 9, 10]])    # [START], then the tokens so far
+    >>> weights = translation_alignment(model, source, target)
+    >>> weights.shape  # (batch, layers, heads, T, S)
+    (1, 1, 2, 3, 4)
+    >>> float(weights[0, :, :, :, 3].max()), np.allclose(weights.sum(-1), 1)
+    (0.0, True)
+    >>> average = weights.mean(axis=(1, 2))  # over layers and heads
+    >>> # Alignments of translations: `target` = [START] + greedy_search(...)
 
     References:
         - [Bahdanau et al., 2015. Neural Machine Translation by Jointly

@@ -47,12 +47,16 @@ class Classifier:
 
     Example:
 
-    >>> classifier = Classifier(model, tokenizer, ["negative", "positive"],
-    ...                         max_length=256)
-    >>> classifier.predict(["A wonderful film."])
-    [{'label': 1, 'label_name': 'positive', 'probabilities': [0.08, 0.92]}]
+    >>> run = TrainingRun.load(sentiment_run)
+    >>> classifier = Classifier(run.model, run.tokenizer,
+    ...                         ["negative", "positive"], max_length=16)
+    >>> classifier.predict(["A wonderful film.", "A dull plot."])
+    [{'label': 1, 'label_name': 'positive', 'probabilities': [..., ...]},
+     {'label': 0, 'label_name': 'negative', 'probabilities': [..., ...]}]
     >>> classifier.save("sentiment")
-    >>> classifier = Classifier.load("sentiment")
+    >>> Classifier.load("sentiment").predict_proba(["Great!"]).shape
+    (1, 2)
+    >>> explanation = classifier.explain(["A wonderful film."])[0]
 
     References:
         - [Yang et al., 2016. Hierarchical Attention Networks for Document

@@ -63,11 +63,17 @@ class Translator:
 
     Example:
 
-    >>> translator = Translator(model, english, spanish, max_length=64)
-    >>> translator.translate(["How are you?"])
-    ['¿ como estas ?']
+    >>> model = build_transformer_translator(
+    ...     english.vocabulary_size, spanish.vocabulary_size, max_length=16,
+    ...     preset="tiny")  # ... then trained on English-Spanish pairs
+    >>> translator = Translator(model, english, spanish, max_length=16)
+    >>> translations = translator.translate(["the cat eats fish", ""])
+    >>> type(translations[0]), translations[1]
+    (<class 'str'>, '')
     >>> translator.save("en-es")
-    >>> translator = Translator.load("en-es")
+    >>> Translator.load("en-es").translate(["the cat eats fish", ""]) == (
+    ...     translations)
+    True
     """
 
     def __init__(

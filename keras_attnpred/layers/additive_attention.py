@@ -73,6 +73,11 @@ class AdditiveAttention(BaseScoredAttention):
     >>> merged = keras.layers.Concatenate()([decoded, context])
     >>> probs = keras.layers.Dense(1000, activation="softmax")(merged)
     >>> model = keras.Model([source, target], [probs, weights])
+    >>> probs, weights = model([np.array([[5, 6, 0]]), np.array([[7, 8]])])
+    >>> tuple(weights.shape)  # (batch, target steps, source steps)
+    (1, 2, 3)
+    >>> float(weights[0, 0, 2])  # the padded source step gets no weight
+    0.0
 
     References:
         - [Bahdanau et al., 2015. Neural Machine Translation by Jointly

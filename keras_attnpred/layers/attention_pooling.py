@@ -50,6 +50,9 @@ class AttentionPooling(keras.layers.Layer):
     ...     x, return_attention_scores=True)
     >>> probs = keras.layers.Dense(2, activation="softmax")(pooled)
     >>> model = keras.Model(tokens, [probs, weights])
+    >>> probs, weights = model(np.array([[5, 6, 7, 0]]))
+    >>> float(weights[0, 3]), round(float(keras.ops.sum(weights)), 5)
+    (0.0, 1.0)
 
     References:
         - [Yang et al., 2016. Hierarchical Attention Networks for Document

@@ -90,6 +90,9 @@ class DotProductAttention(BaseScoredAttention):
     >>> attentional = keras.layers.Dense(32, activation="tanh")(merged)
     >>> probs = keras.layers.Dense(1000, activation="softmax")(attentional)
     >>> model = keras.Model([source, target], [probs, weights])
+    >>> probs, weights = model([np.array([[5, 6, 0]]), np.array([[7, 8]])])
+    >>> tuple(probs.shape), tuple(weights.shape)
+    ((1, 2, 1000), (1, 2, 3))
 
     References:
         - [Luong et al., 2015. Effective Approaches to Attention-based Neural

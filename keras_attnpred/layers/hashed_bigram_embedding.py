@@ -51,6 +51,8 @@ class HashedBigramEmbedding(keras.layers.Layer):
     >>> x = keras.layers.Add()([words, pairs])
     >>> pooled = AttentionPooling()(x)
     >>> model = keras.Model(tokens, keras.layers.Dense(2)(pooled))
+    >>> tuple(model(np.array([[5, 6, 7, 0]])).shape)
+    (1, 2)
 
     References:
         - [Wang & Manning, 2012. Baselines and Bigrams: Simple, Good

@@ -42,6 +42,12 @@ class PositionEmbedding(keras.layers.Layer):
     >>> tokens = keras.Input(shape=(None,), dtype="int32")
     >>> x = keras.layers.Embedding(1000, 32, mask_zero=True)(tokens)
     >>> x = x + PositionEmbedding(sequence_length=128)(x)
+    >>> layer = PositionEmbedding(sequence_length=128)
+    >>> steps = np.zeros((2, 10, 32))
+    >>> tuple(layer(steps).shape)
+    (2, 10, 32)
+    >>> np.allclose(layer(steps[:, 3:4], start_index=3), layer(steps)[:, 3:4])
+    True
 
     References:
         - [Gehring et al., 2017. Convolutional Sequence to Sequence

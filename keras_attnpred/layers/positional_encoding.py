@@ -62,6 +62,9 @@ class PositionalEncoding(keras.layers.Layer):
     >>> tokens = keras.Input(shape=(None,), dtype="int32")
     >>> x = keras.layers.Embedding(1000, 32, mask_zero=True)(tokens)
     >>> x = x + PositionalEncoding()(x)
+    >>> table = PositionalEncoding()(np.zeros((1, 10, 32)))
+    >>> tuple(table.shape), float(table[0, 0, 1])  # feature 1: cos(0)
+    ((1, 10, 32), 1.0)
 
     References:
         - [Vaswani et al., 2017. Attention Is All You

@@ -56,6 +56,10 @@ class RotaryEmbedding(keras.layers.Layer):
     >>> key = keras.Input(shape=(None, 4, 16))
     >>> rope = RotaryEmbedding()
     >>> query, key = rope(query), rope(key)
+    >>> x = keras.random.normal((1, 5, 4, 16))
+    >>> norm = lambda t: keras.ops.norm(t, axis=-1)  # a rotation keeps it
+    >>> bool(keras.ops.all(keras.ops.abs(norm(rope(x)) - norm(x)) < 1e-4))
+    True
 
     References:
         - [Su et al., 2021. RoFormer: Enhanced Transformer with Rotary

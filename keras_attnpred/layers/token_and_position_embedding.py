@@ -65,6 +65,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
     ...     vocabulary_size=1000, sequence_length=64, embedding_dim=32)(tokens)
     >>> x = keras.layers.GlobalAveragePooling1D()(x)  # skips the padding
     >>> model = keras.Model(tokens, keras.layers.Dense(2)(x))
+    >>> tuple(model(np.array([[5, 6, 7, 0]])).shape)
+    (1, 2)
 
     References:
         - [Vaswani et al., 2017. Attention Is All You

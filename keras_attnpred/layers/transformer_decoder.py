@@ -76,6 +76,8 @@ class TransformerDecoder(TransformerBlock):
     >>> x = TransformerDecoder(128, num_heads=4)(embed()(target), memory)
     >>> logits = keras.layers.Dense(1000)(x)
     >>> model = keras.Model([source, target], logits)
+    >>> tuple(model([np.array([[5, 6, 0]]), np.array([[7, 8]])]).shape)
+    (1, 2, 1000)
 
     References:
         - [Vaswani et al., 2017. Attention Is All You Need](

@@ -61,6 +61,8 @@ class TransformerEncoder(TransformerBlock):
     >>> x = TransformerEncoder(intermediate_dim=128, num_heads=4)(x)
     >>> x = keras.layers.GlobalAveragePooling1D()(x)
     >>> model = keras.Model(tokens, keras.layers.Dense(2)(x))
+    >>> tuple(model(np.array([[5, 6, 7, 0]])).shape)
+    (1, 2)
 
     References:
         - [Vaswani et al., 2017. Attention Is All You Need](

@@ -41,7 +41,15 @@ def upgrade_legacy_model(model):
 
     Example:
 
-    >>> model = upgrade_legacy_model(keras.models.load_model(old_path))
+    >>> legacy = keras.models.load_model(legacy_classifier_path)  # 0.4
+    >>> model = upgrade_legacy_model(legacy)
+    >>> type(model).__name__
+    'TextClassifier'
+    >>> ids = np.array([[5, 6, 7, 0]])
+    >>> np.allclose(model(ids), legacy(ids), atol=1e-6)
+    True
+    >>> upgrade_legacy_model(model) is model
+    True
     """
     if isinstance(model, TASK_CLASSES):
         return model

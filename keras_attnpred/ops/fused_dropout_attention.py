@@ -110,6 +110,13 @@ def can_fuse_dropout(
         size cuDNN's flash kernels accept and, with a mask, even lengths
         (cuDNN's backward pass with a bias needs them); unless
         `keras.config.disable_flash_attention()` was called.
+
+    Example:
+
+    >>> can_fuse_dropout("float32", 64)  # cuDNN's kernels take 16-bit heads
+    False
+    >>> can_fuse_dropout("bfloat16", 64, 5, 7, has_mask=True)  # odd lengths
+    False
     """
     if has_mask and not all(
         isinstance(length, int) and length % 2 == 0
@@ -132,6 +139,14 @@ def new_dropout_seed():
 
     `keras.utils.set_random_seed` seeds that generator, as it does Keras's
     default seeds, so runs are repeatable.
+
+    Example:
+
+    >>> keras.utils.set_random_seed(0)
+    >>> seed = new_dropout_seed()
+    >>> keras.utils.set_random_seed(0)
+    >>> new_dropout_seed() == seed, 0 < seed < 2**31
+    (True, True)
     """
     return random.randint(1, 2**31 - 1)
 
@@ -161,6 +176,18 @@ def fused_dropout_attention(
 
     Returns:
         `(batch, query_length, num_heads, head_dim)`.
+
+    Example:
+
+    >>> q = k = v = keras.random.normal((2, 16, 4, 64), dtype="bfloat16")
+    >>> if can_fuse_dropout(q.dtype, 64):  # JAX on a GPU with cuDNN
+    ...     out = fused_dropout_attention(
+    ...         q, k, v, scale=64**-0.5, is_causal=True, rate=0.1,
+    ...         seed=new_dropout_seed())
+    ... else:  # the portable path, without attention dropout
+    ...     out = keras.ops.dot_product_attention(q, k, v, is_causal=True)
+    >>> tuple(out.shape)
+    (2, 16, 4, 64)
     """
     module = _cudnn_attention_module()
     if mask is not None:

@@ -57,10 +57,14 @@ def classification_dataset(
 
     Example:
 
-    >>> tokenizer = SubwordTokenizer.train(reviews, vocabulary_size=8000)
+    >>> reviews = ["a wonderful film", "dull", "the plot was dull", "great"]
     >>> train = classification_dataset(
-    ...     reviews, stars, tokenizer, batch_size=32, bucket_boundaries="auto")
-    >>> model.fit(train, epochs=3)
+    ...     reviews, [1, 0, 0, 1], tokenizer, batch_size=2, shuffle=False)
+    >>> ids, labels = next(iter(train))
+    >>> tokens = tokenizer.get_vocabulary()
+    >>> [[tokens[i] for i in row] for row in ids.numpy()], labels.numpy()
+    ([['a', 'wonderful', 'film'], ['dull', '[PAD]', '[PAD]']], array([1, 0]))
+    >>> # model.fit(train, epochs=3)
     """
     texts = check_texts("texts", texts)
     labels = np.asarray(labels)

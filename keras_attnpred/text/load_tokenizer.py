@@ -10,7 +10,17 @@ TOKENIZERS = {
 
 
 def tokenizer_class(kind):
-    """The tokenizer class of `kind`: `"wordpiece"` or `"sentencepiece"`."""
+    """The tokenizer class of `kind`: `"wordpiece"` or `"sentencepiece"`.
+
+    `kind` is a `TrainingConfig.tokenizer`, and the `KIND` of each class.
+
+    Example:
+
+    >>> tokenizer_class("sentencepiece").__name__
+    'SentencePieceTokenizer'
+    >>> tokenizer_class(SubwordTokenizer.KIND) is SubwordTokenizer
+    True
+    """
     if kind not in TOKENIZERS:
         raise ValueError(
             f"`kind` must be one of {sorted(TOKENIZERS)}. Received: "
@@ -38,9 +48,13 @@ def load_tokenizer(directory):
 
     Example:
 
-    >>> SentencePieceTokenizer.train(texts, 8000).save("tokenizer")
-    >>> load_tokenizer("tokenizer")
-    SentencePieceTokenizer(vocabulary_size=8000, lowercase=True, ...)
+    >>> texts = ["The cat sat.", "The dog sat on the cat!"]
+    >>> SentencePieceTokenizer.train(texts, vocabulary_size=40).save("sp")
+    >>> load_tokenizer("sp")
+    SentencePieceTokenizer(vocabulary_size=..., lowercase=True, ...)
+    >>> tokenizer.save("wordpiece")  # a SubwordTokenizer
+    >>> load_tokenizer("wordpiece")
+    SubwordTokenizer(vocabulary_size=..., lowercase=True, strip_accents=False)
     """
     config_path, config = read_tokenizer_config(directory)
     kind = config.get("kind", SubwordTokenizer.KIND)

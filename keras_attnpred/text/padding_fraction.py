@@ -18,9 +18,12 @@ def padding_fraction(dataset, padding_id=0):
 
     Example:
 
-    >>> plain = classification_dataset(texts, labels, tokenizer)
+    >>> texts = ["a film", "the plot was really dull", "great",
+    ...          "a wonderful story and wonderful music"] * 8
+    >>> labels = [1, 0, 1, 1] * 8
+    >>> plain = classification_dataset(texts, labels, tokenizer, batch_size=4)
     >>> bucketed = classification_dataset(
-    ...     texts, labels, tokenizer, bucket_boundaries="auto")
+    ...     texts, labels, tokenizer, batch_size=4, bucket_boundaries="auto")
     >>> padding_fraction(bucketed) < padding_fraction(plain)
     True
     """

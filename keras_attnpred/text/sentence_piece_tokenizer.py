@@ -68,6 +68,7 @@ class SentencePieceTokenizer(TokenizerBase):
     >>> ids = tokenizer.tokenize(["The cat sat on the dog."])
     >>> tokenizer.detokenize(ids)[0]
     'the cat sat on the dog.'
+    >>> import tensorflow as tf
     >>> dataset = tf.data.Dataset.from_tensor_slices(["The cat."])
     >>> dataset = dataset.map(tokenizer.tokenize)  # inside the graph
     >>> tokenizer.save("tokenizer")

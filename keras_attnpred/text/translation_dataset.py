@@ -61,12 +61,21 @@ def translation_dataset(
 
     Example:
 
-    >>> english = SubwordTokenizer.train(english_sentences, 8000)
-    >>> spanish = SubwordTokenizer.train(spanish_sentences, 8000)
+    >>> english_sentences = ["the cat eats", "a dog sees the cat"]
+    >>> spanish_sentences = ["el gato come", "un perro ve el gato"]
+    >>> # Words seen often enough become tokens: the toy corpus repeats.
+    >>> english = SubwordTokenizer.train(english_sentences * 20, 40)
+    >>> spanish = SubwordTokenizer.train(spanish_sentences * 20, 40)
     >>> train = translation_dataset(
     ...     english_sentences, spanish_sentences, english, spanish,
-    ...     bucket_boundaries="auto")
-    >>> translator.fit(train, epochs=10)
+    ...     batch_size=2, shuffle=False)
+    >>> inputs, labels = next(iter(train))
+    >>> tokens = spanish.get_vocabulary()
+    >>> [tokens[i] for i in inputs["target"][0].numpy()]
+    ['[START]', 'el', 'gato', 'come', '[PAD]', '[PAD]']
+    >>> [tokens[i] for i in labels[0].numpy()]  # one step ahead
+    ['el', 'gato', 'come', '[END]', '[PAD]', '[PAD]']
+    >>> # translator.fit(train, epochs=10)
     """
     sources = check_texts("sources", sources)
     targets = check_texts("targets", targets)
