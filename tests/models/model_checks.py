@@ -53,7 +53,3 @@ def assert_save_reload_equal(model, inputs, tmp_path, compile=False):
         to_numpy(reloaded(inputs)), expected, rtol=1e-5, atol=1e-5
     )
     return reloaded
-
-
-def layer_names(model):
-    return {layer.name for layer in model.layers}

@@ -9,7 +9,6 @@ from tests.layer_checks import to_numpy
 from tests.models.model_checks import add_padding_columns
 from tests.models.model_checks import assert_save_reload_equal
 from tests.models.model_checks import assert_training_reduces_loss
-from tests.models.model_checks import layer_names
 from tests.models.model_checks import translation_batch
 
 VARIANTS = [
@@ -68,22 +67,24 @@ def test_source_padding_is_not_attended():
     )
 
 
-def test_attention_layers_and_names():
+def test_attention_and_parts():
     bahdanau = tiny_model()
-    assert isinstance(bahdanau.get_layer("attention"), AdditiveAttention)
+    assert isinstance(bahdanau.attention, AdditiveAttention)
+    assert bahdanau.decoder_rnn.__class__.__name__ == "GRU"
+    assert len(bahdanau.initial_state_projections) == 1  # h
     luong = tiny_model(attention="luong", rnn="lstm")
-    attention = luong.get_layer("attention")
+    attention = luong.attention
     assert isinstance(attention, DotProductAttention)
     assert attention.get_config()["score"] == "general"
-    assert tiny_model(attention="luong", score="concat").get_layer(
-        "attention"
-    ).get_config()["score"] == "concat"
-    assert {
-        "source_embedding", "encoder_rnn", "encoder_projection",
-        "initial_state_h", "initial_state_c", "target_embedding",
-        "decoder_rnn", "attention", "attentional_vector", "logits",
-    } <= layer_names(luong)
-    assert luong.get_layer("decoder_rnn").units == 16
+    assert tiny_model(
+        attention="luong", score="concat"
+    ).attention.get_config()["score"] == "concat"
+    assert luong.decoder_rnn.__class__.__name__ == "LSTM"
+    assert len(luong.initial_state_projections) == 2  # h and c
+    assert luong.encoder_projection.units == 16
+    assert luong.attentional_vector.units == 16
+    assert luong.logits_layer.units == 40
+    assert luong.decoder_rnn.units == 16
 
 
 @pytest.mark.parametrize(
