@@ -5,12 +5,18 @@ import pytest
 from keras_attnpred.layers import TransformerDecoder
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
+from keras_attnpred.models import RNNEncoderBackbone
 from keras_attnpred.models import TransformerEncoderBackbone
+from keras_attnpred.models import TransformerTranslator
 from keras_attnpred.models import build_transformer_translator
 from tests.layer_checks import to_numpy
 from tests.models.model_checks import add_padding_columns
+from tests.models.model_checks import assert_config_complete_and_round_trips
+from tests.models.model_checks import assert_cross_attention_weights
 from tests.models.model_checks import assert_save_reload_equal
 from tests.models.model_checks import assert_training_reduces_loss
+from tests.models.model_checks import decode_step_by_step
+from tests.models.model_checks import save_and_reload
 from tests.models.model_checks import translation_batch
 
 TINY = dict(
@@ -180,3 +186,141 @@ def test_query_and_key_kernels_start_tied_by_default(overrides, tied):
         query = to_numpy(layer._query_dense.kernel)
         key = to_numpy(layer._key_dense.kernel)
         assert np.array_equal(query, key) == tied, attention
+
+
+def encoder_backbone(**overrides):
+    arguments = dict(
+        vocabulary_size=30, max_length=16, num_layers=2, model_dim=16,
+        num_heads=2, intermediate_dim=32, dropout=0.1,
+    )
+    return TransformerEncoderBackbone(**{**arguments, **overrides})
+
+
+TRANSLATORS = {
+    "post_norm": lambda: TransformerTranslator(encoder_backbone(), 40),
+    "pre_norm": lambda: TransformerTranslator(
+        encoder_backbone(normalize_first=True), 40
+    ),
+    # Decoder settings other than the encoder's.
+    "mixed": lambda: TransformerTranslator(
+        encoder_backbone(), 40, num_layers=1, num_heads=4,
+        intermediate_dim=24, normalize_first=True, max_length=8,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TRANSLATORS)
+def test_step_by_step_decoding_equals_teacher_forcing(name):
+    inputs, _ = translation_batch()
+    assert (inputs["source"] == 0).any()
+    model = TRANSLATORS[name]()
+    expected = to_numpy(model(inputs))
+    actual = decode_step_by_step(model, inputs["source"], inputs["target"])
+    # Padded target steps are never decoded: only the real ones compare.
+    real = inputs["target"] != 0
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual[real], expected[real], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["post_norm", "mixed"])
+def test_cross_attention_weights(name):
+    inputs, _ = translation_batch()
+    model = TRANSLATORS[name]()
+    assert_cross_attention_weights(
+        model, inputs["source"], inputs["target"],
+        layers=len(model.decoder_blocks), heads=model.num_heads,
+    )
+
+
+def test_decoder_settings_default_to_the_encoder():
+    encoder = encoder_backbone(
+        normalize_first=True, activation_dropout=0.0, tie_query_key_init=False
+    )
+    model = TransformerTranslator(encoder, 40)
+    for name in (
+        "num_layers", "num_heads", "intermediate_dim", "dropout",
+        "activation_dropout", "normalize_first", "tie_query_key_init",
+        "max_length",
+    ):
+        assert getattr(model, name) == getattr(encoder, name), name
+    assert model.max_decoding_length == 16
+    assert len(model.decoder_blocks) == 2
+    assert model.decoder_final_norm is not None
+    config = model.decoder_blocks[0].get_config()
+    assert (
+        config["num_heads"], config["intermediate_dim"], config["dropout"],
+        config["activation_dropout"], config["normalize_first"],
+        config["tie_query_key_init"],
+    ) == (2, 32, 0.1, 0.0, True, False)
+    assert model.target_embedding.embedding_dim == 16
+    assert model.source_vocabulary_size == 30
+    assert model.target_vocabulary_size == 40
+
+
+def test_decoder_settings_can_be_overridden():
+    model = TRANSLATORS["mixed"]()
+    assert (model.num_layers, model.num_heads, model.max_decoding_length) == (
+        1, 4, 8
+    )
+    assert len(model.decoder_blocks) == 1
+    assert len(model.encoder.encoder_blocks) == 2
+    assert model.encoder.final_norm is None
+    assert model.decoder_final_norm is not None
+    config = model.decoder_blocks[0].get_config()
+    assert (config["num_heads"], config["intermediate_dim"]) == (4, 24)
+    assert config["normalize_first"] is True
+    encoder_config = model.encoder.encoder_blocks[0].get_config()
+    assert (encoder_config["num_heads"], encoder_config["intermediate_dim"]) == (
+        2, 32
+    )
+
+
+def test_config_round_trip_and_reload_keep_the_overrides(tmp_path):
+    model = TRANSLATORS["mixed"]()
+    restored = assert_config_complete_and_round_trips(model)
+    assert restored.count_params() == model.count_params()
+    inputs, _ = translation_batch()
+    expected = to_numpy(model(inputs))
+    reloaded = save_and_reload(model, tmp_path)
+    assert isinstance(reloaded, TransformerTranslator)
+    assert isinstance(reloaded.encoder, TransformerEncoderBackbone)
+    assert reloaded.get_config() == model.get_config()
+    np.testing.assert_allclose(
+        to_numpy(reloaded(inputs)), expected, rtol=1e-6, atol=1e-6
+    )
+    real = inputs["target"] != 0
+    np.testing.assert_allclose(
+        decode_step_by_step(reloaded, inputs["source"], inputs["target"])[real],
+        expected[real],
+        atol=1e-5,
+    )
+
+
+@pytest.mark.parametrize(
+    "encoder, kwargs, message",
+    [
+        (
+            lambda: RNNEncoderBackbone(30, units=4, embedding_dim=4),
+            {},
+            "encoder of type RNNEncoderBackbone",
+        ),
+        (encoder_backbone, {"num_heads": 3}, "model_dim=16, num_heads=3"),
+        (encoder_backbone, {"num_layers": 0}, "Received: num_layers=0"),
+        (encoder_backbone, {"max_length": 0}, "Received: max_length=0"),
+        (
+            encoder_backbone,
+            {"target_vocabulary_size": 0},
+            "Received: target_vocabulary_size=0",
+        ),
+        (
+            encoder_backbone,
+            {"normalize_first": "yes"},
+            "Received: normalize_first='yes'",
+        ),
+    ],
+)
+def test_class_bad_arguments_raise(encoder, kwargs, message):
+    arguments = dict(target_vocabulary_size=40)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        TransformerTranslator(encoder(), **arguments)
