@@ -65,7 +65,7 @@ class TransformerEncoderBackbone(keras.Model):
     ...     num_heads=2, intermediate_dim=16)
     >>> ids = np.array([[5, 6, 7, 0]])
     >>> sequence, padding_mask = backbone.encode(ids)
-    >>> tuple(sequence.shape), padding_mask.tolist()
+    >>> tuple(sequence.shape), np.asarray(padding_mask).tolist()
     ((1, 4, 8), [[True, True, True, False]])
 
     References:
