@@ -92,8 +92,10 @@ def decode_step_by_step(model, source, target):
         assert tensor.shape[0] == source.shape[0]
     logits = []
     for t in range(steps):
+        # A tensor index, as in the compiled search loops.
+        index = ops.convert_to_tensor(t, "int32")
         step_logits, state = model.decode_step(
-            context, target[:, t : t + 1], t, state
+            context, target[:, t : t + 1], index, state
         )
         assert ops.dtype(step_logits) == "float32"
         logits.append(to_numpy(step_logits))

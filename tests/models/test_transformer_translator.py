@@ -269,10 +269,8 @@ def test_decoder_settings_can_be_overridden():
     config = model.decoder_blocks[0].get_config()
     assert (config["num_heads"], config["intermediate_dim"]) == (4, 24)
     assert config["normalize_first"] is True
-    encoder_config = model.encoder.encoder_blocks[0].get_config()
-    assert (encoder_config["num_heads"], encoder_config["intermediate_dim"]) == (
-        2, 32
-    )
+    encoder = model.encoder.encoder_blocks[0].get_config()
+    assert (encoder["num_heads"], encoder["intermediate_dim"]) == (2, 32)
 
 
 def test_config_round_trip_and_reload_keep_the_overrides(tmp_path):

@@ -23,8 +23,10 @@ TRANSFORMER_SIZES = dict(
 RNN_SIZES = dict(embedding_dim=6, units=4, dropout=0.1)
 
 CLASSIFIERS = {
-    "transformer_attention": lambda: legacy_builders.legacy_transformer_classifier(
-        30, 3, 16, **TRANSFORMER_SIZES
+    "transformer_attention": (
+        lambda: legacy_builders.legacy_transformer_classifier(
+            30, 3, 16, **TRANSFORMER_SIZES
+        )
     ),
     "transformer_attention_bigrams": (
         lambda: legacy_builders.legacy_transformer_classifier(
@@ -110,9 +112,9 @@ def test_legacy_classifier_upgrades_with_equal_outputs(name, tmp_path):
         RNNEncoderBackbone
     )
     assert type(upgraded.backbone) is backbone
-    assert upgraded.pooling == (
-        "mean" if "mean" in name else "first" if "first" in name else "attention"
-    )
+    # Names: "transformer_<pooling>[_bigrams]"; the RNN ones pool by attention.
+    pooling = name.split("_")[1] if "transformer" in name else "attention"
+    assert upgraded.pooling == pooling
     assert (upgraded.backbone.bigram_embedding is not None) == (
         "bigrams" in name
     )
