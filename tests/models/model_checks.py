@@ -1,7 +1,10 @@
 """Checks shared by the model builder tests."""
 
+import inspect
+
 import keras
 import numpy as np
+from keras import ops
 
 from keras_attnpred.models import MaskedSparseCategoricalAccuracy
 from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
@@ -55,5 +58,65 @@ def assert_save_reload_equal(model, inputs, tmp_path, compile=False):
     return reloaded
 
 
-def layer_names(model):
-    return {layer.name for layer in model.layers}
+def save_and_reload(model, tmp_path):
+    """`model` saved to `.keras` and loaded back without `custom_objects`."""
+    path = tmp_path / "model.keras"
+    model.save(path)
+    return keras.models.load_model(path)
+
+
+def assert_config_complete_and_round_trips(model):
+    """Every constructor argument is in `get_config()`, and `from_config`
+    rebuilds a model with the same config."""
+    config = model.get_config()
+    signature = inspect.signature(type(model).__init__)
+    missing = [
+        name
+        for name, parameter in signature.parameters.items()
+        if name != "self" and parameter.kind is not parameter.VAR_KEYWORD
+        and name not in config
+    ]
+    assert not missing, f"get_config() lacks constructor args {missing}"
+    restored = type(model).from_config(config)
+    assert type(restored) is type(model)
+    assert restored.get_config() == config
+    return restored
+
+
+def decode_step_by_step(model, source, target):
+    """Logits `(batch, T, V)` of `model.decode_step` fed `target` one token
+    at a time, from `model.start_decoding(source, T)`."""
+    steps = target.shape[1]
+    context, state = model.start_decoding(source, max_length=steps)
+    for tensor in keras.tree.flatten((context, state)):
+        assert tensor.shape[0] == source.shape[0]
+    logits = []
+    for t in range(steps):
+        # A tensor index, as in the compiled search loops.
+        index = ops.convert_to_tensor(t, "int32")
+        step_logits, state = model.decode_step(
+            context, target[:, t : t + 1], index, state
+        )
+        assert ops.dtype(step_logits) == "float32"
+        logits.append(to_numpy(step_logits))
+    return np.stack(logits, axis=1)
+
+
+def assert_cross_attention_weights(model, source, target, layers, heads):
+    """`cross_attention_weights` has shape `(batch, layers, heads, T, S)`,
+    rows summing to 1 at real target steps and zero at padded sources."""
+    weights = model.cross_attention_weights(source, target)
+    assert ops.dtype(weights) == "float32"
+    weights = to_numpy(weights)
+    assert weights.shape == (
+        source.shape[0], layers, heads, target.shape[1], source.shape[1]
+    )
+    padded_source = (source == 0)[:, None, None, None, :]
+    padded_source = np.broadcast_to(padded_source, weights.shape)
+    assert padded_source.any()
+    np.testing.assert_array_equal(weights[padded_source], 0.0)
+    real_rows = np.broadcast_to(
+        (target != 0)[:, None, None, :], weights.shape[:-1]
+    )
+    np.testing.assert_allclose(weights.sum(-1)[real_rows], 1.0, atol=1e-5)
+    return weights

@@ -11,7 +11,6 @@ from tests.layer_checks import to_numpy
 from tests.models.model_checks import add_padding_columns
 from tests.models.model_checks import assert_save_reload_equal
 from tests.models.model_checks import assert_training_reduces_loss
-from tests.models.model_checks import layer_names
 
 TINY = dict(
     preset="tiny", num_layers=1, model_dim=16, num_heads=2,
@@ -73,19 +72,23 @@ def test_poolings_and_presets():
         pooling: build_transformer_classifier(30, 2, 16, pooling=pooling)
         for pooling in ("attention", "mean", "first")
     }
-    assert isinstance(models["attention"].get_layer("pooling"), AttentionPooling)
-    assert models["mean"].get_layer("pooling").__class__.__name__ == (
+    for pooling, model in models.items():
+        assert model.pooling == pooling
+    assert isinstance(models["attention"].pooling_layer, AttentionPooling)
+    assert models["mean"].pooling_layer.__class__.__name__ == (
         "GlobalAveragePooling1D"
     )
-    assert isinstance(models["first"].get_layer("pooling"), FirstTokenPooling)
+    assert isinstance(models["first"].pooling_layer, FirstTokenPooling)
     small = models["mean"]  # default preset: small
-    assert {"encoder_0", "encoder_1"} <= layer_names(small)
-    assert "encoder_2" not in layer_names(small)
-    assert small.get_layer("embedding").embedding_dim == 128
+    assert len(small.backbone.encoder_blocks) == 2
+    assert small.backbone.num_layers == 2
+    assert small.backbone.token_embedding.embedding_dim == 128
     base = build_transformer_classifier(30, 2, 16, preset="base", num_heads=2)
-    config = base.get_layer("encoder_2").get_config()
+    assert len(base.backbone.encoder_blocks) == 3
+    config = base.backbone.encoder_blocks[2].get_config()
     assert (config["num_heads"], config["intermediate_dim"]) == (2, 1024)
-    assert base.get_layer("logits").units == 2
+    assert base.num_classes == 2
+    assert base.logits_layer.units == 2
 
 
 def test_rnn_classifier_configuration():
@@ -93,17 +96,24 @@ def test_rnn_classifier_configuration():
     single = build_rnn_classifier(
         30, 2, units=8, embedding_dim=4, bidirectional=False
     )
-    assert bidirectional.get_layer("pooling").output.shape[-1] == 16
-    assert single.get_layer("pooling").output.shape[-1] == 8
+    tokens, _ = batch()
+
+    def pooled_width(model):
+        return tuple(model.pool(*model.encode(tokens)).shape)[-1]
+
+    assert pooled_width(bidirectional) == 16
+    assert bidirectional.backbone.output_dim == 16
+    assert pooled_width(single) == 8
+    assert single.backbone.output_dim == 8
     lstm = build_rnn_classifier(30, 2, rnn="lstm", units=8, embedding_dim=4)
-    assert lstm.get_layer("rnn").forward_layer.__class__.__name__ == "LSTM"
+    assert lstm.backbone.rnn.forward_layer.__class__.__name__ == "LSTM"
 
 
 def test_activation_dropout_reaches_every_encoder():
     def encoder_configs(model):
-        return [
-            model.get_layer(f"encoder_{i}").get_config() for i in range(2)
-        ]
+        blocks = model.backbone.encoder_blocks
+        assert len(blocks) == 2
+        return [block.get_config() for block in blocks]
 
     default = build_transformer_classifier(30, 2, 16, preset="small")
     for config in encoder_configs(default):
@@ -159,7 +169,7 @@ def test_transformer_classifier_ties_query_and_key_init_unless_told(
     overrides, tied
 ):
     model = build_transformer_classifier(50, 2, 16, preset="tiny", **overrides)
-    attention = model.get_layer("encoder_0")._self_attention
+    attention = model.backbone.encoder_blocks[0]._self_attention
     query = to_numpy(attention._query_dense.kernel)
     key = to_numpy(attention._key_dense.kernel)
     assert np.array_equal(query, key) == tied
