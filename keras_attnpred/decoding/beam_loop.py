@@ -50,10 +50,21 @@ def beam_loop(
 
     Example:
 
-    >>> loop = beam_loop(model, max_length=32, start_id=2, end_id=3,
-    ...                  beam_width=4, n_best=1, length_penalty=0.6)
+    >>> import tensorflow as tf
+    >>> from keras_attnpred.reserved_ids import END_ID, START_ID
+    >>> model = build_transformer_translator(20, 20, max_length=8,
+    ...                                      preset="tiny")
+    >>> loop = beam_loop(model, max_length=8, start_id=START_ID,
+    ...                  end_id=END_ID, beam_width=4, n_best=2,
+    ...                  length_penalty=0.6)
+    >>> source_ids = tf.constant([[5, 6, 7, END_ID], [8, 9, END_ID, 0]])
     >>> ids, scores = tf.function(loop)(source_ids)
-    >>> best = ids[:, 0]
+    >>> ids.shape, scores.shape  # uncut: max_length columns
+    (TensorShape([2, 2, 8]), TensorShape([2, 2]))
+    >>> cut, _ = beam_search(model, source_ids, beam_width=4, n_best=2,
+    ...                      length_penalty=0.6, max_length=8)
+    >>> np.array_equal(ids[:, :, : cut.shape[2]], cut)
+    True
     """
     width, alpha = beam_width, length_penalty
 

@@ -89,11 +89,24 @@ def beam_search(
 
     Example:
 
-    >>> model = build_transformer_translator(8000, 8000, max_length=64)
-    >>> # ... model.fit(...) ...
+    >>> model = build_transformer_translator(
+    ...     english.vocabulary_size, spanish.vocabulary_size, max_length=16,
+    ...     preset="tiny")  # ... then trained on English-Spanish pairs
+    >>> source_ids = english.tokenize(["the cat eats fish", "a dog"])
+    >>> source_ids = source_ids.to_tensor()  # padded with 0
     >>> ids, scores = beam_search(model, source_ids, beam_width=4,
-    ...                           n_best=2, length_penalty=0.6)
-    >>> best = target_tokenizer.detokenize(ids[:, 0])
+    ...                           n_best=2, length_penalty=0.6, max_length=16)
+    >>> ids.shape[:2], scores.shape
+    ((2, 2), (2, 2))
+    >>> bool(np.all(scores[:, 0] >= scores[:, 1]))  # best first
+    True
+    >>> best = spanish.detokenize(ids[:, 0])  # one text per source
+    >>> len(best)
+    2
+    >>> # One hypothesis, no length penalty: greedy search.
+    >>> ids, _ = beam_search(model, source_ids, beam_width=1, max_length=16)
+    >>> np.array_equal(ids[:, 0], greedy_search(model, source_ids, 16))
+    True
 
     References:
         - [Wu et al., 2016. Google's Neural Machine Translation System:

@@ -23,10 +23,18 @@ def check_decoding_length(model, max_length):
 
     Example:
 
-    >>> model = build_transformer_translator(8000, 8000, max_length=64)
-    >>> check_decoding_length(model, 64)
-    64
-    >>> check_decoding_length(model, 65)  # ValueError: ... sequence_length=64
+    >>> model = build_transformer_translator(20, 20, max_length=16,
+    ...                                      preset="tiny")
+    >>> model.max_decoding_length
+    16
+    >>> check_decoding_length(model, 16)
+    16
+    >>> check_decoding_length(model, 17)
+    Traceback (most recent call last):
+    ValueError: `max_length` must not exceed ... sequence_length=16 ...
+    >>> rnn = build_rnn_translator(20, 20)  # no position table
+    >>> check_decoding_length(rnn, 1000)
+    1000
     """
     max_length = check_positive_int("max_length", max_length)
     table = getattr(model, "max_decoding_length", None)

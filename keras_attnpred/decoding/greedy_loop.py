@@ -38,9 +38,21 @@ def greedy_loop(decoder, max_length, start_id, end_id):
 
     Example:
 
-    >>> loop = greedy_loop(model, max_length=32, start_id=2, end_id=3)
-    >>> steps, tokens = tf.function(loop)(source_ids, limit=tf.constant(16))
+    >>> import tensorflow as tf
+    >>> from keras_attnpred.reserved_ids import END_ID, START_ID
+    >>> model = build_transformer_translator(20, 20, max_length=8,
+    ...                                      preset="tiny")
+    >>> loop = greedy_loop(model, max_length=8, start_id=START_ID,
+    ...                    end_id=END_ID)
+    >>> source_ids = tf.constant([[5, 6, 7, END_ID], [8, 9, END_ID, 0]])
+    >>> steps, tokens = tf.function(loop)(source_ids, limit=tf.constant(4))
+    >>> tokens.shape, int(steps) <= 4  # buffers of max_length + 1 columns
+    (TensorShape([2, 9]), True)
+    >>> bool(tf.reduce_all(tokens[:, 0] == START_ID))
+    True
     >>> generated = tokens[:, 1 : steps + 1]
+    >>> np.array_equal(generated, greedy_search(model, source_ids, 4))
+    True
     """
 
     def loop(source, limit=None):

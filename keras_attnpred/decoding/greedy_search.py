@@ -77,10 +77,21 @@ def greedy_search(
 
     Example:
 
-    >>> model = build_transformer_translator(8000, 8000, max_length=64)
-    >>> # ... model.fit(...) ...
-    >>> ids = greedy_search(model, source_ids, max_length=64)
-    >>> texts = target_tokenizer.detokenize(ids)  # drops [END] and padding
+    >>> model = build_transformer_translator(
+    ...     english.vocabulary_size, spanish.vocabulary_size, max_length=16,
+    ...     preset="tiny")  # ... then trained on English-Spanish pairs
+    >>> source_ids = english.tokenize(["the cat eats fish", "a dog"])
+    >>> source_ids = source_ids.to_tensor()  # padded with 0
+    >>> ids = greedy_search(model, source_ids, max_length=16)
+    >>> ids.dtype, ids.shape[0], ids.shape[1] <= 16
+    (dtype('int32'), 2, True)
+    >>> texts = spanish.detokenize(ids)  # drops [END] and padding
+    >>> len(texts), type(texts[0])
+    (2, <class 'str'>)
+    >>> # Re-running the whole model per step gives the same tokens.
+    >>> np.array_equal(
+    ...     ids, greedy_search(model, source_ids, 16, use_cache=False))
+    True
 
     References:
         - [Vaswani et al., 2017. Attention Is All You

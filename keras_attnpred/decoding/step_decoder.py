@@ -29,10 +29,21 @@ def step_decoder(model, use_cache=True):
 
     Example:
 
-    >>> model = build_transformer_translator(8000, 8000, max_length=64)
+    >>> from keras_attnpred.reserved_ids import END_ID, START_ID
+    >>> model = build_transformer_translator(20, 20, max_length=8,
+    ...                                      preset="tiny")
     >>> step_decoder(model) is model
     True
-    >>> loop = greedy_loop(step_decoder(model, use_cache=False), 64, 2, 3)
+    >>> step_decoder(model, use_cache=False) is model  # the adapter
+    False
+    >>> source_ids = keras.ops.convert_to_tensor([[5, 6, 7, END_ID]])
+    >>> _, cached = greedy_loop(
+    ...     step_decoder(model), 8, START_ID, END_ID)(source_ids)
+    >>> _, uncached = greedy_loop(
+    ...     step_decoder(model, use_cache=False), 8, START_ID, END_ID
+    ... )(source_ids)
+    >>> np.array_equal(cached, uncached)
+    True
     """
     check_bool("use_cache", use_cache)
     if use_cache and decodes_step_by_step(model):

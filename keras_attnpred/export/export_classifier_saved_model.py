@@ -62,12 +62,23 @@ def export_classifier_saved_model(
 
     Example:
 
-    >>> path = export_classifier_saved_model(run.classifier, "serving/imdb")
-    >>> # tensorflow_model_server --model_base_path=$PWD/serving/imdb \\
-    >>> #     --model_name=imdb --rest_api_port=8501
+    >>> classifier = TrainingRun.load(sentiment_run).classifier
+    >>> path = export_classifier_saved_model(classifier, "serving/sentiment")
+    >>> path  # the first version
+    'serving/sentiment/1'
+    >>> # tensorflow_model_server --model_base_path=$PWD/serving/sentiment \\
+    >>> #     --model_name=sentiment --rest_api_port=8501
     >>> import tensorflow as tf, tensorflow_text  # in any process
-    >>> serve = tf.saved_model.load(path).signatures["serving_default"]
-    >>> serve(text=tf.constant(["A wonderful film."]))["label_name"]
+    >>> signatures = tf.saved_model.load(path).signatures
+    >>> sorted(signatures)  # attention pooling: the weights are served too
+    ['serving_default', 'serving_token_ids', 'serving_with_attention']
+    >>> texts = ["a wonderful film", "a dull plot"]
+    >>> outputs = signatures["serving_default"](text=tf.constant(texts))
+    >>> [name.decode() for name in outputs["label_name"].numpy()]
+    ['positive', 'negative']
+    >>> expected = [p["probabilities"] for p in classifier.predict(texts)]
+    >>> np.allclose(outputs["probabilities"], expected, atol=1e-6)
+    True
     """
     classifier, version, texts = utils.saved_model_arguments(
         classifier, base_dir, version, warmup_texts, WARMUP_TEXTS,

@@ -81,10 +81,22 @@ def export_classifier_tflite(
 
     Example:
 
+    >>> classifier = TrainingRun.load(sentiment_run).classifier
+    >>> # A Transformer classifier also gets "int8" with representative_texts.
     >>> paths = export_classifier_tflite(
-    ...     run.classifier, "mobile/imdb", representative_texts=train_texts[:256])
-    >>> classifier = TFLiteClassifier(paths["int8"])
-    >>> classifier.predict(ids)  # (n, classes) probabilities
+    ...     classifier, "mobile/sentiment", quantizations=["float32"])
+    >>> sorted(paths)
+    ['float32', 'text']
+    >>> texts = ["a wonderful film", "a dull plot"]
+    >>> probabilities = TFLiteClassifier(paths["text"]).predict(texts)
+    >>> expected = [p["probabilities"] for p in classifier.predict(texts)]
+    >>> np.allclose(probabilities, expected, atol=1e-5)
+    True
+    >>> ids = classifier.tokenizer.tokenize(texts).to_list()
+    >>> np.allclose(
+    ...     TFLiteClassifier(paths["float32"]).predict(ids), expected,
+    ...     atol=1e-5)
+    True
     """
     utils.require_tensorflow_backend()
     classifier = utils.as_classifier(classifier)

@@ -49,8 +49,16 @@ def export_run(
 
     Example:
 
-    >>> export_run("runs/demo", "exports/demo")
-    {'saved_model': 'exports/demo/1', 'tflite': 'exports/demo/tflite/1'}
+    >>> export_run(sentiment_run, "exports/sentiment")
+    {'saved_model': 'exports/sentiment/1',
+     'tflite': 'exports/sentiment/tflite/1'}
+    >>> import os
+    >>> sorted(os.listdir("exports/sentiment/tflite/1"))  # no int8: an RNN
+    ['classifier.json', 'classifier_dynamic_int8.tflite',
+     'classifier_float16.tflite', 'classifier_float32.tflite',
+     'classifier_text.tflite']
+    >>> export_run(sentiment_run, "exports/sentiment", format="saved_model")
+    {'saved_model': 'exports/sentiment/2'}
     """
     from keras_attnpred.export.export_classifier_saved_model import (
         export_classifier_saved_model,

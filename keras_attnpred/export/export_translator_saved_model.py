@@ -73,14 +73,19 @@ def export_translator_saved_model(
 
     Example:
 
-    >>> path = export_translator_saved_model("runs/demo", "serving/en-es")
+    >>> path = export_translator_saved_model(translator, "serving/en-es")
     >>> import tensorflow as tf, tensorflow_text  # in any process
     >>> signatures = tf.saved_model.load(path).signatures
-    >>> signatures["serving_default"](
-    ...     text=tf.constant(["How are you?"]))["translation"]
-    >>> signatures["translate"](
-    ...     text=tf.constant(["How are you?"]), beam_width=tf.constant(4),
-    ...     max_length=tf.constant(32), length_penalty=tf.constant(0.6))
+    >>> texts = ["the cat eats fish", ""]
+    >>> outputs = signatures["serving_default"](text=tf.constant(texts))
+    >>> translations = [t.decode() for t in outputs["translation"].numpy()]
+    >>> translations == translator.translate(texts)  # greedy search
+    True
+    >>> outputs = signatures["translate"](
+    ...     text=tf.constant(texts), beam_width=tf.constant(4),
+    ...     max_length=tf.constant(8), length_penalty=tf.constant(0.6))
+    >>> outputs["translation"].shape, outputs["token_ids"].shape[1] <= 8
+    (TensorShape([2]), True)
     """
     translator, version, texts = utils.saved_model_arguments(
         translator, base_dir, version, warmup_texts, WARMUP_TEXTS,

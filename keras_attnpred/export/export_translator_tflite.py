@@ -56,8 +56,17 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
 
     Example:
 
-    >>> export_translator_tflite("runs/demo", "mobile/en-es")
-    >>> TFLiteTranslator("mobile/en-es").translate(["How are you?"])
+    >>> paths = export_translator_tflite(translator, "mobile/en-es")
+    >>> sorted(paths)
+    ['decoder_step', 'encoder']
+    >>> import os
+    >>> sorted(os.listdir("mobile/en-es"))  # ... and the tokenizers
+    ['decoder_step.tflite', 'encoder.tflite', 'source_tokenizer',
+     'target_tokenizer', 'translator.json']
+    >>> texts = ["the cat eats fish", ""]
+    >>> TFLiteTranslator("mobile/en-es").translate(texts) == (
+    ...     translator.translate(texts))
+    True
     """
     utils.require_tensorflow_backend()
     translator = utils.as_translator(translator)

@@ -28,9 +28,23 @@ class TFLiteClassifier:
 
     Example:
 
-    >>> classifier = TFLiteClassifier("mobile/imdb/classifier_text.tflite")
-    >>> classifier.predict(["A wonderful film."])  # (1, classes)
-    >>> TFLiteClassifier("mobile/imdb/classifier_int8.tflite").predict(ids)
+    >>> run = TrainingRun.load(sentiment_run)
+    >>> _ = export_classifier_tflite(run, "mobile/sentiment",
+    ...                              quantizations=["float32"])
+    >>> classifier = TFLiteClassifier("mobile/sentiment/classifier_text.tflite")
+    >>> classifier.takes_text, classifier.batch_size, classifier.num_classes
+    (True, 1, 2)
+    >>> # Case folded in Python as the tokenizer does; batches of any size.
+    >>> classifier.predict(["A WONDERFUL film", "a dull plot", ""]).shape
+    (3, 2)
+    >>> classifier.predict(["A WONDERFUL film", "a dull plot"]).argmax(-1)
+    array([1, 0])
+    >>> on_ids = TFLiteClassifier("mobile/sentiment/classifier_float32.tflite")
+    >>> on_ids.takes_text, on_ids.sequence_length
+    (False, 16)
+    >>> ids = run.tokenizer.tokenize(["a wonderful film"]).to_list()
+    >>> on_ids.predict(ids).argmax(-1)
+    array([1])
     """
 
     def __init__(self, path, num_threads=None):

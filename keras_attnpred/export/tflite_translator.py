@@ -37,9 +37,17 @@ class TFLiteTranslator:
 
     Example:
 
-    >>> translator = TFLiteTranslator("mobile/en-es")
-    >>> translator.translate(["How are you?"])
-    ['¿Cómo estás?']
+    >>> _ = export_translator_tflite(translator, "mobile/en-es")
+    >>> tflite = TFLiteTranslator("mobile/en-es")
+    >>> tflite.max_length, tflite.batch_size  # the translator's, and 1
+    (16, 1)
+    >>> source_ids = english.tokenize(["the cat eats fish", "a dog"])
+    >>> ids = tflite.translate_ids(source_ids.to_list(), max_length=8)
+    >>> expected = greedy_search(translator.model, source_ids.to_tensor(), 8)
+    >>> np.array_equal(ids, expected)  # the tokens of greedy search
+    True
+    >>> tflite.translate(["the cat eats fish", ""])[1]  # no tokens, no text
+    ''
     """
 
     def __init__(self, directory, num_threads=None):

@@ -48,10 +48,17 @@ def get_strategy(name="auto"):
 
     Example:
 
-    >>> strategy = get_strategy("mirrored")
+    >>> strategy = get_strategy("auto")  # one device on a CPU-only machine
     >>> with strategy.scope():
-    ...     model = build_transformer_classifier(8000, 2, max_length=128)
-    ...     model.compile(...)
+    ...     model = build_transformer_classifier(100, 2, max_length=16,
+    ...                                          preset="tiny")
+    ...     model.compile(optimizer="adam", loss=keras.losses.
+    ...                   SparseCategoricalCrossentropy(from_logits=True))
+    >>> tuple(model.predict(np.array([[5, 6, 7]]), verbose=0).shape)
+    (1, 2)
+    >>> get_strategy("gpu")
+    Traceback (most recent call last):
+    ValueError: `name` must be one of [...]. Received: name='gpu'
     """
     if name not in STRATEGY_NAMES:
         raise ValueError(

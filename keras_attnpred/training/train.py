@@ -89,10 +89,25 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
 
     Example:
 
-    >>> config = TrainingConfig.from_file("sentiment.yaml")
-    >>> run = train(config, "runs/sentiment")
-    >>> run.predict(["What a wonderful film!"])[0]["label_name"]
-    'positive'
+    >>> # A CSV `text,label`: 1 (positive) or 0 (negative), told by one word.
+    >>> good, bad = ["wonderful", "great", "fine"], ["dull", "awful", "poor"]
+    >>> with open("reviews.csv", "w") as f:
+    ...     _ = f.write("text,label\\n")
+    ...     for i in range(120):
+    ...         word = (good if i % 2 else bad)[i // 2 % 3]
+    ...         _ = f.write(f"the film was {word} really,{i % 2}\\n")
+    >>> config = TrainingConfig.from_dict(
+    ...     {"task": "sentiment", "train_path": "reviews.csv", "model": "rnn",
+    ...      "preset": "tiny", "vocabulary_size": 100, "max_length": 16,
+    ...      "batch_size": 16, "learning_rate": 0.01, "epochs": 3})
+    >>> run = train(config, "runs/sentiment", verbose=0)
+    >>> run.label_names  # labels 0 and 1 without names
+    ('negative', 'positive')
+    >>> [p["label_name"] for p in run.predict(["What a wonderful film!",
+    ...                                        "Such a dull film."])]
+    ['positive', 'negative']
+    >>> TrainingRun.load("runs/sentiment").label_names
+    ('negative', 'positive')
     """
     if isinstance(config, dict):
         config = TrainingConfig.from_dict(config)

@@ -12,6 +12,27 @@ class TrainingDivergedError(RuntimeError):
         batch: int or None, the 0-based batch of that epoch, None when the
             validation loss broke.
         value: float, the loss value (NaN or +-inf).
+
+    Example:
+
+    >>> with open("reviews.csv", "w") as f:
+    ...     _ = f.write("text,label\\n")
+    ...     _ = f.write("a fine film,1\\na dull film,0\\n" * 16)
+    >>> config = {"task": "sentiment", "train_path": "reviews.csv",
+    ...           "model": "rnn", "preset": "tiny", "vocabulary_size": 20,
+    ...           "max_length": 8, "batch_size": 8, "epochs": 2,
+    ...           "learning_rate": 1e38}  # Adam's first step overflows
+    >>> try:
+    ...     train(config, "run", verbose=0)
+    ... except TrainingDivergedError as error:
+    ...     diverged = error
+    >>> diverged.epoch, bool(np.isnan(diverged.value))
+    (0, True)
+    >>> str(diverged)
+    'Training diverged: the loss became nan in epoch 1, ...'
+    >>> import os
+    >>> os.path.exists(os.path.join("run", "model.keras"))  # nothing saved
+    False
     """
 
     def __init__(self, message, epoch=None, batch=None, value=None):

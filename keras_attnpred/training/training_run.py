@@ -32,9 +32,16 @@ class TrainingRun:
 
     Example:
 
-    >>> run = TrainingRun.load("runs/sentiment")
-    >>> run.predict(["Great acting, dull plot."])
-    [{'label': 1, 'label_name': 'positive', 'probabilities': [0.31, 0.69]}]
+    >>> run = TrainingRun.load(sentiment_run)  # the out_dir of `train`
+    >>> run.config.task, run.label_names
+    ('sentiment', ('negative', 'positive'))
+    >>> predictions = run.predict(["a wonderful film", "a dull plot"])
+    >>> [p["label_name"] for p in predictions]
+    ['positive', 'negative']
+    >>> sorted(predictions[0])
+    ['label', 'label_name', 'probabilities']
+    >>> run.classifier.label_names == run.label_names
+    True
     """
 
     def __init__(
