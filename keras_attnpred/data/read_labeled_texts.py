@@ -25,6 +25,18 @@ def read_labeled_texts(
     Raises:
         ValueError: as the reader of that kind of path, or a column index
             given for a TensorFlow Datasets feature.
+
+    Example:
+
+    >>> with open("reviews.csv", "w", encoding="utf-8") as f:
+    ...     _ = f.write("review,label\\nA wonderful film.,pos\\nDull.,neg\\n")
+    >>> data = read_labeled_texts("reviews.csv", "review", "label")
+    >>> data.label_names, data.labels.tolist()
+    (('neg', 'pos'), [1, 0])
+    >>> read_labeled_texts("tfds:imdb_reviews", 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `text_column` must name a feature of tfds:imdb_reviews, not a column index. Received: text_column=0
     """
     if _tfds.is_tfds_path(path):
         name, split = _tfds.parse_tfds_path(path, default_split)

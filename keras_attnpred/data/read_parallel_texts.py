@@ -21,6 +21,19 @@ def read_parallel_texts(path, default_split="train"):
     Raises:
         ValueError: as the reader of that kind of path, or a TensorFlow
             Datasets name inside a pair of files.
+
+    Example:
+
+    >>> with open("pairs.tsv", "w", encoding="utf-8") as f:
+    ...     _ = f.write("A dog runs.\\tUn perro corre.\\n")
+    >>> read_parallel_texts("pairs.tsv").targets
+    ('Un perro corre.',)
+    >>> with open("val.en", "w", encoding="utf-8") as f:
+    ...     _ = f.write("Two cats sleep.\\n")
+    >>> with open("val.es", "w", encoding="utf-8") as f:
+    ...     _ = f.write("Dos gatos duermen.\\n")
+    >>> read_parallel_texts(["val.en", "val.es"]).sources
+    ('Two cats sleep.',)
     """
     if isinstance(path, (list, tuple)):
         if any(_tfds.is_tfds_path(p) for p in path):

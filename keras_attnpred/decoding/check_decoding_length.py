@@ -40,7 +40,7 @@ def check_decoding_length(model, max_length):
     table = getattr(model, "max_decoding_length", None)
     if table is not None and max_length > table:
         raise ValueError(
-            "`max_length` must not exceed the target position table's "
+            "`max_length` must not exceed the target position embedding's "
             f"sequence_length={table} (the model's `max_decoding_length`). "
             f"Received: max_length={max_length}"
         )

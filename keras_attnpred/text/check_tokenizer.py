@@ -11,6 +11,14 @@ def check_tokenizer(name, tokenizer):
 
     Raises:
         ValueError: `tokenizer` has no callable `tokenize`.
+
+    Example:
+
+    >>> check_tokenizer("tokenizer", tokenizer)  # passes silently
+    >>> check_tokenizer("tokenizer", "wordpiece")
+    Traceback (most recent call last):
+    ...
+    ValueError: `tokenizer` must be a `SubwordTokenizer` (or have `tokenize`). Received: tokenizer of type str
     """
     if not callable(getattr(tokenizer, "tokenize", None)):
         raise ValueError(

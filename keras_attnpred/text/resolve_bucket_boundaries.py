@@ -21,6 +21,18 @@ def resolve_bucket_boundaries(bucket_boundaries, lengths, max_length):
 
     Raises:
         ValueError: `bucket_boundaries` is none of the above.
+
+    Example:
+
+    >>> resolve_bucket_boundaries([8, 16], lambda: None, max_length=32)
+    [8, 16]
+    >>> lengths = lambda: np.arange(1, 101)  # 100 texts of 1 to 100 tokens
+    >>> resolve_bucket_boundaries("auto", lengths, max_length=64)
+    [15, 27, 40, 52, 64]
+    >>> resolve_bucket_boundaries([16, 8], lambda: None, max_length=32)
+    Traceback (most recent call last):
+    ...
+    ValueError: `bucket_boundaries` must be None, 'auto' or a strictly increasing list of integers > 1. Received: bucket_boundaries=[16, 8]
     """
     if bucket_boundaries is None:
         return None

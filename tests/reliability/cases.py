@@ -82,6 +82,12 @@ def _decoding():
     return decoding
 
 
+def _inference():
+    from keras_attnpred import inference
+
+    return inference
+
+
 def _export():
     from keras_attnpred import export
 
@@ -502,7 +508,7 @@ case(DTYPE, "Translator.translate", "an int inside the list",
     lambda env: translator(env).translate([1]))
 case(DTYPE, "Translator", "model of the wrong type",
      Raises(r"`model` must be a `keras.Model`. Received: model of type str"))(
-    lambda env: _decoding().Translator("model", env.tokenizer, env.tokenizer))
+    lambda env: _inference().Translator("model", env.tokenizer, env.tokenizer))
 case(DTYPE, "train", "config of the wrong type",
      Raises(r"`config` must be a `TrainingConfig` or a dict"))(
     lambda env: _training().train(5, str(env.tmp / "run")))
@@ -741,15 +747,15 @@ case(MODEL, "TrainingRun.load", "labels.json, 1 name for 2 classes",
 case(MODEL, "Translator.load", "model.keras missing",
      Raises(r"Missing translator file: .*model.keras"))(
     lambda env: (lambda d: (d / "model.keras").unlink()
-                 or _decoding().Translator.load(str(d)))(
+                 or _inference().Translator.load(str(d)))(
         env.run_copy("translation")))
 case(MODEL, "Translator.load", "translator.json not JSON",
      Raises(r"Corrupt translator settings file .*translator.json"))(
-    lambda env: _decoding().Translator.load(str(damaged_run(
+    lambda env: _inference().Translator.load(str(damaged_run(
         env, "translation", "translator.json", "{"))))
 case(MODEL, "Translator.load", "model.keras garbage",
      Raises(r"Corrupt model file .*model.keras"))(
-    lambda env: _decoding().Translator.load(str(damaged_run(
+    lambda env: _inference().Translator.load(str(damaged_run(
         env, "translation", "model.keras", b"garbage"))))
 case(MODEL, "train (resume)", "backup metadata not JSON",
      Raises(r"Corrupt training backup .*training_metadata.json: unreadable"
