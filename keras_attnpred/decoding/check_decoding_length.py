@@ -41,7 +41,6 @@ def check_decoding_length(model, max_length):
     if table is not None and max_length > table:
         raise ValueError(
             "`max_length` must not exceed the target position embedding's "
-            f"sequence_length={table} (the model's `max_decoding_length`). "
-            f"Received: max_length={max_length}"
+            f"sequence_length={table}. Received: max_length={max_length}"
         )
     return max_length
