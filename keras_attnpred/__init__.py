@@ -9,12 +9,11 @@ first attribute access, e.g. `keras_attnpred.export`.
 
 import importlib
 
-from keras_attnpred.version import __version__
-
 # Keras finds a registered class only once the module defining it has run.
-from keras_attnpred import layers  # noqa: E402,I001
-from keras_attnpred import models  # noqa: E402
-from keras_attnpred.training import transformer_schedule  # noqa: E402,F401
+from keras_attnpred import layers
+from keras_attnpred import models
+from keras_attnpred.training import transformer_schedule  # noqa: F401
+from keras_attnpred.version import __version__
 
 _SUBPACKAGES = (
     "data",

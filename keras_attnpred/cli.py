@@ -129,7 +129,7 @@ def _training_config(args):
                 raise CommandError(
                     "--learning-rate must be a number or 'transformer'. "
                     f"Received: {value!r}"
-                )
+                ) from None
         values[field] = value
     for required in ("task", "train_path"):
         if required not in values:
@@ -180,8 +180,8 @@ def command_train(args):
 def _translation_report(
     run_dir, pairs, max_examples=None, beam_width=1, length_penalty=0.0
 ):
-    from keras_attnpred.inference import Translator
     from keras_attnpred.decoding import translation_metrics
+    from keras_attnpred.inference import Translator
 
     sources, references = list(pairs.sources), list(pairs.targets)
     if max_examples:

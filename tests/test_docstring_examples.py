@@ -42,7 +42,6 @@ With another backend than TensorFlow, only the examples of
 import doctest
 import importlib
 import inspect
-import os
 import re
 
 import keras

@@ -27,9 +27,9 @@ import pytest
 import tensorflow as tf
 
 from keras_attnpred import cli
-from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import translation_metrics
 from keras_attnpred.export import export_run
+from keras_attnpred.inference import Translator
 from keras_attnpred.training import TrainingRun
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "legacy_runs")

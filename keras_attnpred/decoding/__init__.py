@@ -10,9 +10,7 @@ the loops into graphs of their own."""
 
 from keras_attnpred.decoding.beam_loop import beam_loop
 from keras_attnpred.decoding.beam_search import beam_search
-from keras_attnpred.decoding.check_decoding_length import (
-    check_decoding_length,
-)
+from keras_attnpred.decoding.check_decoding_length import check_decoding_length
 from keras_attnpred.decoding.greedy_loop import greedy_loop
 from keras_attnpred.decoding.greedy_search import greedy_search
 from keras_attnpred.decoding.step_decoder import step_decoder

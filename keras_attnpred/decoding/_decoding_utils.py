@@ -3,9 +3,7 @@
 import keras
 import numpy as np
 
-from keras_attnpred.decoding.check_decoding_length import (
-    check_decoding_length,
-)
+from keras_attnpred.decoding.check_decoding_length import check_decoding_length
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 

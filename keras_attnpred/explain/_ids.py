@@ -8,7 +8,6 @@ import numpy as np
 from keras import ops
 
 
-
 def as_ids(name, ids):
     """`ids` as an int32 NumPy array `(batch, length)`."""
     array = np.asarray(ops.convert_to_numpy(ids))

@@ -5,9 +5,7 @@ from keras_attnpred.explain._ids import as_ids
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.token_importance import METHODS
 from keras_attnpred.explain.token_importance import token_importance
-from keras_attnpred.explain.translation_alignment import (
-    translation_alignment,
-)
+from keras_attnpred.explain.translation_alignment import translation_alignment
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_choice

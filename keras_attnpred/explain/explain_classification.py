@@ -5,8 +5,8 @@ from keras_attnpred.explain.text_explanation import TextExplanation
 from keras_attnpred.explain.token_importance import token_importance
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.reserved_ids import PAD_ID
-from keras_attnpred.validation import check_texts
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
 
 
 def explain_classification(

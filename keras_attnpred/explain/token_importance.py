@@ -2,9 +2,7 @@ import numpy as np
 
 from keras_attnpred.explain._ids import as_ids
 from keras_attnpred.explain.attention_rollout import attention_rollout
-from keras_attnpred.explain.self_attention_weights import (
-    self_attention_weights,
-)
+from keras_attnpred.explain.self_attention_weights import self_attention_weights
 from keras_attnpred.models import TextClassifier
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.reserved_ids import PAD_ID

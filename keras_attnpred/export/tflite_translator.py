@@ -5,8 +5,6 @@ import numpy as np
 
 from keras_attnpred.export._export_utils import pad_ids
 from keras_attnpred.export._export_utils import tflite_interpreter
-from keras_attnpred.inference import translate_texts
-from keras_attnpred.validation import check_texts
 from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
 from keras_attnpred.export.export_translator_tflite import DECODER_FILENAME
 from keras_attnpred.export.export_translator_tflite import ENCODER_FILENAME
@@ -16,7 +14,9 @@ from keras_attnpred.export.export_translator_tflite import (
 from keras_attnpred.export.export_translator_tflite import (
     TARGET_TOKENIZER_DIRNAME,
 )
+from keras_attnpred.inference import translate_texts
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_texts
 
 
 class TFLiteTranslator:

@@ -14,15 +14,15 @@ from keras import ops
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
 from keras_attnpred.layers.attention_utils import check_known_features
-from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 from keras_attnpred.layers.attention_utils import sublayer_dtype
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 
 # Scores are always computed in float32, whatever the layer's policy: under
 # `mixed_float16` a dot product of moderate vectors overflows 65504.

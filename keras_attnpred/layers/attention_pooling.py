@@ -1,13 +1,13 @@
 import keras
 from keras import ops
 
-from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
-from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 
 
 @register

@@ -4,9 +4,9 @@ from keras import ops
 
 from keras_attnpred.layers._luong_bahdanau_base import SCORE_DTYPE
 from keras_attnpred.layers._luong_bahdanau_base import BaseScoredAttention
-from keras_attnpred.validation import check_choice
 from keras_attnpred.layers.attention_utils import check_same_dim
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_choice
 
 SCORES = ("dot", "general", "concat", "scaled_dot")
 

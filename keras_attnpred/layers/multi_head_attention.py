@@ -6,19 +6,19 @@ from keras import ops
 from keras_attnpred.layers._head_projection import HeadProjection
 from keras_attnpred.layers.attention_utils import attention_mask_from_padding
 from keras_attnpred.layers.attention_utils import causal_mask
-from keras_attnpred.layers.attention_utils import fresh_initializer
-from keras_attnpred.validation import check_bool
-from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
-from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.attention_utils import check_same_length
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.attention_utils import masked_softmax
 from keras_attnpred.layers.attention_utils import merge_masks
 from keras_attnpred.ops import can_fuse_dropout
 from keras_attnpred.ops import fused_dropout_attention
 from keras_attnpred.ops import new_dropout_seed
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 
 
 @register

@@ -1,10 +1,10 @@
 import keras
 from keras import ops
 
-from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import check_known_features
-from keras_attnpred.validation import check_positive_number
+from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_positive_number
 
 
 def _check_axis(name, value):

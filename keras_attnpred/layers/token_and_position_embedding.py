@@ -3,16 +3,16 @@ import math
 import keras
 from keras import ops
 
-from keras_attnpred.validation import check_choice
-from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
 from keras_attnpred.layers.position_embedding import PositionEmbedding
 from keras_attnpred.layers.positional_encoding import PositionalEncoding
-from keras_attnpred.validation import check_positive_number
 from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_choice
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_positive_number
 
 POSITION_ENCODINGS = ("learned", "sinusoidal")
 

@@ -2,13 +2,13 @@
 
 import keras
 
-from keras_attnpred.validation import check_bool
-from keras_attnpred.validation import check_positive_int
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.attention_utils import fresh_initializer
-from keras_attnpred.validation import check_rate
 from keras_attnpred.layers.multi_head_attention import MultiHeadAttention
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
 
 
 class TransformerBlock(keras.layers.Layer):

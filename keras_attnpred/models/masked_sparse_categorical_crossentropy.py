@@ -1,10 +1,10 @@
 import keras
 from keras import ops
 
-from keras_attnpred.validation import check_rate
 from keras_attnpred.models._masking import check_pad_id
 from keras_attnpred.models._masking import labels_and_weights
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import check_rate
 
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none", None)
 _EPSILON = 1e-7

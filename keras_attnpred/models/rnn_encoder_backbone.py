@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_attnpred.layers import HashedBigramEmbedding
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.models.rnn_layer import RNN_TYPES
 from keras_attnpred.models.rnn_layer import rnn_layer
 from keras_attnpred.reserved_ids import PAD_ID
@@ -10,7 +11,6 @@ from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
-from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 
 
 @register

@@ -3,7 +3,9 @@ from keras import ops
 
 from keras_attnpred.layers import AdditiveAttention
 from keras_attnpred.layers import DotProductAttention
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.layers.dot_product_attention import SCORES
+from keras_attnpred.models._dtype_policies import float32_policy
 from keras_attnpred.models.rnn_layer import RNN_TYPES
 from keras_attnpred.models.rnn_layer import rnn_layer
 from keras_attnpred.reserved_ids import PAD_ID
@@ -11,8 +13,6 @@ from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
-from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
-from keras_attnpred.models._dtype_policies import float32_policy
 
 ATTENTION_TYPES = ("bahdanau", "luong")
 

@@ -2,14 +2,14 @@ import keras
 from keras import ops
 
 from keras_attnpred.layers import AttentionPooling
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.models._dtype_policies import float32_policy
 from keras_attnpred.models.first_token_pooling import FirstTokenPooling
 from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_choice
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
-from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
-from keras_attnpred.models._dtype_policies import float32_policy
 
 POOLINGS = ("attention", "mean", "first")
 

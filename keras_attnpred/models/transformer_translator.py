@@ -3,14 +3,14 @@ from keras import ops
 
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerDecoder
+from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
+from keras_attnpred.models._dtype_policies import float32_policy
 from keras_attnpred.models.presets import check_transformer_sizes
 from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.serialization import register
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_rate
-from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
-from keras_attnpred.models._dtype_policies import float32_policy
 
 
 @register

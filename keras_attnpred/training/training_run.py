@@ -1,13 +1,10 @@
 import json
 import os
 
-import keras
-import numpy as np
-
-from keras_attnpred.training import _run_files as files
-from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
+from keras_attnpred.training import _run_files as files
+from keras_attnpred.training.training_config import TrainingConfig
 
 
 class TrainingRun:

@@ -9,8 +9,8 @@ from PIL import Image
 from keras_attnpred import cli
 from keras_attnpred.inference import Translator
 from keras_attnpred.models import build_transformer_translator
-from keras_attnpred.training import train
 from keras_attnpred.training import TrainingConfig
+from keras_attnpred.training import train
 from tests.explain.test_pictures import parse
 from tests.training.tiny_data import write_sentiment_csv
 

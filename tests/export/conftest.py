@@ -16,8 +16,8 @@ from keras_attnpred.models import build_rnn_classifier
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_classifier
 from keras_attnpred.models import build_transformer_translator
-from keras_attnpred.text import tokenizer_class
 from keras_attnpred.text import classification_dataset
+from keras_attnpred.text import tokenizer_class
 from keras_attnpred.text import translation_dataset
 from keras_attnpred.training import TrainingConfig
 from keras_attnpred.training import TrainingRun

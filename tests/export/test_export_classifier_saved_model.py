@@ -53,7 +53,10 @@ def run_client(export_dir, bodies, tmp_path):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    line = [l for l in result.stdout.splitlines() if l.startswith("RESPONSES")]
+    line = [
+        text for text in result.stdout.splitlines()
+        if text.startswith("RESPONSES")
+    ]
     return json.loads(line[-1][len("RESPONSES "):])
 
 

@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import beam_search
 from keras_attnpred.decoding import greedy_search
 from keras_attnpred.export import TFLiteTranslator
 from keras_attnpred.export import export_translator_saved_model
 from keras_attnpred.export import export_translator_tflite
-from keras_attnpred.export.export_translator_saved_model import MAX_BEAM_WIDTH
 from keras_attnpred.export._export_utils import pad_ids
 from keras_attnpred.export._export_utils import tflite_ops
 from keras_attnpred.export._graphs import join_punctuation
+from keras_attnpred.export.export_translator_saved_model import MAX_BEAM_WIDTH
+from keras_attnpred.inference import Translator
 from keras_attnpred.text import join_punctuation as python_join_punctuation
 from tests.export.conftest import MAX_LENGTH
 from tests.export.conftest import quantized_copy

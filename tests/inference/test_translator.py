@@ -3,8 +3,8 @@ import shutil
 
 import pytest
 
-from keras_attnpred.inference import Translator
 from keras_attnpred.decoding import beam_search
+from keras_attnpred.inference import Translator
 from keras_attnpred.text import SubwordTokenizer
 from keras_attnpred.text.join_punctuation import join_punctuation
 from tests.translators import make_translator as shared_make_translator

@@ -7,8 +7,8 @@ from tests.layer_checks import LayerChecks
 from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
-from tests.layers.attention_reference import numpy_mask
 from tests.layers.attention_reference import check_dropout_only_in_training
+from tests.layers.attention_reference import numpy_mask
 from tests.layers.attention_reference import numpy_weighted_sum
 
 

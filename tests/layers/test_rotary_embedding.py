@@ -4,10 +4,10 @@ import pytest
 
 from keras_attnpred.layers import RotaryEmbedding
 from tests.layer_checks import LayerChecks
-from tests.layer_checks import xla_compile
 from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
+from tests.layer_checks import xla_compile
 
 
 class TestRotaryEmbedding(LayerChecks):

@@ -4,10 +4,10 @@ import pytest
 
 from keras_attnpred.layers import TokenAndPositionEmbedding
 from tests.layer_checks import LayerChecks
-from tests.layer_checks import xla_compile
 from tests.layer_checks import MaskAsOutput
 from tests.layer_checks import padded_ids
 from tests.layer_checks import to_numpy
+from tests.layer_checks import xla_compile
 
 IDS = padded_ids([5, 3, 1], 5)
 

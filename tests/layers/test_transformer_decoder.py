@@ -8,9 +8,9 @@ from tests.layer_checks import LayerChecks
 from tests.layer_checks import padded_ids
 from tests.layer_checks import random_floats
 from tests.layer_checks import to_numpy
-from tests.layers.transformer_reference import copy_weights_from_keras_hub
 from tests.layers.transformer_reference import activation_dropout_cases
 from tests.layers.transformer_reference import assert_hidden_dropout_scale
+from tests.layers.transformer_reference import copy_weights_from_keras_hub
 
 
 class TestEncoderDecoderBlock(LayerChecks):

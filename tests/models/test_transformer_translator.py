@@ -1,6 +1,6 @@
-from keras import ops
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_attnpred.layers import TransformerDecoder
 from keras_attnpred.layers import TransformerEncoder
