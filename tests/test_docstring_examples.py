@@ -251,18 +251,11 @@ def translator(english, spanish):
 
 @pytest.fixture(scope="session")
 def legacy_classifier_path(tmp_path_factory):
-    from keras_attnpred.layers import AttentionPooling
+    from tests.models.legacy_builders import legacy_rnn_classifier
 
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(
-        100, 8, mask_zero=True, name="embedding"
-    )(tokens)
-    x = keras.layers.Dropout(0.0, name="embedding_dropout")(x)
-    x = keras.layers.GRU(8, return_sequences=True, name="rnn")(x)
-    x = AttentionPooling(name="pooling")(x)
-    x = keras.layers.Dropout(0.0, name="pooling_dropout")(x)
-    logits = keras.layers.Dense(2, dtype="float32", name="logits")(x)
-    model = keras.Model(tokens, logits, name="rnn_classifier")
+    model = legacy_rnn_classifier(
+        100, 2, embedding_dim=8, units=8, bidirectional=False
+    )
     path = str(tmp_path_factory.mktemp("legacy") / "classifier.keras")
     model.save(path)
     return path

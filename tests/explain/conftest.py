@@ -7,6 +7,7 @@ from keras_attnpred.models import build_rnn_classifier
 from keras_attnpred.models import build_rnn_translator
 from keras_attnpred.models import build_transformer_classifier
 from keras_attnpred.models import build_transformer_translator
+from tests.models import legacy_builders
 
 VOCABULARY_SIZE = 20
 MAX_LENGTH = 8
@@ -45,21 +46,10 @@ def rnn_classifier():
 
 def legacy_rnn_classifier():
     """A plain functional model laid out as `build_rnn_classifier` built it
-    before the task classes (layer names included)."""
-    import keras
-
-    from keras_attnpred.layers import AttentionPooling
-
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(
-        VOCABULARY_SIZE, 8, mask_zero=True, name="embedding"
-    )(tokens)
-    x = keras.layers.Dropout(0.0, name="embedding_dropout")(x)
-    x = keras.layers.GRU(8, return_sequences=True, name="rnn")(x)
-    x = AttentionPooling(name="pooling")(x)
-    x = keras.layers.Dropout(0.0, name="pooling_dropout")(x)
-    logits = keras.layers.Dense(2, dtype="float32", name="logits")(x)
-    return keras.Model(tokens, logits, name="rnn_classifier")
+    before the task classes (layer names included): one GRU direction."""
+    return legacy_builders.legacy_rnn_classifier(
+        VOCABULARY_SIZE, 2, embedding_dim=8, units=8, bidirectional=False
+    )
 
 
 def padded(ids, extra):
