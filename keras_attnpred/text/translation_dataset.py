@@ -1,6 +1,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_attnpred.reserved_ids import END_ID
+from keras_attnpred.reserved_ids import START_ID
 from keras_attnpred.text._utils import at_least_one_id
 from keras_attnpred.text.check_tokenizer import check_tokenizer
 from keras_attnpred.text.resolve_bucket_boundaries import (
@@ -90,8 +92,6 @@ def translation_dataset(
     check_positive_int("max_length", max_length, minimum=2)
     check_bool("shuffle", shuffle)
     check_positive_int("seed", seed, minimum=0)
-    start_id = getattr(target_tokenizer, "START_ID", 2)
-    end_id = getattr(target_tokenizer, "END_ID", 3)
 
     def lengths():
         source_lengths = source_tokenizer.tokenize(sources).row_lengths()
@@ -116,8 +116,8 @@ def translation_dataset(
             source_tokenizer.tokenize(source)[:max_length]
         )
         target_ids = target_tokenizer.tokenize(target)[: max_length - 1]
-        decoder_input = tf.concat([[start_id], target_ids], axis=0)
-        label = tf.concat([target_ids, [end_id]], axis=0)
+        decoder_input = tf.concat([[START_ID], target_ids], axis=0)
+        label = tf.concat([target_ids, [END_ID]], axis=0)
         return {"source": source_ids, "target": decoder_input}, label
 
     dataset = dataset.map(
