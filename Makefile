@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYTEST_ARGS ?=
+# One worker per core; a test module stays on one worker, so its fixtures
+# are built once.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: install demo lint test test-tensorflow test-jax test-slow clean
 

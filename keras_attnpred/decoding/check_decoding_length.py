@@ -31,7 +31,7 @@ def check_decoding_length(model, max_length):
     16
     >>> check_decoding_length(model, 17)
     Traceback (most recent call last):
-    ValueError: `max_length` must not exceed ... sequence_length=16 ...
+    ValueError: `max_length` must not exceed ... sequence_length=16. Received: max_length=17
     >>> rnn = build_rnn_translator(20, 20)  # no position table
     >>> check_decoding_length(rnn, 1000)
     1000
