@@ -17,6 +17,14 @@ from tests.models.model_checks import add_padding_columns
 from tests.models.model_checks import save_and_reload
 from tests.models.model_checks import translation_batch
 
+# The upgrade only reads layer settings and copies weights: no backend code
+# of its own. The TensorFlow run covers it; the JAX run of the model classes
+# is in their own tests.
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() == "jax",
+    reason="backend-independent; run on TensorFlow",
+)
+
 TRANSFORMER_SIZES = dict(
     num_layers=2, model_dim=8, num_heads=2, intermediate_dim=16, dropout=0.1
 )
