@@ -2,6 +2,9 @@
 
     attnpred train --task translation --data pairs.tsv --out runs/en-es
     attnpred train --config run.yaml --epochs 3        # flags override the file
+    attnpred prepare --config run.yaml --out prepared/imdb   # tokenize once
+    attnpred train --config run.yaml --prepared prepared/imdb --out runs/imdb
+    attnpred evaluate runs/imdb --prepared prepared/imdb     # its test part
     attnpred train --task sentiment --data tfds:imdb_reviews --tokenizer sentencepiece --out runs/imdb
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
@@ -39,7 +42,17 @@ _TRAINING_FLAGS = {
     "reverse": dict(
         action="store_true", default=None, help="translate target to source"
     ),
-    "max_length": dict(type=int, help="tokens kept per text"),
+    "max_length": dict(
+        type=int,
+        help="tokens kept per text; default: fitted to the training data "
+        "(95th percentile of the lengths for classification, the longest "
+        "pair for translation, at most 512 / 256)",
+    ),
+    "head_tokens": dict(
+        type=int,
+        help="classification: longer texts keep this many opening tokens "
+        "and the end (default: the opening max-length tokens)",
+    ),
     "vocabulary_size": dict(type=int),
     "tokenizer": dict(
         choices=["wordpiece", "sentencepiece"],
@@ -48,7 +61,18 @@ _TRAINING_FLAGS = {
     ),
     "epochs": dict(type=int),
     "batch_size": dict(type=int, help="global batch size"),
+    "bucket_boundaries": dict(
+        help='"auto" (length quantiles) or comma-separated lengths: batch '
+        "texts of similar length together",
+    ),
+    "max_tokens": dict(
+        type=int, help="batches of this many tokens instead of --batch-size"
+    ),
     "learning_rate": dict(help='a float, or "transformer" for warm-up'),
+    "learning_rate_decay": dict(
+        choices=["cosine"], help="decay a float learning rate to 5%%"
+    ),
+    "weight_decay": dict(type=float, help="AdamW weight decay when > 0"),
     "warmup_steps": dict(type=int),
     "label_smoothing": dict(type=float),
     "clipnorm": dict(type=float),
@@ -60,13 +84,40 @@ _TRAINING_FLAGS = {
     ),
     "seed": dict(type=int),
     "early_stopping_patience": dict(type=int),
+    "monitor": dict(
+        choices=["val_loss", "val_accuracy"],
+        help="what picks the best epoch (early stopping, best.keras, "
+        "averaging)",
+    ),
+    "average_last_epochs": dict(
+        type=int,
+        help="average the weights of this many epochs up to the best one, "
+        "kept when they validate better",
+    ),
     "max_examples": dict(type=int, help="use at most this many examples"),
     "bigram_buckets": dict(
         type=int,
         help="classifiers: add hashed bigram embeddings with this many rows "
         "(e.g. 1048576; vocabulary at most 46340)",
     ),
+    "dropout": dict(type=float, help="default: the preset's (RNNs: 0)"),
+    "activation_dropout": dict(
+        type=float, help="Transformers: dropout inside the feed-forward blocks"
+    ),
+    "embedding_dim": dict(type=int, help="RNNs: overrides the preset"),
+    "units": dict(type=int, help="RNNs: overrides the preset"),
+    "rnn": dict(choices=["gru", "lstm"]),
+    "bidirectional": dict(
+        action=argparse.BooleanOptionalAction,
+        help="RNN classifiers: run the RNN both ways",
+    ),
 }
+# Data settings `prepare` uses; the training settings are `train`'s alone.
+_PREPARE_FLAGS = (
+    "task", "validation_path", "test_path", "validation_fraction",
+    "text_column", "label_column", "label_names", "reverse",
+    "vocabulary_size", "tokenizer", "max_examples", "seed",
+)
 
 DEMO_SENTENCES = [
     "How are you?",
@@ -102,7 +153,7 @@ def _column(value):
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _training_config(args):
+def _training_config(args, fields=_TRAINING_FLAGS):
     from keras_attnpred.training import TrainingConfig
 
     values = {}
@@ -112,7 +163,14 @@ def _training_config(args):
         values.update(TrainingConfig.from_file(args.config).to_dict())
     if args.data is not None:
         values["train_path"] = _path_value(args.data)
-    for field in _TRAINING_FLAGS:
+    if getattr(args, "prepared", None) is not None:
+        from keras_attnpred.data import PreparedDataset
+
+        values["prepared"] = args.prepared
+        values.setdefault("task", PreparedDataset.load(args.prepared).task)
+    if values.get("prepared") and values.get("train_path") is None:
+        values.pop("train_path", None)
+    for field in fields:
         value = getattr(args, field)
         if value is None:
             continue
@@ -122,6 +180,14 @@ def _training_config(args):
             value = _column(value)
         elif field == "label_names":
             value = [name.strip() for name in value.split(",")]
+        elif field == "bucket_boundaries" and value != "auto":
+            try:
+                value = [int(b) for b in value.split(",")]
+            except ValueError:
+                raise CommandError(
+                    "--bucket-boundaries must be 'auto' or comma-separated "
+                    f"integers. Received: {value!r}"
+                ) from None
         elif field == "learning_rate" and value != "transformer":
             try:
                 value = float(value)
@@ -131,10 +197,14 @@ def _training_config(args):
                     f"Received: {value!r}"
                 ) from None
         values[field] = value
-    for required in ("task", "train_path"):
+    needed = ("task",) if values.get("prepared") else ("task", "train_path")
+    for required in needed:
         if required not in values:
             flag = "--data" if required == "train_path" else f"--{required}"
-            raise CommandError(f"{flag} is required (or give it in --config)")
+            raise CommandError(
+                f"{flag} is required (or give it in --config, or train on "
+                "--prepared data)"
+            )
     return TrainingConfig.from_dict(values)
 
 
@@ -166,6 +236,18 @@ def _check_run_dir(run_dir):
             f"{run_dir} is not a run directory (no config.json); "
             "make one with `attnpred train`"
         )
+
+
+def command_prepare(args):
+    from keras_attnpred.training import prepare
+
+    config = _training_config(args, _PREPARE_FLAGS)
+    data = prepare(config, args.out, tokenizers_from=args.tokenizers_from)
+    print(f"prepared data written to {args.out}")
+    max_length = config.max_length or data.default_max_length()
+    print(f"default max_length for this data: {max_length}")
+    for line in data.describe(max_length):
+        print(f"  {line}")
 
 
 def command_train(args):
@@ -206,8 +288,22 @@ def command_evaluate(args):
     from keras_attnpred.training import TrainingRun
 
     _check_run_dir(args.run)
+    if (args.data is None) == (args.prepared is None):
+        raise CommandError("give one of --data and --prepared")
     run = TrainingRun.load(args.run)
     config = run.config
+    if args.prepared is not None:
+        from keras_attnpred.data import PreparedDataset
+
+        _check_greedy(args)
+        if args.max_examples:
+            raise CommandError("--max-examples goes with --data")
+        report = run.evaluate(
+            PreparedDataset.load(args.prepared), part=args.part
+        )
+        report.update(part=args.part, prepared=args.prepared)
+        _print_json(report)
+        return
     if config.task == "translation":
         pairs = _read_translation_data(args.data, config.reverse)
         if not len(pairs):
@@ -428,6 +524,25 @@ def _flag(field):
     return "--" + field.replace("_", "-")
 
 
+def _with_default(field, options):
+    """`options` with the `TrainingConfig` default named in the help."""
+    import dataclasses
+
+    from keras_attnpred.training import TrainingConfig
+
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(TrainingConfig)
+        if f.default is not dataclasses.MISSING
+    }
+    help_text = options.get("help", "")
+    if field in defaults and "default" not in help_text:
+        default = defaults[field]
+        shown = "none" if default is None else str(default).replace("%", "%%")
+        help_text = f"{help_text} (default: {shown})".strip()
+    return dict(options, help=help_text)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="attnpred",
@@ -450,10 +565,47 @@ def build_parser():
         "or a TensorFlow Datasets split tfds:NAME[:SPLIT] (e.g. "
         "tfds:imdb_reviews; needs tensorflow-datasets)",
     )
+    train_parser.add_argument(
+        "--prepared",
+        metavar="DIR",
+        help="train on the token ids of `attnpred prepare` (any Keras "
+        "backend, no TensorFlow needed); its data settings apply",
+    )
     train_parser.add_argument("--out", required=True, help="run directory")
     for field, options in _TRAINING_FLAGS.items():
-        train_parser.add_argument(_flag(field), dest=field, **options)
+        train_parser.add_argument(
+            _flag(field), dest=field, **_with_default(field, options)
+        )
     train_parser.set_defaults(handler=command_train)
+
+    prepare_parser = commands.add_parser(
+        "prepare",
+        help="read a dataset, learn its tokenizer(s) and write its token ids",
+        description="Reads the data settings of --config and the flags, "
+        "learns the tokenizer(s) on the training part (or takes those of "
+        "--tokenizers-from) and writes a folder that `attnpred train "
+        "--prepared` trains on, on any Keras backend.",
+    )
+    prepare_parser.add_argument(
+        "--config", help="YAML or JSON file (its data settings are used)"
+    )
+    prepare_parser.add_argument(
+        "--data", nargs="+", metavar="PATH", help="training data, as for train"
+    )
+    prepare_parser.add_argument(
+        "--tokenizers-from",
+        metavar="DIR",
+        help="reuse the tokenizer(s) of a run or prepared folder",
+    )
+    prepare_parser.add_argument(
+        "--out", required=True, help="the folder to write"
+    )
+    for field in _PREPARE_FLAGS:
+        prepare_parser.add_argument(
+            _flag(field), dest=field,
+            **_with_default(field, _TRAINING_FLAGS.get(field, dict(type=int))),
+        )
+    prepare_parser.set_defaults(handler=command_prepare)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="evaluate a trained run on labelled data"
@@ -462,10 +614,18 @@ def build_parser():
     evaluate_parser.add_argument(
         "--data",
         nargs="+",
-        required=True,
         metavar="PATH",
         help="test data: a CSV/TSV file (or URL), two aligned files, or "
         "tfds:NAME[:SPLIT] (split default: test)",
+    )
+    evaluate_parser.add_argument(
+        "--prepared",
+        metavar="DIR",
+        help="instead of --data: a folder of `attnpred prepare` made with "
+        "the run's tokenizers (loss and accuracy, no TensorFlow needed)",
+    )
+    evaluate_parser.add_argument(
+        "--part", default="test", help="the part of --prepared (default: test)"
     )
     evaluate_parser.add_argument(
         "--max-examples",

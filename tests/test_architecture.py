@@ -20,6 +20,7 @@ RANKS = {
     "validation": 0,
     "serialization": 0,
     "reserved_ids": 0,
+    "bucket_boundaries": 0,
     "ops": 1,
     "layers": 2,
     "models": 3,

@@ -7,13 +7,18 @@ are skipped and counted with `on_error="skip"`. `read_labeled_texts` and
 `read_parallel_texts` take any path a run's data settings accept (also
 `tfds:NAME[:SPLIT]`) and pick the reader.
 
-`token_budget_batches` groups NumPy token ids by length into batches of a
-fixed token budget, for jit-compiled training without `tf.data` (the
-`tf.data` pipelines are in `keras_attnpred.text`).
+`PreparedDataset` holds the token ids of a dataset (`RaggedIds`) as
+`attnpred prepare` writes them, and `PreparedBatches` groups them by length
+into NumPy batches for `model.fit` on any backend (`token_budget_batches`
+for a fixed token budget); the `tf.data` pipelines are in
+`keras_attnpred.text`.
 """
 
 from keras_attnpred.data.labeled_texts import LabeledTexts
 from keras_attnpred.data.parallel_texts import ParallelTexts
+from keras_attnpred.data.prepared_batches import PreparedBatches
+from keras_attnpred.data.prepared_dataset import PreparedDataset
+from keras_attnpred.data.ragged_ids import RaggedIds
 from keras_attnpred.data.read_labeled_texts import read_labeled_texts
 from keras_attnpred.data.read_parallel_texts import read_parallel_texts
 from keras_attnpred.data.token_budget_batches import token_budget_batches

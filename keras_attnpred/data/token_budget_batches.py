@@ -1,5 +1,6 @@
 import numpy as np
 
+from keras_attnpred.data._length_batches import length_batches
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 
@@ -73,22 +74,13 @@ def token_budget_batches(
             f"length {bucket_lengths[-1]}; truncate it first or add a bucket. "
             f"Received: lengths[{index}]={int(lengths[index])}"
         )
-    rng = np.random.default_rng(seed)
-    bucket_of = np.searchsorted(bucket_lengths, lengths)
-    batches = []
-    carried = np.zeros((0,), dtype="int64")
-    for bucket, length in enumerate(bucket_lengths):
-        members = np.concatenate([carried, np.flatnonzero(bucket_of == bucket)])
-        members = rng.permutation(members) if shuffle else np.sort(members)
-        rows = max_tokens // length
-        full = len(members) // rows * rows
-        batches += [(members[i:i + rows], length) for i in range(0, full, rows)]
-        carried = members[full:]
-    if len(carried):
-        batches.append((carried, bucket_lengths[-1]))
-    if shuffle:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    return batches
+    return length_batches(
+        lengths,
+        bucket_lengths,
+        [max_tokens // length for length in bucket_lengths],
+        shuffle,
+        seed,
+    )
 
 
 def _check_lengths(lengths):

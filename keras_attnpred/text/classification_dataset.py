@@ -1,11 +1,9 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_attnpred.bucket_boundaries import resolve_bucket_boundaries
 from keras_attnpred.text._utils import at_least_one_id
 from keras_attnpred.text.check_tokenizer import check_tokenizer
-from keras_attnpred.text.resolve_bucket_boundaries import (
-    resolve_bucket_boundaries,
-)
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_texts

@@ -1,12 +1,14 @@
 """Training runs from a configuration: data, tokenizers, distribution,
 checkpoints, TensorBoard and a run directory that reloads.
 
-Needs TensorFlow (the `tf.data` pipelines, and `tf.distribute` on the
-TensorFlow backend); on the JAX backend, distribution goes through
-`keras.distribution` instead.
+`prepare` reads and tokenizes a dataset once (TensorFlow Text); `train`
+on the folder it writes needs no TensorFlow on another backend, where
+distribution goes through `keras.distribution`. Training on raw data
+prepares it in memory first, then takes the same path.
 """
 
 from keras_attnpred.training.get_strategy import get_strategy
+from keras_attnpred.training.prepare import prepare
 from keras_attnpred.training.train import train
 from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.training.training_diverged_error import (

@@ -6,38 +6,48 @@ from keras_attnpred import models
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
 
 
-def build_model(config, pipelines):
-    """The model of `config`, sized by the tokenizers and labels of
-    `pipelines`."""
-    rnn_sizes = models.RNN_PRESETS[config.preset]
+def build_model(config, dataset):
+    """The model of `config`, sized by the vocabularies and classes of the
+    `PreparedDataset`; `config.max_length` must be set."""
+    rnn_sizes = dict(models.RNN_PRESETS[config.preset])
+    for name in ("embedding_dim", "units"):
+        if getattr(config, name) is not None:
+            rnn_sizes[name] = getattr(config, name)
+    rnn_options = dict(rnn_sizes, rnn=config.rnn)
+    if config.dropout is not None:
+        rnn_options["dropout"] = config.dropout
+    transformer_options = dict(
+        preset=config.preset,
+        dropout=config.dropout,
+        activation_dropout=config.activation_dropout,
+    )
+    sizes = dataset.vocabulary_sizes
     if config.is_classification:
-        vocabulary = pipelines.tokenizer.vocabulary_size
-        classes = len(pipelines.label_names)
+        vocabulary = sizes["tokenizer"]
+        classes = len(dataset.label_names)
         if config.model == "transformer":
             return models.build_transformer_classifier(
                 vocabulary,
                 classes,
                 config.max_length,
-                preset=config.preset,
                 bigram_buckets=config.bigram_buckets,
+                **transformer_options,
             )
         return models.build_rnn_classifier(
             vocabulary,
             classes,
             bigram_buckets=config.bigram_buckets,
-            **rnn_sizes,
+            bidirectional=config.bidirectional,
+            **rnn_options,
         )
-    source = pipelines.source_tokenizer.vocabulary_size
-    target = pipelines.target_tokenizer.vocabulary_size
+    source = sizes["source_tokenizer"]
+    target = sizes["target_tokenizer"]
     if config.model == "transformer":
         return models.build_transformer_translator(
-            source, target, config.max_length, preset=config.preset
+            source, target, config.max_length, **transformer_options
         )
     return models.build_rnn_translator(
-        source,
-        target,
-        attention=config.attention,
-        **rnn_sizes,
+        source, target, attention=config.attention, **rnn_options
     )
 
 
@@ -46,20 +56,31 @@ def model_dim(config):
     `model_dim`."""
     if config.model == "transformer":
         return models.TRANSFORMER_PRESETS[config.preset]["model_dim"]
-    return models.RNN_PRESETS[config.preset]["units"]
+    return config.units or models.RNN_PRESETS[config.preset]["units"]
 
 
-def build_optimizer(config):
+def build_optimizer(config, total_steps):
+    """Adam (AdamW with a `weight_decay`), with the learning rate schedule
+    of `config` over `total_steps` steps."""
     kwargs = {}
     if config.clipnorm is not None:
         kwargs["clipnorm"] = config.clipnorm
-    if config.learning_rate == "transformer":
-        schedule = TransformerSchedule(model_dim(config), config.warmup_steps)
-        # The paper's Adam settings go with its schedule.
-        return keras.optimizers.Adam(
-            schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, **kwargs
+    learning_rate = config.learning_rate
+    if learning_rate == "transformer":
+        learning_rate = TransformerSchedule(
+            model_dim(config), config.warmup_steps
         )
-    return keras.optimizers.Adam(config.learning_rate, **kwargs)
+        # The paper's Adam settings go with its schedule.
+        kwargs.update(beta_1=0.9, beta_2=0.98, epsilon=1e-9)
+    elif config.learning_rate_decay == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, max(total_steps, 1), alpha=0.05
+        )
+    if config.weight_decay:
+        return keras.optimizers.AdamW(
+            learning_rate, weight_decay=config.weight_decay, **kwargs
+        )
+    return keras.optimizers.Adam(learning_rate, **kwargs)
 
 
 def build_loss(config):

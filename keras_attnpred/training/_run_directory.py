@@ -6,6 +6,7 @@
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 
 from keras_attnpred.training import _run_files as files
@@ -38,22 +39,29 @@ def make_run_directory(out_dir):
     return backup_dir
 
 
-def save_run(out_dir, config, model, metrics, pipelines):
-    """Writes the final model, settings, metrics and tokenizer(s)."""
+def save_run(out_dir, config, model, metrics, dataset, tokenizers=None):
+    """Writes the final model, settings, metrics and tokenizer(s).
+
+    `tokenizers` maps tokenizer folder names to tokenizers learned in this
+    call; without it the folders of the `PreparedDataset` are copied (which
+    needs no TensorFlow).
+    """
     model.save(os.path.join(out_dir, files.MODEL))
     save_json(out_dir, files.CONFIG, config.to_dict())
     save_json(out_dir, files.METRICS, metrics)
+    for name in dataset.tokenizer_names:
+        target = os.path.join(out_dir, name)
+        if tokenizers is not None:
+            tokenizers[name].save(target)
+        else:
+            shutil.copytree(
+                os.path.join(dataset.directory, name), target,
+                dirs_exist_ok=True,
+            )
     if config.is_classification:
-        pipelines.tokenizer.save(os.path.join(out_dir, files.TOKENIZER))
         save_json(out_dir, files.LABELS,
-                  {"label_names": list(pipelines.label_names)})
+                  {"label_names": list(dataset.label_names)})
     else:
-        pipelines.source_tokenizer.save(
-            os.path.join(out_dir, files.SOURCE_TOKENIZER)
-        )
-        pipelines.target_tokenizer.save(
-            os.path.join(out_dir, files.TARGET_TOKENIZER)
-        )
         save_json(out_dir, files.TRANSLATOR,
                   {"max_length": config.max_length})
 

@@ -12,28 +12,34 @@ from keras_attnpred.training.training_diverged_error import (
 )
 
 
-def training_callbacks(model, config, out_dir):
+def training_callbacks(model, config, out_dir, train_batches):
     """The callbacks of `fit`, in the order they must run.
 
-    Create them inside the strategy's scope, after the model.
+    Create them inside the strategy's scope, after the model. TensorBoard
+    logs need TensorFlow (its summary writer): without it they are left
+    out.
     """
     backup_dir = os.path.join(out_dir, files.BACKUP)
     callbacks = [
+        _EpochOrder(train_batches),
         _EpochSeeds(model, config.seed),
         # Before the backup and the checkpoint: a NaN epoch is never saved.
         _StopOnNonFiniteLoss(out_dir),
         keras.callbacks.BackupAndRestore(backup_dir),
         keras.callbacks.ModelCheckpoint(
             os.path.join(out_dir, files.BEST),
-            monitor="val_loss",
+            monitor=config.monitor,
             save_best_only=True,
         ),
-        keras.callbacks.TensorBoard(os.path.join(out_dir, files.LOGS)),
     ]
+    if tensorflow_available():
+        callbacks.append(
+            keras.callbacks.TensorBoard(os.path.join(out_dir, files.LOGS))
+        )
     if config.early_stopping_patience is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
-                monitor="val_loss",
+                monitor=config.monitor,
                 patience=config.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -41,8 +47,21 @@ def training_callbacks(model, config, out_dir):
     return callbacks
 
 
+def tensorflow_available():
+    """Whether TensorFlow can be imported (without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def write_hparams(config, log_dir):
-    """The configuration for TensorBoard's HParams dashboard."""
+    """The configuration for TensorBoard's HParams dashboard (needs
+    TensorFlow: does nothing without it)."""
+    if not tensorflow_available():
+        return
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hparams_api
 
@@ -59,6 +78,21 @@ def write_hparams(config, log_dir):
             "config", json.dumps(config.to_dict(), indent=2), step=0
         )
     writer.close()
+
+
+class _EpochOrder(keras.callbacks.Callback):
+    """Puts the training batches in the order of each epoch as it starts.
+
+    The order of epoch `e` depends on `e` only, so a resumed run trains on
+    the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
 
 
 class _EpochSeeds(keras.callbacks.Callback):

@@ -3,16 +3,20 @@ import shutil
 import time
 
 import keras
+import numpy as np
 
+from keras_attnpred.data import PreparedDataset
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._batch_feeds import keras_data
+from keras_attnpred.training._checkpoint_averaging import EpochWeights
+from keras_attnpred.training._checkpoint_averaging import average_checkpoints
+from keras_attnpred.training._data_settings import resolve_data_settings
 from keras_attnpred.training._distribution import batch_divisor
 from keras_attnpred.training._distribution import num_replicas
 from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
 from keras_attnpred.training._model_factory import build_model
 from keras_attnpred.training._model_factory import build_optimizer
-from keras_attnpred.training._pipelines import Pipelines
-from keras_attnpred.training._pipelines import read_data
 from keras_attnpred.training._resume_checks import check_same_run
 from keras_attnpred.training._resume_checks import resumed_epoch
 from keras_attnpred.training._run_directory import directory_to_write
@@ -21,6 +25,7 @@ from keras_attnpred.training._run_directory import save_run
 from keras_attnpred.training._training_callbacks import training_callbacks
 from keras_attnpred.training._training_callbacks import write_hparams
 from keras_attnpred.training.get_strategy import get_strategy
+from keras_attnpred.training.prepare import prepare_in_memory
 from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.training.training_run import TrainingRun
 
@@ -142,52 +147,74 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
 
 
 def _train(config, out_dir, strategy, extra_callbacks, verbose):
-    from keras_attnpred.text import padding_fraction
-
     backup_dir = make_run_directory(out_dir)
+    dataset, tokenizers = _dataset(config)
+    config = resolve_data_settings(config, dataset)
     first_epoch = min(resumed_epoch(backup_dir), config.epochs)
     check_same_run(backup_dir, config)
     keras.utils.set_random_seed(config.seed)
-    data = read_data(config)
-    pipelines = Pipelines(config, data, batch_divisor(strategy))
-    first_train = pipelines.train(config.seed)
-    # Every epoch has as many batches as the first (see `train_epochs`).
-    steps_per_epoch = sum(1 for _ in first_train)
-    padding = padding_fraction(first_train)
-    train_data = pipelines.train_epochs(first_epoch)
-    validation_data = pipelines.evaluation(data["validation"])
+    divisor = batch_divisor(strategy)
+    train_batches = _batches(config, dataset, "train", divisor, shuffle=True)
+    train_batches.set_epoch(first_epoch)
+    padding = train_batches.padding_fraction()
+    evaluation = {
+        name: _batches(config, dataset, name, divisor, shuffle=False)
+        for name in ("train", "validation", "test")
+        if name in dataset.parts
+    }
+    validation_data = keras_data(evaluation["validation"])
 
     with strategy.scope():
-        model = build_model(config, pipelines)
+        model = build_model(config, dataset)
         model.compile(
-            optimizer=build_optimizer(config),
+            optimizer=build_optimizer(
+                config, config.epochs * len(train_batches)
+            ),
             loss=build_loss(config),
             metrics=[build_accuracy(config)],
         )
-        callbacks = training_callbacks(model, config, out_dir)
+        if verbose != 0:
+            _print_plan(config, dataset, model, train_batches, first_epoch)
+        callbacks = training_callbacks(model, config, out_dir, train_batches)
+        epoch_weights = None
+        if config.average_last_epochs is not None:
+            # The best epoch is at most `patience` epochs before the last.
+            epoch_weights = EpochWeights(
+                config.average_last_epochs
+                + (config.early_stopping_patience or config.epochs)
+            )
+            callbacks.append(epoch_weights)
         write_hparams(config, os.path.join(out_dir, files.LOGS))
 
         start = time.perf_counter()
         history = model.fit(
-            train_data,
+            keras_data(train_batches),
             epochs=config.epochs,
-            steps_per_epoch=steps_per_epoch,
             validation_data=validation_data,
             callbacks=callbacks + list(extra_callbacks),
-            shuffle=False,  # each epoch's dataset is shuffled already
+            shuffle=False,  # the batches are shuffled by epoch already
             verbose=verbose,
         )
         seconds = time.perf_counter() - start
+        averaging = None
+        if epoch_weights is not None and history.epoch:
+            scores = history.history[config.monitor]
+            best = np.argmin(scores) if config.monitor == "val_loss" else (
+                np.argmax(scores)
+            )
+            averaging = average_checkpoints(
+                model,
+                epoch_weights,
+                int(history.epoch[best]) + 1,
+                config.average_last_epochs,
+                lambda: _evaluate(model, validation_data, 0),
+                config.monitor,
+            )
 
         metrics = {
-            "train": _evaluate(model, pipelines.evaluation(data["train"]),
-                               verbose),
-            "validation": _evaluate(model, validation_data, verbose),
+            name: _evaluate(model, keras_data(batches), verbose)
+            for name, batches in evaluation.items()
         }
-        if data["test"] is not None:
-            metrics["test"] = _evaluate(
-                model, pipelines.evaluation(data["test"]), verbose
-            )
     # BackupAndRestore removes its directory once fit ends; keep the layout.
     os.makedirs(backup_dir, exist_ok=True)
     metrics.update(
@@ -201,19 +228,60 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
             for key, values in history.history.items()
         },
     )
-    save_run(out_dir, config, model, metrics, pipelines)
+    if averaging is not None:
+        metrics["checkpoint_averaging"] = averaging
+    save_run(out_dir, config, model, metrics, dataset, tokenizers)
     return TrainingRun(
         config=config,
         model=model,
         metrics=metrics,
-        tokenizer=getattr(pipelines, "tokenizer", None),
-        label_names=getattr(pipelines, "label_names", None),
-        source_tokenizer=getattr(pipelines, "source_tokenizer", None),
-        target_tokenizer=getattr(pipelines, "target_tokenizer", None),
+        label_names=dataset.label_names,
         directory=out_dir,
+        **{
+            name: tokenizer
+            for name, tokenizer in (tokenizers or {}).items()
+        },
     )
 
 
-def _evaluate(model, dataset, verbose):
-    values = model.evaluate(dataset, return_dict=True, verbose=verbose)
+def _dataset(config):
+    """The `PreparedDataset` of the run, and its tokenizers when prepared
+    here (None when read from a folder, whose tokenizers are copied)."""
+    if config.prepared is not None:
+        return PreparedDataset.load(config.prepared), None
+    return prepare_in_memory(config)
+
+
+def _batches(config, dataset, part, divisor, shuffle):
+    return dataset.batches(
+        part,
+        config.max_length,
+        batch_size=None if config.max_tokens else config.batch_size,
+        max_tokens=config.max_tokens,
+        bucket_boundaries=config.bucket_boundaries,
+        head_tokens=config.head_tokens,
+        shuffle=shuffle,
+        seed=config.seed,
+        batch_divisor=divisor,
+    )
+
+
+def _print_plan(config, dataset, model, train_batches, first_epoch):
+    """What the run will train on, before the first epoch."""
+    source = config.prepared or config.train_path
+    print(f"Training a {config.model} {config.task} model on {source}")
+    for line in dataset.describe(config.max_length, config.head_tokens):
+        print(f"  {line}")
+    print(
+        f"  max_length={config.max_length}, {len(train_batches):,} batches "
+        f"an epoch, {train_batches.padding_fraction():.1%} of the input "
+        "positions padding"
+    )
+    print(f"  model: {model.count_params():,} parameters")
+    if first_epoch:
+        print(f"  resuming after epoch {first_epoch}")
+
+
+def _evaluate(model, data, verbose):
+    values = model.evaluate(data, return_dict=True, verbose=verbose)
     return {key: float(value) for key, value in values.items()}

@@ -15,6 +15,25 @@ PRESETS = ("tiny", "small", "base")
 MIXED_PRECISION = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
 TOKENIZERS = ("wordpiece", "sentencepiece")
+RNNS = ("gru", "lstm")
+MONITORS = ("val_loss", "val_accuracy")
+LEARNING_RATE_DECAYS = ("cosine",)
+# The settings that make a prepared dataset (`prepare`); the others are
+# training's own.
+PREPARATION_FIELDS = (
+    "task",
+    "train_path",
+    "validation_path",
+    "test_path",
+    "validation_fraction",
+    "text_column",
+    "label_column",
+    "label_names",
+    "reverse",
+    "vocabulary_size",
+    "tokenizer",
+    "max_examples",
+)
 
 
 @dataclasses.dataclass
@@ -58,15 +77,35 @@ class TrainingConfig:
         label_column: classification label column, name or 0-based index.
         label_names: optional list of str fixing the classes and their order.
         reverse: bool, translate from the second language to the first.
-        max_length: int >= 2, the most tokens per sequence.
+        prepared: optional path of a folder written by `prepare`
+            (`attnpred prepare`): train on its token ids instead of reading
+            and tokenizing the data. Its settings fill the data fields
+            left at their defaults; a data field given another value than
+            the folder's raises. `train_path` may then be None.
+        max_length: optional int >= 2, the most tokens per sequence. None
+            (the default) fits it to the training data: the 95th percentile
+            of the text lengths for classification, the longest pair for
+            translation, rounded up to a multiple of 8 and at most 512
+            (256 for translation). The run records the value used.
+        head_tokens: optional int < `max_length`, classification: a text
+            longer than `max_length` keeps its first `head_tokens` tokens
+            and its last `max_length - head_tokens` (reviews often give
+            their verdict at the end). Default: its first `max_length`.
         vocabulary_size: int > 4, the largest vocabulary of each tokenizer.
         tokenizer: `"wordpiece"` (`SubwordTokenizer`) or `"sentencepiece"`
             (`SentencePieceTokenizer`, needs the `sentencepiece` package),
             learned on the training part.
         epochs: int > 0.
         batch_size: int > 0, the global batch size (over all replicas).
+        max_tokens: optional int >= `max_length`: batches of a token
+            budget instead (`token_budget_batches`): `max_tokens // L`
+            sequences of bucket length `L`; `batch_size` is then unused.
         learning_rate: float > 0, or `"transformer"` for
             `TransformerSchedule` (with Adam's beta_2=0.98, epsilon=1e-9).
+        learning_rate_decay: None, or `"cosine"`: a float `learning_rate`
+            decays along a cosine to 5% of itself over all the steps.
+        weight_decay: float >= 0; above 0 the optimizer is AdamW with this
+            decoupled weight decay.
         warmup_steps: int > 0, for `"transformer"`.
         label_smoothing: float in [0, 1).
         clipnorm: optional float > 0, gradient norm clipping.
@@ -76,7 +115,15 @@ class TrainingConfig:
             or `"tpu"` (see `get_strategy`).
         seed: int >= 0, for splits, shuffling, initial weights and dropout.
         early_stopping_patience: optional int > 0: stop after that many
-            epochs without a lower validation loss (best weights restored).
+            epochs without a better `monitor` value; the weights of the
+            best epoch are restored at the end.
+        monitor: `"val_loss"` or `"val_accuracy"`: what picks the best
+            epoch (early stopping, `checkpoints/best.keras`, averaging).
+        average_last_epochs: optional int >= 2: checkpoint averaging
+            (Vaswani et al., 2017). The weights of the epochs up to the best
+            one, this many of them, are averaged, and the average is kept
+            when it scores better on the validation part than the best
+            epoch. Epochs of an earlier, interrupted call are not averaged.
         bucket_boundaries: None, `"auto"` or a strictly increasing list of
             ints, as in `classification_dataset`.
         max_examples: optional int > 0, keep only the first examples of the
@@ -85,6 +132,14 @@ class TrainingConfig:
             bigram embeddings with this many rows to the token embeddings
             (`HashedBigramEmbedding`); `vocabulary_size` must then be at
             most 46,340.
+        dropout: optional float in [0, 1), the model's dropout (default:
+            the preset's for Transformers, 0 for RNNs).
+        activation_dropout: optional float in [0, 1), Transformers: the
+            dropout inside the feed-forward blocks (default: none).
+        embedding_dim: optional int > 0, RNNs: overrides the preset.
+        units: optional int > 0, RNNs: overrides the preset.
+        rnn: `"gru"` or `"lstm"`, the cell of RNN models.
+        bidirectional: bool, RNN classifiers: run the RNN both ways.
 
     Example:
 
@@ -96,7 +151,7 @@ class TrainingConfig:
     """
 
     task: str
-    train_path: object
+    train_path: object = None
     model: str = "transformer"
     attention: str = "bahdanau"
     preset: str = "small"
@@ -107,12 +162,17 @@ class TrainingConfig:
     label_column: object = "label"
     label_names: object = None
     reverse: bool = False
-    max_length: int = 64
+    prepared: object = None
+    max_length: object = None
+    head_tokens: object = None
     vocabulary_size: int = 8000
     tokenizer: str = "wordpiece"
     epochs: int = 10
     batch_size: int = 64
+    max_tokens: object = None
     learning_rate: object = 1e-3
+    learning_rate_decay: object = None
+    weight_decay: float = 0.0
     warmup_steps: int = 4000
     label_smoothing: float = 0.0
     clipnorm: object = None
@@ -123,6 +183,14 @@ class TrainingConfig:
     bucket_boundaries: object = None
     max_examples: object = None
     bigram_buckets: object = None
+    monitor: str = "val_loss"
+    average_last_epochs: object = None
+    dropout: object = None
+    activation_dropout: object = None
+    embedding_dim: object = None
+    units: object = None
+    rnn: str = "gru"
+    bidirectional: bool = True
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -132,8 +200,17 @@ class TrainingConfig:
         _choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("tokenizer", self.tokenizer, TOKENIZERS)
+        _choice("rnn", self.rnn, RNNS)
+        _choice("monitor", self.monitor, MONITORS)
         translation = self.task == "translation"
-        self.train_path = _path("train_path", self.train_path, translation)
+        if self.prepared is not None and (
+            not isinstance(self.prepared, str) or not self.prepared
+        ):
+            _bad("prepared", self.prepared, "None or a folder path")
+        self.train_path = _path(
+            "train_path", self.train_path, translation,
+            allow_none=self.prepared is not None,
+        )
         self.validation_path = _path(
             "validation_path", self.validation_path, translation, True
         )
@@ -156,12 +233,47 @@ class TrainingConfig:
                 _bad("label_names", names, "a non-empty list of distinct str")
             self.label_names = list(names)
         _bool("reverse", self.reverse)
-        _int("max_length", self.max_length, 2)
+        _int("max_length", self.max_length, 2, True)
+        _int("head_tokens", self.head_tokens, 0, True)
+        if self.head_tokens is not None:
+            if translation:
+                _bad("head_tokens", self.head_tokens,
+                     "None for translation (a translation keeps its opening)")
+            if self.max_length is not None and (
+                self.head_tokens >= self.max_length
+            ):
+                raise ValueError(
+                    "`head_tokens` must be less than `max_length`. Received: "
+                    f"head_tokens={self.head_tokens} and "
+                    f"max_length={self.max_length}"
+                )
         _int("vocabulary_size", self.vocabulary_size, 5)
         _int("epochs", self.epochs, 1)
         _int("batch_size", self.batch_size, 1)
+        _int("max_tokens", self.max_tokens, 1, True)
+        if (
+            self.max_tokens is not None
+            and self.max_length is not None
+            and self.max_tokens < self.max_length
+        ):
+            raise ValueError(
+                "`max_tokens` must be at least `max_length`, so that a batch "
+                f"holds a sequence. Received: max_tokens={self.max_tokens} "
+                f"and max_length={self.max_length}"
+            )
         if self.learning_rate != "transformer":
             _number("learning_rate", self.learning_rate, 0, None)
+        if self.learning_rate_decay is not None:
+            _choice("learning_rate_decay", self.learning_rate_decay,
+                    LEARNING_RATE_DECAYS)
+            if self.learning_rate == "transformer":
+                raise ValueError(
+                    "`learning_rate_decay` decays a float learning rate; "
+                    "the transformer schedule has its own decay. Received: "
+                    f"learning_rate_decay={self.learning_rate_decay!r} with "
+                    "learning_rate='transformer'"
+                )
+        _number("weight_decay", self.weight_decay, 0, None, closed=True)
         _int("warmup_steps", self.warmup_steps, 1)
         _number("label_smoothing", self.label_smoothing, 0, 1, closed=True)
         if self.clipnorm is not None:
@@ -184,6 +296,13 @@ class TrainingConfig:
             self.bucket_boundaries = list(boundaries)
         _int("max_examples", self.max_examples, 1, True)
         _int("bigram_buckets", self.bigram_buckets, 1, True)
+        _int("average_last_epochs", self.average_last_epochs, 2, True)
+        for name in ("dropout", "activation_dropout"):
+            if getattr(self, name) is not None:
+                _number(name, getattr(self, name), 0, 1, closed=True)
+        _int("embedding_dim", self.embedding_dim, 1, True)
+        _int("units", self.units, 1, True)
+        _bool("bidirectional", self.bidirectional)
         if self.bigram_buckets is not None:
             if translation:
                 _bad("bigram_buckets", self.bigram_buckets,
@@ -216,7 +335,10 @@ class TrainingConfig:
                 f"Known keys: {sorted(fields)}. Received: "
                 + ", ".join(f"{key}={values[key]!r}" for key in unknown)
             )
-        for required in ("task", "train_path"):
+        needed = ("task",) if values.get("prepared") else (
+            "task", "train_path"
+        )
+        for required in needed:
             if required not in values:
                 raise ValueError(
                     f"`{required}` is required. Received: keys "
@@ -229,7 +351,8 @@ class TrainingConfig:
         """Reads a configuration from a `.yaml`/`.yml` or `.json` file.
 
         Relative data paths are kept as written (relative to the working
-        directory of the run, not to the file).
+        directory of the run, not to the file). Environment variables in
+        paths are expanded: `${ATTNPRED_DATA}/imdb/train.csv.gz`.
 
         Raises:
             ValueError: naming the file, when it is not UTF-8, not valid
@@ -261,6 +384,8 @@ class TrainingConfig:
         if values is None:
             values = {}
         try:
+            if isinstance(values, dict):
+                values = _expand_variables(values)
             return cls.from_dict(values)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
@@ -273,6 +398,28 @@ class TrainingConfig:
     def is_classification(self):
         """True for `"classification"` and `"sentiment"`."""
         return self.task != "translation"
+
+
+_PATH_FIELDS = ("train_path", "validation_path", "test_path", "prepared")
+
+
+def _expand_variables(values):
+    """`values` with `$NAME` / `${NAME}` expanded in its paths."""
+    values = dict(values)
+    for name in _PATH_FIELDS:
+        value = values.get(name)
+        paths = value if isinstance(value, list) else [value]
+        if not all(isinstance(path, str) for path in paths):
+            continue
+        expanded = [os.path.expandvars(path) for path in paths]
+        for path in expanded:
+            if "$" in path:
+                raise ValueError(
+                    f"`{name}` names an environment variable that is not "
+                    f"set. Received: {name}={value!r}"
+                )
+        values[name] = expanded if isinstance(value, list) else expanded[0]
+    return values
 
 
 def _bad(name, value, expected):

@@ -4,6 +4,7 @@ import os
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training.training_config import TrainingConfig
 
 
@@ -55,11 +56,45 @@ class TrainingRun:
         self.config = config
         self.model = model
         self.metrics = metrics
-        self.tokenizer = tokenizer
         self.label_names = None if label_names is None else tuple(label_names)
-        self.source_tokenizer = source_tokenizer
-        self.target_tokenizer = target_tokenizer
+        self._tokenizers = {
+            files.TOKENIZER: tokenizer,
+            files.SOURCE_TOKENIZER: source_tokenizer,
+            files.TARGET_TOKENIZER: target_tokenizer,
+        }
         self.directory = directory
+
+    @property
+    def tokenizer(self):
+        """The tokenizer of a classification run (read from the run
+        directory when first needed: it takes TensorFlow Text)."""
+        return self._tokenizer(files.TOKENIZER)
+
+    @property
+    def source_tokenizer(self):
+        """The source tokenizer of a translation run."""
+        return self._tokenizer(files.SOURCE_TOKENIZER)
+
+    @property
+    def target_tokenizer(self):
+        """The target tokenizer of a translation run."""
+        return self._tokenizer(files.TARGET_TOKENIZER)
+
+    def _tokenizer(self, name):
+        ours = (
+            (files.TOKENIZER,)
+            if self.config.is_classification
+            else (files.SOURCE_TOKENIZER, files.TARGET_TOKENIZER)
+        )
+        if name not in ours:
+            return None
+        if self._tokenizers[name] is None and self.directory is not None:
+            from keras_attnpred.text import load_tokenizer
+
+            self._tokenizers[name] = load_tokenizer(
+                os.path.join(self.directory, name)
+            )
+        return self._tokenizers[name]
 
     def __repr__(self):
         return (
@@ -75,7 +110,9 @@ class TrainingRun:
             directory: str, the `out_dir` of `train`.
 
         Returns:
-            A `TrainingRun` with the final model (`model.keras`).
+            A `TrainingRun` with the final model (`model.keras`); its
+            tokenizers are read when first used, so a run loads (and
+            evaluates on a `PreparedDataset`) without TensorFlow.
 
         Raises:
             ValueError: the directory is missing, incomplete (the missing
@@ -84,8 +121,6 @@ class TrainingRun:
                 name per class of the model, a `model.keras` that is not a
                 readable archive.
         """
-        from keras_attnpred.text import load_tokenizer
-
         directory = os.fspath(directory)
         if not os.path.isdir(directory):
             raise ValueError(
@@ -121,27 +156,10 @@ class TrainingRun:
                     f"label_names={label_names!r}",
                 )
             return cls(
-                config,
-                model,
-                metrics,
-                tokenizer=load_tokenizer(
-                    os.path.join(directory, files.TOKENIZER)
-                ),
-                label_names=label_names,
+                config, model, metrics, label_names=label_names,
                 directory=directory,
             )
-        return cls(
-            config,
-            model,
-            metrics,
-            source_tokenizer=load_tokenizer(
-                os.path.join(directory, files.SOURCE_TOKENIZER)
-            ),
-            target_tokenizer=load_tokenizer(
-                os.path.join(directory, files.TARGET_TOKENIZER)
-            ),
-            directory=directory,
-        )
+        return cls(config, model, metrics, directory=directory)
 
     @property
     def classifier(self):
@@ -186,64 +204,119 @@ class TrainingRun:
             texts, batch_size=batch_size or self.config.batch_size
         )
 
-    def evaluate(self, texts, batch_size=None):
+    def evaluate(self, data, batch_size=None, part="test"):
         """Loss and accuracy of the model on new data, without dropout.
 
         Args:
-            texts: a `LabeledTexts` (classification, with the run's classes)
+            data: a `LabeledTexts` (classification, with the run's classes)
                 or a `ParallelTexts` (translation: teacher-forced next-token
-                accuracy and loss over the real tokens, padding left out).
+                accuracy and loss over the real tokens, padding left out),
+                tokenized here with the run's tokenizers; or a
+                `PreparedDataset` made with the run's tokenizers (`prepare`
+                with `tokenizers_from`, or the folder the run trained on),
+                which needs no TensorFlow.
             batch_size: int, default the run's batch size.
+            part: str, the part of a `PreparedDataset` to evaluate.
 
         Returns:
             `{"accuracy": float, "loss": float}`.
         """
-        from keras_attnpred.data import LabeledTexts
-        from keras_attnpred.data import ParallelTexts
-        from keras_attnpred.text import classification_dataset
-        from keras_attnpred.text import translation_dataset
+        from keras_attnpred.data import PreparedDataset
 
-        batch_size = batch_size or self.config.batch_size
-        if self.config.is_classification:
-            if not isinstance(texts, LabeledTexts):
-                raise ValueError(
-                    "`texts` must be a `LabeledTexts` for a classification "
-                    f"run. Received: texts of type {type(texts).__name__}"
-                )
-            if len(texts.label_names) > len(self.label_names):
-                raise ValueError(
-                    f"`texts` has {len(texts.label_names)} classes, the "
-                    f"model {len(self.label_names)}. Received: "
-                    f"label_names={texts.label_names!r}"
-                )
-            dataset = classification_dataset(
-                list(texts.texts),
-                texts.labels,
-                self.tokenizer,
-                batch_size=batch_size,
-                max_length=self.config.max_length,
-                shuffle=False,
-            )
+        if isinstance(data, PreparedDataset):
+            dataset = self._check_prepared(data)
         else:
-            if not isinstance(texts, ParallelTexts):
-                raise ValueError(
-                    "`texts` must be a `ParallelTexts` for a translation "
-                    f"run. Received: texts of type {type(texts).__name__}"
-                )
-            dataset = translation_dataset(
-                list(texts.sources),
-                list(texts.targets),
-                self.source_tokenizer,
-                self.target_tokenizer,
-                batch_size=batch_size,
-                max_length=self.config.max_length,
-                shuffle=False,
-            )
-        values = self.model.evaluate(dataset, return_dict=True, verbose=0)
+            dataset, part = self._prepared_from_texts(data), "test"
+        batches = dataset.batches(
+            part,
+            self.config.max_length,
+            batch_size=batch_size or self.config.batch_size,
+            bucket_boundaries=self.config.bucket_boundaries,
+            head_tokens=self.config.head_tokens,
+        )
+        values = self.model.evaluate(
+            keras_data(batches), return_dict=True, verbose=0
+        )
         return {
             "accuracy": float(values["accuracy"]),
             "loss": float(values["loss"]),
         }
+
+    def _check_prepared(self, dataset):
+        if dataset.task != self.config.task and (
+            dataset.is_classification != self.config.is_classification
+        ):
+            raise ValueError(
+                f"`data` holds {dataset.task!r} data, the run is a "
+                f"{self.config.task!r} run. Received: a PreparedDataset "
+                f"of {dataset.directory!r}"
+            )
+        if dataset.is_classification and (
+            tuple(dataset.label_names) != self.label_names
+        ):
+            raise ValueError(
+                "`data` must have the run's classes, in its order "
+                f"{list(self.label_names)}. Received: label_names="
+                f"{list(dataset.label_names)!r}"
+            )
+        if dataset.directory is not None and self.directory is not None:
+            for name in dataset.tokenizer_names:
+                if not _same_files(
+                    os.path.join(dataset.directory, name),
+                    os.path.join(self.directory, name),
+                ):
+                    raise ValueError(
+                        f"`data` was prepared with another {name} than the "
+                        "run's: prepare it with `tokenizers_from` set to the "
+                        f"run. Received: {dataset.directory!r}"
+                    )
+        return dataset
+
+    def _prepared_from_texts(self, data):
+        from keras_attnpred.data import LabeledTexts
+        from keras_attnpred.data import ParallelTexts
+        from keras_attnpred.data import PreparedDataset
+        from keras_attnpred.training.prepare import token_ids
+
+        if self.config.is_classification:
+            if not isinstance(data, LabeledTexts):
+                raise ValueError(
+                    "`data` must be a `LabeledTexts` or a `PreparedDataset` "
+                    "for a classification run. Received: data of type "
+                    f"{type(data).__name__}"
+                )
+            if len(data.label_names) > len(self.label_names):
+                raise ValueError(
+                    f"`data` has {len(data.label_names)} classes, the "
+                    f"model {len(self.label_names)}. Received: "
+                    f"label_names={data.label_names!r}"
+                )
+            part = {
+                "ids": token_ids(self.tokenizer, data.texts),
+                "labels": data.labels,
+            }
+            sizes = {files.TOKENIZER: self.tokenizer.vocabulary_size}
+        else:
+            if not isinstance(data, ParallelTexts):
+                raise ValueError(
+                    "`data` must be a `ParallelTexts` or a `PreparedDataset` "
+                    "for a translation run. Received: data of type "
+                    f"{type(data).__name__}"
+                )
+            part = {
+                "source": token_ids(self.source_tokenizer, data.sources),
+                "target": token_ids(self.target_tokenizer, data.targets),
+            }
+            sizes = {
+                files.SOURCE_TOKENIZER: self.source_tokenizer.vocabulary_size,
+                files.TARGET_TOKENIZER: self.target_tokenizer.vocabulary_size,
+            }
+        return PreparedDataset(
+            self.config.task,
+            {"train": part, "test": part},
+            label_names=self.label_names,
+            vocabulary_sizes=sizes,
+        )
 
     def _check_task(self, method, classification):
         if self.config.is_classification != classification:
@@ -252,6 +325,19 @@ class TrainingRun:
                 f"`{method}` needs a {kind} run. Received: a run "
                 f"with task={self.config.task!r}"
             )
+
+
+def _same_files(first, second):
+    """Whether two tokenizer folders hold the same files, byte for byte."""
+    import filecmp
+
+    names = sorted(os.listdir(first)) if os.path.isdir(first) else None
+    if names is None or not os.path.isdir(second):
+        return False
+    if names != sorted(os.listdir(second)):
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
+    return not mismatch and not errors
 
 
 def _upgraded(model):

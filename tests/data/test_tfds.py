@@ -160,7 +160,7 @@ def test_tfds_paths():
 
 def test_a_training_config_reads_tfds_splits(tfds):
     from keras_attnpred.training import TrainingConfig
-    from keras_attnpred.training._pipelines import read_data
+    from keras_attnpred.training.prepare import read_parts as read_data
 
     config = TrainingConfig.from_dict({
         "task": "sentiment", "train_path": "tfds:reviews",

@@ -1,3 +1,7 @@
+"""Length buckets, shared by the `tf.data` pipelines of
+`keras_attnpred.text` and the NumPy batches of `keras_attnpred.data`:
+plain NumPy, so both can use them."""
+
 import numpy as np
 
 

@@ -1,0 +1,212 @@
+import numpy as np
+
+from keras_attnpred.bucket_boundaries import resolve_bucket_boundaries
+from keras_attnpred.data._length_batches import length_batches
+from keras_attnpred.reserved_ids import END_ID
+from keras_attnpred.reserved_ids import START_ID
+from keras_attnpred.validation import check_bool
+from keras_attnpred.validation import check_positive_int
+
+
+class PreparedBatches:
+    """The batches of one part of a `PreparedDataset`, as NumPy arrays.
+
+    A sequence of batches (`len`, indexing), ready for `model.fit` through a
+    `keras.utils.PyDataset` or a `tf.data` generator (what
+    `keras_attnpred.training` does). Classification batches are
+    `(ids, labels)`; translation batches are
+    `({"source": ids, "target": [START] + t}, t + [END])`, the target cut to
+    `max_length - 1` ids first so that `[START]` and `[END]` fit, as in
+    `keras_attnpred.text.translation_dataset`. Ids are int32, padded with 0;
+    a text without ids becomes a single `[PAD]`.
+
+    Batches group sequences of similar length (the lengths after cutting
+    to `max_length`). With `bucket_boundaries`, every batch is padded to
+    the length of its bucket, so a jit-compiled step sees one shape per
+    bucket; without them, batches take consecutive (shuffled) sequences and
+    are padded to their longest. With `max_tokens` instead of
+    `batch_size`, batches hold `max_tokens // L` sequences of bucket length
+    `L` (`token_budget_batches`). Leftovers of a bucket move up to the next,
+    so every batch but the very last is full, and the number of batches is
+    the same in every epoch.
+
+    Args:
+        dataset: the `PreparedDataset`.
+        part: str, the part to batch, e.g. `"train"`.
+        max_length: int >= 2, the most ids of a sequence.
+        batch_size: int > 0, sequences per batch; or None with
+            `max_tokens`.
+        max_tokens: optional int, the token budget of a batch instead.
+        bucket_boundaries: None, `"auto"` (equal-population buckets from
+            the lengths) or strictly increasing ints > 1; a boundary `b`
+            holds lengths < `b`, as in `tf.data`'s
+            `bucket_by_sequence_length`.
+        head_tokens: optional int < `max_length`, classification only:
+            texts longer than `max_length` keep their first `head_tokens`
+            ids and their last `max_length - head_tokens`.
+        shuffle: bool, a new order every epoch (see `set_epoch`).
+        seed: int >= 0; epoch `e` is shuffled with seed `seed + e`.
+        batch_divisor: int > 0; batches whose size does not divide by it
+            are left out (JAX data parallelism splits every batch evenly).
+
+    Example:
+
+    >>> data = PreparedDataset(
+    ...     "classification",
+    ...     {"train": {"ids": RaggedIds.from_rows([[5, 6], [7], [8, 9, 10]]),
+    ...                "labels": np.array([0, 1, 0])}},
+    ...     label_names=["a", "b"], vocabulary_sizes={"tokenizer": 11})
+    >>> batches = PreparedBatches(data, "train", max_length=2, batch_size=2)
+    >>> len(batches)
+    2
+    >>> ids, labels = batches[0]
+    >>> ids, labels
+    (array([[5, 6],
+           [7, 0]], dtype=int32), array([0, 1], dtype=int32))
+    """
+
+    def __init__(
+        self,
+        dataset,
+        part,
+        max_length,
+        batch_size=None,
+        max_tokens=None,
+        bucket_boundaries=None,
+        head_tokens=None,
+        shuffle=False,
+        seed=0,
+        batch_divisor=1,
+    ):
+        self.dataset = dataset
+        self.part = dataset.part(part)
+        self.part_name = part
+        self.max_length = check_positive_int("max_length", max_length, minimum=2)
+        if (batch_size is None) == (max_tokens is None):
+            raise ValueError(
+                "Give one of `batch_size` and `max_tokens`. Received: "
+                f"batch_size={batch_size!r} and max_tokens={max_tokens!r}"
+            )
+        self.batch_size = check_positive_int(
+            "batch_size", batch_size, allow_none=True
+        )
+        self.max_tokens = check_positive_int(
+            "max_tokens", max_tokens, allow_none=True
+        )
+        if self.max_tokens is not None and self.max_tokens < self.max_length:
+            raise ValueError(
+                "`max_tokens` must be at least `max_length`, so that a batch "
+                f"holds one sequence. Received: max_tokens={max_tokens} and "
+                f"max_length={max_length}"
+            )
+        if head_tokens is not None:
+            if not dataset.is_classification:
+                raise ValueError(
+                    "`head_tokens` is for classification (a translation "
+                    f"keeps its opening). Received: head_tokens={head_tokens}"
+                )
+            check_positive_int("head_tokens", head_tokens, minimum=0)
+            if head_tokens >= self.max_length:
+                raise ValueError(
+                    "`head_tokens` must be less than `max_length`. Received: "
+                    f"head_tokens={head_tokens} and max_length={max_length}"
+                )
+        self.head_tokens = head_tokens
+        check_bool("shuffle", shuffle)
+        self.shuffle = shuffle
+        self.seed = check_positive_int("seed", seed, minimum=0)
+        self.batch_divisor = check_positive_int("batch_divisor", batch_divisor)
+        self.lengths = np.maximum(
+            np.minimum(dataset.lengths(part), self.max_length), 1
+        )
+        boundaries = resolve_bucket_boundaries(
+            bucket_boundaries, lambda: self.lengths, self.max_length
+        )
+        self._pad_to_longest = boundaries is None and self.max_tokens is None
+        self.bucket_lengths = sorted(
+            {b - 1 for b in boundaries or () if b - 1 < self.max_length}
+            | {self.max_length}
+        )
+        self.epoch = 0
+        self._plans = {}
+        self._length = len(self._plan())
+
+    def __len__(self):
+        return self._length
+
+    def set_epoch(self, epoch):
+        """Orders the batches for epoch `epoch` (seed `seed + epoch`)."""
+        self.epoch = check_positive_int("epoch", epoch, minimum=0)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(
+                f"batch index out of range. Received: index={index} for "
+                f"{len(self)} batches"
+            )
+        indices, length = self._plan()[index]
+        length = self._batch_length(indices, length)
+        if self.dataset.is_classification:
+            ids = self.part["ids"].padded(indices, length, self.head_tokens)
+            labels = np.asarray(self.part["labels"][indices], dtype=np.int32)
+            return ids, labels
+        source = self.part["source"].padded(indices, length)
+        # Cut to max_length - 1 (not length - 1): the label's [END] must
+        # come only after the whole target, or where the cut falls.
+        target = self.part["target"].padded(indices, self.max_length - 1)
+        target_lengths = np.minimum(
+            self.part["target"].lengths[indices], self.max_length - 1
+        )
+        decoder = np.zeros((len(indices), length), np.int32)
+        labels = np.zeros((len(indices), length), np.int32)
+        decoder[:, 0] = START_ID
+        decoder[:, 1:] = target[:, : length - 1]
+        labels[:, : length - 1] = target[:, : length - 1]
+        labels[np.arange(len(indices)), target_lengths] = END_ID
+        return {"source": source, "target": decoder}, labels
+
+    def padding_fraction(self):
+        """The share of padding among the input positions of this epoch's
+        batches (for translation, source and decoder input together)."""
+        real, total = 0, 0
+        inputs = 1 if self.dataset.is_classification else 2
+        for indices, length in self._plan():
+            length = self._batch_length(indices, length)
+            if self.dataset.is_classification:
+                real += int(self.lengths[indices].sum())
+            else:
+                real += int(
+                    np.minimum(self.part["source"].lengths[indices],
+                               length).clip(1).sum()
+                    + (np.minimum(self.part["target"].lengths[indices],
+                                  self.max_length - 1) + 1).sum()
+                )
+            total += inputs * len(indices) * length
+        return 1.0 - real / total if total else 0.0
+
+    def _batch_length(self, indices, length):
+        if self._pad_to_longest:
+            return int(self.lengths[indices].max())
+        return length
+
+    def _plan(self):
+        key = self.epoch if self.shuffle else 0
+        if key not in self._plans:
+            sizes = [
+                self.batch_size
+                if self.max_tokens is None
+                else self.max_tokens // length
+                for length in self.bucket_lengths
+            ]
+            plan = length_batches(
+                self.lengths,
+                self.bucket_lengths,
+                sizes,
+                self.shuffle,
+                self.seed + key,
+            )
+            divisor = self.batch_divisor
+            self._plans = {
+                key: [b for b in plan if len(b[0]) % divisor == 0]
+            }
+        return self._plans[key]

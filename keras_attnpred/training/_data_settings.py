@@ -1,0 +1,51 @@
+"""A configuration made to agree with the data it trains on."""
+
+import dataclasses
+
+from keras_attnpred.training.training_config import PREPARATION_FIELDS
+from keras_attnpred.training.training_config import TrainingConfig
+
+_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(TrainingConfig)
+    if field.default is not dataclasses.MISSING
+}
+
+
+def resolve_data_settings(config, dataset):
+    """`config` with the data settings of the `PreparedDataset` and a
+    `max_length` fitted to it when None.
+
+    A data setting left at its default takes the folder's value; one given
+    another value than the folder's raises, since the folder was not made
+    with it.
+    """
+    updates = {}
+    if config.prepared is not None:
+        if config.task != dataset.task:
+            raise ValueError(
+                f"{config.prepared} holds {dataset.task!r} data. Received: "
+                f"task={config.task!r}"
+            )
+        for name in PREPARATION_FIELDS:
+            if name not in dataset.settings or name == "task":
+                continue
+            theirs = dataset.settings[name]
+            ours = getattr(config, name)
+            if ours == theirs:
+                continue
+            if name in _DEFAULTS and ours == _DEFAULTS[name]:
+                updates[name] = theirs
+                continue
+            raise ValueError(
+                f"`{name}` differs from the prepared data in "
+                f"{config.prepared}, made with {name}={theirs!r}: prepare "
+                f"the data again with it, or leave it out. Received: "
+                f"{name}={ours!r}"
+            )
+    if config.max_length is None:
+        updates["max_length"] = dataset.default_max_length()
+    if not updates:
+        return config
+    # Through from_dict: the combination is checked like any other.
+    return TrainingConfig.from_dict({**config.to_dict(), **updates})
