@@ -16,7 +16,7 @@ On the GPU machine (Keras on JAX), the figures in RESULTS.md come from
     KERAS_BACKEND=jax python3 benchmarks/attention_layers.py --batch 64 \
         --length 512 --model-dim 512 --dtype-policy mixed_bfloat16 --mask causal
 
-Writes benchmarks/results/attention_layers_<backend>_<mask>.json.
+Writes benchmarks/results/attention_layers_<backend>_<device>_<mask>.json.
 """
 
 import argparse
@@ -24,12 +24,16 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import keras
 import numpy as np
 
 from keras_attnpred import layers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import default_out  # noqa: E402
 
 
 def make_model(attention, batch, length, model_dim, mask_kind):
@@ -222,11 +226,7 @@ def main():
         "config": vars(args),
         "results": results,
     }
-    out = args.out or os.path.join(
-        os.path.dirname(__file__),
-        "results",
-        f"attention_layers_{keras.backend.backend()}_{args.mask}.json",
-    )
+    out = args.out or default_out("attention_layers", args.mask)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(report, f, indent=2)

@@ -35,7 +35,7 @@ A quick check with tiny sizes:
         --num-layers 1 --model-dim 32 --num-heads 2 --intermediate-dim 64 \\
         --length 8 --batch-sizes 1 4 --repeats 2 --out /tmp/speed.json
 
-Writes benchmarks/results/decoding_speed_<backend>_<architecture>.json.
+Writes benchmarks/results/decoding_speed_<backend>_<device>_<architecture>.json.
 """
 
 import argparse
@@ -44,6 +44,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import keras
@@ -56,6 +57,9 @@ from keras_attnpred.models import build_transformer_translator
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.reserved_ids import END_ID
 from keras_attnpred.serialization import load_model
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import default_out  # noqa: E402
 
 FIRST_CONTENT_ID = 4  # 0-3: padding, unknown, start, end
 
@@ -251,12 +255,7 @@ def main():
         "cached_speedup": speedups,
         "cached_uncached_agreement": agreement,
     }
-    out = args.out or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        f"decoding_speed_{keras.backend.backend()}_"
-        f"{report['architecture']}.json",
-    )
+    out = args.out or default_out("decoding_speed", report["architecture"])
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)

@@ -32,7 +32,7 @@ On the CPU (TensorFlow, a small size):
         --model-dim 128 --heads 4 --intermediate-dim 512 --length 128 \\
         --batch 16 --vocabulary-size 8000 --peak-size 1024
 
-Writes benchmarks/results/encoder_throughput_<backend>_<padding>.json.
+Writes benchmarks/results/encoder_throughput_<backend>_<device>_<padding>.json.
 """
 
 import argparse
@@ -46,6 +46,7 @@ import keras
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import default_out  # noqa: E402
 from attention_layers import describe_machine  # noqa: E402
 from attention_layers import time_training_blocks  # noqa: E402
 
@@ -264,11 +265,7 @@ def main():
         "matmul_peak_flops": round(peak),
         "results": results,
     }
-    out = args.out or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        f"encoder_throughput_{keras.backend.backend()}_{args.padding}.json",
-    )
+    out = args.out or default_out("encoder_throughput", args.padding)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(report, f, indent=2)

@@ -2,7 +2,7 @@
 
     # a run directory from `attnpred train` (trained here when missing)
     .venv/bin/python benchmarks/export_quality.py --run runs/imdb \\
-        --out benchmarks/results/export_quality.json
+        --out benchmarks/results/export_quality_tensorflow_cpu.json
 
 Exports the run (SavedModel for TF Serving; TFLite float32, float16,
 dynamic-range int8 and full int8 on token ids, and the raw-text model), then

@@ -60,7 +60,7 @@ On the CPU, a smoke test with a tiny model (no meaningful timings):
         --intermediate-dim 64 --length 128 --batch 8 --bucket-step 32 \\
         --reviews 64 --repeats 2 --peak-size 256 --out /tmp/padding.json
 
-Writes benchmarks/results/padding_throughput_<backend>.json.
+Writes benchmarks/results/padding_throughput_<backend>_<device>.json.
 """
 
 import argparse
@@ -73,6 +73,7 @@ import keras
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import default_out  # noqa: E402
 from attention_layers import describe_machine  # noqa: E402
 from attention_layers import time_round_robin  # noqa: E402
 from encoder_throughput import matmul_peak  # noqa: E402
@@ -318,11 +319,7 @@ def main():
         "results": results,
         "summary": summary,
     }
-    out = args.out or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        f"padding_throughput_{keras.backend.backend()}.json",
-    )
+    out = args.out or default_out("padding_throughput")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(report, f, indent=2)

@@ -10,8 +10,8 @@ On the GPU machine (Keras on JAX):
     KERAS_BACKEND=jax python3 benchmarks/profile_training_step.py \\
         --dtype-policy mixed_bfloat16 --dropout 0.0 --padding random
 
-Writes benchmarks/results/profile_training_step.json (top kernels per
-candidate) and prints the top of each.
+Writes benchmarks/results/profile_training_step_<backend>_<device>.json
+(top kernels per candidate) and prints the top of each.
 """
 
 import argparse
@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import default_out  # noqa: E402
 from encoder_throughput import BUILDERS  # noqa: E402
 from encoder_throughput import add_model_arguments  # noqa: E402
 from encoder_throughput import random_batch  # noqa: E402
@@ -129,11 +130,7 @@ def main():
         print("   by category:", report["results"][name]["ms_per_step_by_category"])
         for row in report["results"][name]["top_kernels"]:
             print(f"{row['ms_per_step']:8.3f} ms {row['calls_per_step']:6.1f}x  {row['name'][:110]}")
-    out = args.out or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        "profile_training_step.json",
-    )
+    out = args.out or default_out("profile_training_step")
     with open(out, "w") as f:
         json.dump(report, f, indent=2)
     print(f"wrote {out}")

@@ -36,8 +36,9 @@ def compile_for_backend(loop, variables):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        # XLA fuses a step's many small ops: on 2 CPU cores cached greedy
-        # decoding ran 2.9-4x faster than the plain graph (RESULTS.md).
+        # XLA fuses a step's many small ops: on 2 CPU cores cached decoding
+        # ran 2.1-4.1x faster than the plain graph (benchmarks/RESULTS.md,
+        # "Decoding speed on the CPU").
         return tf.function(loop, jit_compile=True)
     if backend == "jax":
         import jax

@@ -15,7 +15,8 @@ class HeadProjection(layers.EinsumDense):
     The flat layout is for XLA:CPU: with one row and one step (greedy
     decoding), a kernel with a heads axis is emitted as a naive loop over the
     weights, 3-4 times slower than the library matrix-vector product a flat
-    kernel followed by its bias gets (`benchmarks/RESULTS.md`, decoding speed).
+    kernel followed by its bias gets (`benchmarks/RESULTS.md`, "Decoding speed
+    on the CPU").
     The product is a 2-D matmul over all rows, which TensorFlow's graph mode
     also runs faster than an einsum.
 

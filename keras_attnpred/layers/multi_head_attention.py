@@ -76,7 +76,7 @@ class MultiHeadAttention(keras.layers.Layer):
             initialization. Every kernel is trained on its own afterwards.
             The model builders set it; an English-Spanish Transformer
             reached in 6 epochs what it otherwise needed 15 for
-            (`benchmarks/RESULTS.md`).
+            (`benchmarks/results/initialisation_bisect_spa_eng_h200.json`).
         **kwargs: base layer arguments such as `name` and `dtype`.
 
     Call arguments:
@@ -452,7 +452,8 @@ class MultiHeadAttention(keras.layers.Layer):
                     # Keras picks cuDNN flash attention where it can, a
                     # padding mask included (as a bias): in a full training
                     # step on an H100 that beat XLA's kernel
-                    # (benchmarks/RESULTS.md).
+                    # (benchmarks/RESULTS.md, "Encoder training throughput
+                    # on the GPU").
                     flash_attention=None,
                 )
             if mask is not None:

@@ -1,50 +1,51 @@
 #!/usr/bin/env bash
-# GPU runs of 2026-12-01 (fourth session), on one GPU with Keras on JAX.
-#   bash benchmarks/device/refresh_2026_12_01.sh decoding      # ~5 min
-#   bash benchmarks/device/refresh_2026_12_01.sh translation   # ~9 min
-#   bash benchmarks/device/refresh_2026_12_01.sh tied          # ~4.5 min
-#   bash benchmarks/device/refresh_2026_12_01.sh transformers  # ~9 min
-#   bash benchmarks/device/refresh_2026_12_01.sh rnns          # ~6 min
-#   bash benchmarks/device/refresh_2026_12_01.sh kernels       # ~2 min
-#   bash benchmarks/device/refresh_2026_12_01.sh luong30       # ~6 min
-# decoding: the decoding benchmark at the issue's size (3+3, width 256) and
-# at Transformer-base size (6+6, width 512, feed-forward 2048, 32k ids), in
-# one process after the other; then the GPU tests of quantized layers.
-# translation: the README's translation rows that predate the
+# Translation models trained side by side on one GPU with Keras on JAX
+# (benchmarks/translation_quality.py train), one mode per batch of runs.
+#   bash benchmarks/device/translation_training.sh de_en         # ~6 min
+#   bash benchmarks/device/translation_training.sh translation   # ~9 min
+#   bash benchmarks/device/translation_training.sh tied          # ~4.5 min
+#   bash benchmarks/device/translation_training.sh transformers  # ~9 min
+#   bash benchmarks/device/translation_training.sh rnns          # ~6 min
+#   bash benchmarks/device/translation_training.sh luong30       # ~6 min
+# de_en: the README's de->en Transformer (55 epochs, last 8 averaged, beam 4)
+# and Bahdanau GRU side by side, with the GPU tests of the attention layers
+# alongside (written as translation_multi30k-de-en_*_fresh_init.json).
+# translation: the README's translation rows that predated the
 # independent-seed initialisation (Luong de->en, Transformer en->de and
-# en->es), retrained side by side with their earlier commands. Score them
-# here with `benchmarks/translation_quality.py score`.
+# en->es), retrained side by side with their earlier commands.
 # tied: after the builders' tie_query_key_init=True default, the en->es
 # Transformer (which had learned slower since independent initial weights)
 # and the de->en Transformer, side by side.
-# transformers (fifth session): the README's three Transformer rows
-# (de->en, en->de, en->es) with the tied default, their earlier commands.
-# rnns (fifth session): the en->de attention RNNs, last trained with shared
-# initial draws, and the de->en Luong GRU again with another seed (did it
-# lose 2 BLEU to the initialisation, or to the draw?).
-# kernels: kernels per decoding step, cached and uncached,
-# at the issue's size and at Transformer-base size (count_step_kernels.py).
+# transformers: the README's three Transformer rows (de->en, en->de, en->es)
+# with the tied default, their earlier commands.
+# rnns: the en->de attention RNNs, last trained with shared initial draws,
+# and the de->en Luong GRU again with another seed (did it lose 2 BLEU to
+# the initialisation, or to the draw?).
 # luong30: both Luong GRUs trained up to 30 epochs (they were still
 # improving at epoch 22).
+# Score the translations here with `benchmarks/translation_quality.py score`.
 set -u
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
 nvidia-smi --query-gpu=name,driver_version --format=csv > $OUT/gpu.txt
 case "$1" in
-decoding)
-  timeout 200 python3 benchmarks/decoding_speed.py --repeats 3 \
-    --out $OUT/decoding_speed_jax_transformer.json > $OUT/decoding.log 2>&1
-  tail -6 $OUT/decoding.log
-  timeout 260 python3 benchmarks/decoding_speed.py --repeats 3 \
-    --num-layers 6 --model-dim 512 --num-heads 8 --intermediate-dim 2048 \
-    --vocabulary-size 32000 \
-    --out $OUT/decoding_speed_jax_transformer_base.json \
-    > $OUT/decoding_base.log 2>&1
-  tail -6 $OUT/decoding_base.log
-  JAX_DEFAULT_MATMUL_PRECISION=highest timeout 100 python3 -m pytest -q \
-    -p no:cacheprovider tests/layers tests/decoding/test_greedy_search.py \
-    -k "quantized or int8" > $OUT/pytest_gpu.log 2>&1
+de_en)
+  pair=multi30k-de-en
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.35 timeout 560 python3 \
+    benchmarks/translation_quality.py train --ids .device_data/$pair.npz \
+    --beam-width 4 --models transformer --epochs 55 --patience 10 \
+    --average-last 8 --out $OUT/translation_${pair}_transformer_averaged.json \
+    > $OUT/transformer.log 2>&1 &
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.35 timeout 560 python3 \
+    benchmarks/translation_quality.py train --ids .device_data/$pair.npz \
+    --models bahdanau --epochs 15 --patience 3 \
+    --out $OUT/translation_${pair}_bahdanau.json > $OUT/bahdanau.log 2>&1 &
+  XLA_PYTHON_CLIENT_MEM_FRACTION=.2 timeout 400 python3 -m pytest -q \
+    -p no:cacheprovider tests/ops tests/layers/test_multi_head_attention.py \
+    tests/layers/test_transformer_decoder.py > $OUT/pytest_gpu.log 2>&1
   tail -3 $OUT/pytest_gpu.log
+  wait
+  tail -4 $OUT/transformer.log $OUT/bahdanau.log
   ;;
 translation)
   XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 560 python3 \
@@ -109,16 +110,6 @@ rnns)
   wait
   for log in bahdanau_en_de luong_en_de luong_de_en_seed1; do tail -n 3 $OUT/$log.log; done
   ;;
-kernels)
-  timeout 150 python3 benchmarks/count_step_kernels.py --batch-sizes 1 32 \
-    --out $OUT/step_kernels_jax_transformer_h200.json > $OUT/kernels.log 2>&1
-  timeout 200 python3 benchmarks/count_step_kernels.py --batch-sizes 1 32 \
-    --num-layers 6 --model-dim 512 --num-heads 8 --intermediate-dim 2048 \
-    --vocabulary-size 32000 \
-    --out $OUT/step_kernels_jax_transformer_base_h200.json \
-    > $OUT/kernels_base.log 2>&1
-  grep -h "per step\|launching" $OUT/kernels.log $OUT/kernels_base.log
-  ;;
 luong30)
   train() {  # name ids
     XLA_PYTHON_CLIENT_MEM_FRACTION=.3 timeout 500 python3 \
@@ -132,7 +123,7 @@ luong30)
   for log in luong_de_en luong_en_de; do tail -n 3 $OUT/$log.log; done
   ;;
 *)
-  echo "usage: $0 decoding|translation|tied|transformers|rnns|kernels|luong30" >&2
+  echo "usage: $0 de_en|translation|tied|transformers|rnns|luong30" >&2
   exit 2
   ;;
 esac
