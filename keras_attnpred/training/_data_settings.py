@@ -5,6 +5,7 @@ import dataclasses
 from keras_attnpred.training.training_config import PREPARATION_FIELDS
 from keras_attnpred.training.training_config import TrainingConfig
 
+_PATHS = ("train_path", "validation_path", "test_path")
 _DEFAULTS = {
     field.name: field.default
     for field in dataclasses.fields(TrainingConfig)
@@ -33,6 +34,12 @@ def resolve_data_settings(config, dataset):
             theirs = dataset.settings[name]
             ours = getattr(config, name)
             if ours == theirs:
+                continue
+            if name in _PATHS:
+                # Where the data was read is not what it holds (the same
+                # files may sit elsewhere here); the run records the
+                # folder's paths.
+                updates[name] = theirs
                 continue
             if name in _DEFAULTS and ours == _DEFAULTS[name]:
                 updates[name] = theirs

@@ -143,6 +143,12 @@ def read_parts(config):
 
     def read(path, label_names, split):
         # `split`: the TensorFlow Datasets split of a `tfds:NAME` path.
+        for one in path if isinstance(path, list) else [path]:
+            if "$" in one:
+                raise ValueError(
+                    "A data path names an environment variable that is not "
+                    f"set. Received: {one!r}"
+                )
         if config.is_classification:
             part = read_labeled_texts(
                 path,

@@ -411,13 +411,8 @@ def _expand_variables(values):
         paths = value if isinstance(value, list) else [value]
         if not all(isinstance(path, str) for path in paths):
             continue
+        # An unset variable stays as written: reading the file then names it.
         expanded = [os.path.expandvars(path) for path in paths]
-        for path in expanded:
-            if "$" in path:
-                raise ValueError(
-                    f"`{name}` names an environment variable that is not "
-                    f"set. Received: {name}={value!r}"
-                )
         values[name] = expanded if isinstance(value, list) else expanded[0]
     return values
 
