@@ -1,0 +1,191 @@
+"""Training from a prepared folder: the same run as from raw data, on any
+backend, without TensorFlow, with the recipes as configuration fields."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_attnpred import cli
+from keras_attnpred.data import PreparedDataset
+from keras_attnpred.training import TrainingConfig
+from keras_attnpred.training import TrainingRun
+from keras_attnpred.training import prepare
+from keras_attnpred.training import train
+from keras_attnpred.training._checkpoint_averaging import EpochWeights
+from keras_attnpred.training._checkpoint_averaging import average_checkpoints
+from keras_attnpred.training._model_factory import build_optimizer
+from tests.training.tiny_data import write_sentiment_csv
+from tests.training.tiny_data import write_translation_tsv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+WITHOUT_TENSORFLOW = os.path.join(
+    ROOT, "tests", "training", "without_tensorflow.py"
+)
+SENTIMENT = {
+    "task": "sentiment", "model": "rnn", "preset": "tiny",
+    "vocabulary_size": 120, "batch_size": 16, "learning_rate": 0.01,
+    "epochs": 2, "bucket_boundaries": [6, 10],
+}
+
+
+def weights(model):
+    return [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+
+def test_a_prepared_folder_trains_the_same_model_as_the_raw_data(tmp_path):
+    data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 200)
+    config = {**SENTIMENT, "train_path": data}
+    raw = train(config, str(tmp_path / "raw"), verbose=0)
+    prepare(config, str(tmp_path / "prepared"))
+    keras.backend.clear_session()
+    from_folder = train(
+        {**SENTIMENT, "prepared": str(tmp_path / "prepared")},
+        str(tmp_path / "from_folder"), verbose=0,
+    )
+    for a, b in zip(weights(raw.model), weights(from_folder.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert raw.metrics["validation"] == pytest.approx(
+        from_folder.metrics["validation"], rel=1e-5
+    )
+    # The run records the folder's data settings and a max_length fitted to
+    # the data (none was given).
+    assert from_folder.config.train_path == data
+    expected = PreparedDataset.load(str(tmp_path / "prepared"))
+    assert from_folder.config.max_length == expected.default_max_length()
+    assert raw.config.max_length == from_folder.config.max_length
+    # Its tokenizer folder is the prepared one, copied.
+    assert TrainingRun.load(str(tmp_path / "from_folder")).predict(
+        ["a wonderful film"]
+    )[0]["label_name"] in ("negative", "positive")
+
+
+def test_a_data_setting_that_contradicts_the_folder_is_refused(tmp_path):
+    data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 60)
+    prepare({**SENTIMENT, "train_path": data}, str(tmp_path / "prepared"))
+    folder = str(tmp_path / "prepared")
+    with pytest.raises(ValueError, match=r"`vocabulary_size` differs from "
+                       r"the prepared data .*vocabulary_size=120.*Received: "
+                       r"vocabulary_size=500"):
+        train({**SENTIMENT, "prepared": folder, "vocabulary_size": 500},
+              str(tmp_path / "run"), verbose=0)
+    with pytest.raises(ValueError, match="holds 'sentiment' data. Received: "
+                       "task='classification'"):
+        train({**SENTIMENT, "task": "classification", "prepared": folder},
+              str(tmp_path / "run"), verbose=0)
+    with pytest.raises(ValueError, match="not a prepared dataset"):
+        train({**SENTIMENT, "prepared": str(tmp_path)},
+              str(tmp_path / "run"), verbose=0)
+
+
+def test_a_process_without_tensorflow_trains_from_prepared_folders(tmp_path):
+    """The GPU machines have JAX and no TensorFlow: a classifier and a
+    translator train there from `attnpred prepare`'s folders, and evaluate
+    on them; the runs then serve here like any other."""
+    pytest.importorskip("jax")
+    reviews = write_sentiment_csv(str(tmp_path / "reviews.csv"), 120)
+    pairs = write_translation_tsv(str(tmp_path / "pairs.tsv"), 120)
+    for args in (
+        ["--task", "sentiment", "--data", reviews, "--vocabulary-size", "80",
+         "--out", str(tmp_path / "reviews")],
+        ["--task", "translation", "--data", pairs, "--vocabulary-size", "80",
+         "--out", str(tmp_path / "pairs")],
+    ):
+        assert cli.main(["prepare", *args]) == 0
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def blocked(*args):
+        result = subprocess.run(
+            [sys.executable, WITHOUT_TENSORFLOW, *args], capture_output=True,
+            text=True, env=env, cwd=str(tmp_path), timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    out = blocked("train", "--prepared", "reviews", "--model", "rnn",
+                  "--preset", "tiny", "--epochs", "2", "--batch-size", "16",
+                  "--learning-rate", "0.01", "--out", "reviews_run")
+    assert "labels: negative" in out and "parameters" in out
+    blocked("train", "--prepared", "pairs", "--preset", "tiny", "--epochs",
+            "2", "--average-last-epochs", "2", "--bucket-boundaries", "4,6",
+            "--out", "pairs_run")
+    report = json.loads(blocked(
+        "evaluate", "reviews_run", "--prepared", "reviews", "--part",
+        "validation"
+    ))
+    with open(tmp_path / "reviews_run" / "metrics.json") as f:
+        metrics = json.load(f)
+    assert report["accuracy"] == pytest.approx(
+        metrics["validation"]["accuracy"]
+    )
+    assert "checkpoint_averaging" in json.loads(
+        (tmp_path / "pairs_run" / "metrics.json").read_text()
+    )
+    # Here (TensorFlow): the JAX runs load, predict, translate and evaluate.
+    run = TrainingRun.load(str(tmp_path / "reviews_run"))
+    assert len(run.predict(["a wonderful film"])) == 1
+    translation = TrainingRun.load(str(tmp_path / "pairs_run"))
+    assert isinstance(translation.translator.translate(["the cat"])[0], str)
+    assert cli.main(["evaluate", str(tmp_path / "pairs_run"),
+                     "--data", pairs, "--max-examples", "5"]) == 0
+
+
+def test_checkpoint_averaging_keeps_the_better_weights():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    kernel, bias = model.trainable_variables
+    epochs = EpochWeights(keep=3)
+    for epoch, value in enumerate([1.0, 3.0, 5.0]):
+        kernel.assign(np.full((1, 1), value))
+        bias.assign(np.zeros((1,)))
+        epochs.set_model(model)
+        epochs.on_epoch_end(epoch)
+    # The model holds epoch 3 (kernel 5); the loss is |kernel - 3|, so the
+    # average of epochs 2-3 (kernel 4) is better than the held weights.
+    def evaluate():
+        return {"loss": abs(float(kernel.numpy()[0, 0]) - 3.0)}
+
+    report = average_checkpoints(model, epochs, 3, 2, evaluate, "val_loss")
+    assert report["kept"] == "average of epochs 2-3"
+    assert kernel.numpy()[0, 0] == pytest.approx(4.0)
+    # Averaged over all three (kernel 3) is better still; with accuracy as
+    # the monitor, higher is better and the held weights win.
+    kernel.assign(np.full((1, 1), 5.0))
+    report = average_checkpoints(
+        model, epochs, 3, 3, lambda: {"accuracy": -evaluate()["loss"]},
+        "val_accuracy",
+    )
+    assert report["kept"] == "average of epochs 1-3"
+    kernel.assign(np.full((1, 1), 3.0))
+    report = average_checkpoints(
+        model, epochs, 3, 3, lambda: {"accuracy": 1.0 - evaluate()["loss"]},
+        "val_accuracy",
+    )
+    assert report["kept"] == "held weights"
+    assert kernel.numpy()[0, 0] == pytest.approx(3.0)
+
+
+def test_the_optimizer_recipes():
+    base = {"task": "sentiment", "train_path": "x.csv"}
+    plain = build_optimizer(TrainingConfig.from_dict(base), 100)
+    assert type(plain) is keras.optimizers.Adam
+    decayed = build_optimizer(TrainingConfig.from_dict(
+        {**base, "learning_rate": 0.01, "learning_rate_decay": "cosine",
+         "weight_decay": 0.004, "clipnorm": 1.0}
+    ), 100)
+    assert type(decayed) is keras.optimizers.AdamW
+    assert decayed.weight_decay == pytest.approx(0.004)
+    assert decayed.clipnorm == 1.0
+    schedule = decayed.learning_rate
+    if callable(schedule):
+        assert float(schedule(0)) == pytest.approx(0.01)
+        assert float(schedule(100)) == pytest.approx(0.0005)
+    else:  # the optimizer wraps its schedule
+        assert float(decayed._learning_rate(0)) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="learning_rate_decay"):
+        TrainingConfig.from_dict({**base, "learning_rate": "transformer",
+                                  "learning_rate_decay": "cosine"})
