@@ -147,7 +147,12 @@ class PreparedBatches:
         indices, length = self._plan()[index]
         length = self._batch_length(indices, length)
         if self.dataset.is_classification:
-            ids = self.part["ids"].padded(indices, length, self.head_tokens)
+            # Only a batch of max_length can hold texts to cut; a narrower
+            # one may be narrower than head_tokens too.
+            head_tokens = (
+                self.head_tokens if length == self.max_length else None
+            )
+            ids = self.part["ids"].padded(indices, length, head_tokens)
             labels = np.asarray(self.part["labels"][indices], dtype=np.int32)
             return ids, labels
         source = self.part["source"].padded(indices, length)
@@ -172,12 +177,16 @@ class PreparedBatches:
         inputs = 1 if self.dataset.is_classification else 2
         for indices, length in self._plan():
             length = self._batch_length(indices, length)
+            # An empty text's single [PAD] is padding, as
+            # `keras_attnpred.text.padding_fraction` counts it.
             if self.dataset.is_classification:
-                real += int(self.lengths[indices].sum())
+                real += int(
+                    np.minimum(self.part["ids"].lengths[indices], length).sum()
+                )
             else:
                 real += int(
                     np.minimum(self.part["source"].lengths[indices],
-                               length).clip(1).sum()
+                               length).sum()
                     + (np.minimum(self.part["target"].lengths[indices],
                                   self.max_length - 1) + 1).sum()
                 )

@@ -258,7 +258,8 @@ class PreparedDataset:
                     raise ValueError(
                         f"Missing prepared data file: {labels_path}"
                     ) from None
-                except ValueError as error:
+                except (ValueError, EOFError) as error:
+                    # EOFError: an empty file (an interrupted write).
                     raise ValueError(
                         f"Corrupt prepared data file {labels_path}: {error}"
                     ) from None

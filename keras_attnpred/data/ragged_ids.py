@@ -66,7 +66,10 @@ class RaggedIds:
         The ids are kept as uint16 when every id is below 65,536 (a
         vocabulary of that size or less), else as int32.
         """
-        rows = [np.asarray(row, dtype=np.int64).reshape(-1) for row in rows]
+        rows = [
+            _check_integer_ids(np.asarray(row).reshape(-1)).astype(np.int64)
+            for row in rows
+        ]
         lengths = np.array([len(row) for row in rows], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         values = (
@@ -78,7 +81,7 @@ class RaggedIds:
     def from_flat(cls, values, offsets):
         """Like the constructor, with the ids stored as uint16 when every
         id is below 65,536 (else int32), as `from_rows` does."""
-        values = np.asarray(values)
+        values = _check_integer_ids(np.asarray(values))
         if values.size and values.min() < 0:
             raise ValueError(
                 "Token ids must be >= 0. Received: an id of "
@@ -170,7 +173,8 @@ class RaggedIds:
                 )
             except FileNotFoundError:
                 raise ValueError(f"Missing prepared data file: {path}") from None
-            except ValueError as error:
+            except (ValueError, EOFError) as error:
+                # EOFError: an empty file (an interrupted write).
                 raise ValueError(
                     f"Corrupt prepared data file {path}: {error}"
                 ) from None
@@ -181,3 +185,15 @@ class RaggedIds:
                 f"Corrupt prepared data files {name}.*.npy in "
                 f"{directory}: {error}"
             ) from None
+
+
+def _check_integer_ids(values):
+    """`values`, unless it holds non-integer ids: those are refused rather
+    than rounded (an empty array of any dtype is fine: `np.asarray([])` is
+    float)."""
+    if values.size and not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            "`values` must be a 1-D array of integer ids. Received: "
+            f"values of shape {values.shape} and dtype {values.dtype}"
+        )
+    return values
