@@ -29,24 +29,28 @@ the target is 90% of it). Also the padding fraction of each input and the
 model FLOP utilisation (MFU) against the bf16/f32 matmul peak measured in
 the same run.
 
-Token ids: `--ids` is an .npz of `classification_quality.py prepare` (rows of
-ids padded with 0 at the end). `.device_data/imdb.npz` is the IMDB train
-part tokenized by our `SubwordTokenizer` (32k asked, 22,871 learned), made by
+Token ids: `--prepared` is a folder of `attnpred prepare` (its `--part`
+is read and each text cut to its first `--length` ids), such as the IMDB
+folder of the quality runs, made here (TensorFlow Text) by
 
-    .venv/bin/python benchmarks/classification_quality.py prepare \\
-        --dataset imdb --vocabulary-size 32000 --head-tokens 128
+    attnpred prepare --config examples/configs/imdb_bigru_bigrams.yaml \\
+        --out .device_data/imdb
 
-It keeps the first 128 and the last 384 ids of longer reviews instead of
-the first 512, but every row has the length plain truncation gives,
-min(number of ids, 512), and only the lengths matter for the time of a step
-(the embedding gathers any ids at the same speed). So it is reused as is.
+and carried to the GPU machine as `.device_data/imdb.tar.gz` (see
+`benchmarks/device/README.md`). Only the lengths matter for the time of a
+step (the embedding gathers any ids at the same speed). `--ids` reads an
+.npz of `{part}_ids` rows padded with 0 at the end and `{part}_labels`
+instead: the form of the `classification_quality.py prepare` of before
+f47217f, whose `.device_data/imdb.npz` (the IMDB train part, 32k asked,
+the first 128 and last 384 ids of longer reviews) gave the figure in
+`benchmarks/RESULTS.md`.
 
 On the GPU machine (Keras on JAX, NumPy input; neither TensorFlow nor
 TensorFlow Text is imported), the issue-8 size (6 layers, width 512, 8 heads,
 feed-forward 2048, 512 tokens, batches of 64 x 512 tokens, vocabulary 32k):
 
     KERAS_BACKEND=jax python3 benchmarks/padding_throughput.py \\
-        --ids .device_data/imdb.npz --dtype-policy mixed_bfloat16
+        --prepared .device_data/imdb --dtype-policy mixed_bfloat16
 
 Finer buckets pad less but compile more shapes: `--bucket-step 32` (up to
 17 shapes, 14 with the default 4,096 reviews). `--plan-only` prints the
@@ -56,7 +60,7 @@ building a model.
 On the CPU, a smoke test with a tiny model (no meaningful timings):
 
     .venv/bin/python benchmarks/padding_throughput.py \\
-        --ids .device_data/imdb.npz --layers 1 --model-dim 32 --heads 2 \\
+        --prepared .device_data/imdb --layers 1 --model-dim 32 --heads 2 \\
         --intermediate-dim 64 --length 128 --batch 8 --bucket-step 32 \\
         --reviews 64 --repeats 2 --peak-size 256 --out /tmp/padding.json
 
@@ -80,32 +84,48 @@ from encoder_throughput import matmul_peak  # noqa: E402
 from encoder_throughput import model_flops_per_token  # noqa: E402
 from encoder_throughput import ours  # noqa: E402
 
+from keras_attnpred.data import PreparedDataset  # noqa: E402
 from keras_attnpred.data import token_budget_batches  # noqa: E402
 
 
-def load_reviews(path, part, count, length, seed):
-    """`count` seeded random rows of `part`: ids cut to `length`, labels,
-    lengths."""
-    data = np.load(path)
-    ids = data[f"{part}_ids"][:, :length]
-    labels = data[f"{part}_labels"]
-    lengths = (ids != 0).sum(axis=1)
-    # A 0 inside a row would make the count of non-zero ids a wrong length.
-    if (ids[np.arange(length)[None] >= lengths[:, None]] != 0).any():
+def load_reviews(args):
+    """`--reviews` seeded random rows of `--part`: ids cut to `--length`,
+    labels, lengths."""
+    count, length, part = args.reviews, args.length, args.part
+    if args.ids:
+        source = args.ids
+        data = np.load(args.ids)
+        ids = data[f"{part}_ids"][:, :length]
+        labels = data[f"{part}_labels"]
+        lengths = (ids != 0).sum(axis=1)
+        # A 0 inside a row would make the count of non-zero ids a wrong
+        # length.
+        if (ids[np.arange(length)[None] >= lengths[:, None]] != 0).any():
+            raise ValueError(
+                f"`--ids` rows must be padded with 0 at the end only. "
+                f"Received: {args.ids} ({part}_ids) with 0 inside a row"
+            )
+    else:
+        source = args.prepared
+        arrays = PreparedDataset.load(args.prepared).part(part)
+        if "ids" not in arrays:
+            raise ValueError(
+                f"`--prepared` must hold classification data. Received: "
+                f"--prepared={args.prepared} (translation)"
+            )
+        ids, labels = arrays["ids"], arrays["labels"]
+        lengths = np.minimum(ids.lengths, length)
+    if count > len(labels):
         raise ValueError(
-            f"`--ids` rows must be padded with 0 at the end only. Received: "
-            f"{path} ({part}_ids) with 0 inside a row"
-        )
-    if count > len(ids):
-        raise ValueError(
-            f"`--reviews` is more than the {len(ids)} rows of {path}. "
+            f"`--reviews` is more than the {len(labels)} rows of {source}. "
             f"Received: --reviews={count}"
         )
-    chosen = np.random.default_rng(seed).permutation(len(ids))[:count]
+    chosen = np.random.default_rng(args.seed).permutation(len(labels))[:count]
+    rows = ids[chosen] if args.ids else ids.padded(chosen, length)
     return (
-        ids[chosen].astype("int32"),
-        labels[chosen].astype("int32"),
-        lengths[chosen],
+        rows.astype("int32"),
+        np.asarray(labels)[chosen].astype("int32"),
+        np.asarray(lengths)[chosen],
     )
 
 
@@ -195,12 +215,20 @@ def time_candidates(args, batches, results, real):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--ids",
-        default=".device_data/imdb.npz",
-        help="an .npz of classification_quality.py prepare",
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--prepared",
+        default=os.path.join(".device_data", "imdb"),
+        help="a classification folder of `attnpred prepare`",
     )
-    parser.add_argument("--part", choices=["train", "test"], default="train")
+    source.add_argument(
+        "--ids",
+        help="instead: an .npz of {part}_ids padded with 0 at the end and "
+        "{part}_labels (the old classification_quality.py prepare)",
+    )
+    parser.add_argument(
+        "--part", choices=["train", "validation", "test"], default="train"
+    )
     parser.add_argument(
         "--reviews", type=int, default=4096, help="reviews in one pass"
     )
@@ -253,9 +281,7 @@ def main():
     args = parser.parse_args()
 
     keras.config.set_dtype_policy(args.dtype_policy)
-    ids, labels, lengths = load_reviews(
-        args.ids, args.part, args.reviews, args.length, args.seed
-    )
+    ids, labels, lengths = load_reviews(args)
     if ids.max() >= args.vocabulary_size:
         parser.error(
             f"--vocabulary-size must be above the largest id {ids.max()}. "

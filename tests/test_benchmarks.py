@@ -15,22 +15,29 @@ def test_padding_throughput_runs_on_jax_without_tensorflow(tmp_path):
     """The GPU machine has JAX and no TensorFlow: the timed path must not
     import it (nor TensorFlow Text, nor KerasHub)."""
     pytest.importorskip("jax")
+    from keras_attnpred.data import PreparedDataset
+    from keras_attnpred.data import RaggedIds
+
     rng = np.random.default_rng(0)
     lengths = rng.integers(3, 65, 40)
-    ids = rng.integers(4, 100, (40, 64))
-    ids[np.arange(64)[None] >= lengths[:, None]] = 0
-    np.savez(
-        tmp_path / "ids.npz",
-        train_ids=ids.astype("uint16"),
-        train_labels=rng.integers(0, 2, 40).astype("int32"),
-    )
+    PreparedDataset(
+        "sentiment",
+        {"train": {
+            "ids": RaggedIds.from_rows(
+                [rng.integers(4, 100, n) for n in lengths]
+            ),
+            "labels": rng.integers(0, 2, 40).astype("int32"),
+        }},
+        label_names=["negative", "positive"],
+        vocabulary_sizes={"tokenizer": 100},
+    ).save(str(tmp_path / "prepared"))
     out = tmp_path / "report.json"
     code = (
         "import runpy, sys\n"
         "for name in ('tensorflow', 'tensorflow_text', 'keras_hub'):\n"
         "    sys.modules[name] = None\n"  # any import of them fails
         f"sys.argv = [{os.path.join(BENCHMARKS, 'padding_throughput.py')!r},"
-        f" '--ids', {str(tmp_path / 'ids.npz')!r}, '--layers', '1',"
+        f" '--prepared', {str(tmp_path / 'prepared')!r}, '--layers', '1',"
         " '--model-dim', '8', '--heads', '2', '--intermediate-dim', '8',"
         " '--length', '64', '--batch', '4', '--bucket-step', '16',"
         " '--vocabulary-size', '100', '--reviews', '40', '--repeats', '1',"
@@ -104,3 +111,45 @@ ENTRY %main (x: f32[4]) -> (s32[], f32[4]) {
         "fusion:kLoop": 3,
         "copy": 1,
     }
+
+
+def test_padding_throughput_reads_a_prepared_folder_as_the_npz(
+    tmp_path, monkeypatch
+):
+    """`--prepared` (a folder of `attnpred prepare`) gives the rows, labels
+    and lengths that `--ids` gives for the same texts padded into an .npz."""
+    import argparse
+
+    from keras_attnpred.data import PreparedDataset
+    from keras_attnpred.data import RaggedIds
+
+    monkeypatch.syspath_prepend(BENCHMARKS)
+    from padding_throughput import load_reviews
+
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(4, 100, n) for n in rng.integers(3, 40, 30)]
+    labels = rng.integers(0, 2, 30).astype("int32")
+    PreparedDataset(
+        "sentiment",
+        {"train": {"ids": RaggedIds.from_rows(rows), "labels": labels}},
+        label_names=["negative", "positive"],
+        vocabulary_sizes={"tokenizer": 100},
+    ).save(str(tmp_path / "prepared"))
+    padded = np.zeros((30, 40), dtype="uint16")
+    for i, row in enumerate(rows):
+        padded[i, : len(row)] = row
+    np.savez(tmp_path / "ids.npz", train_ids=padded, train_labels=labels)
+
+    def read(**source):
+        args = argparse.Namespace(
+            reviews=20, length=24, part="train", seed=0,
+            **{"ids": None, "prepared": None, **source},
+        )
+        return load_reviews(args)
+
+    from_npz = read(ids=str(tmp_path / "ids.npz"))
+    from_folder = read(prepared=str(tmp_path / "prepared"))
+    for a, b in zip(from_npz, from_folder):
+        np.testing.assert_array_equal(a, b)
+    assert from_folder[0].shape == (20, 24)
+    assert from_folder[2].max() <= 24

@@ -6,7 +6,11 @@
 # encoder ("Encoder training throughput on the GPU"): the issue-8 encoder
 # benchmark at dropout 0.1 and 0, then 3 IMDB epochs of the small Transformer
 # through the cuDNN attention-dropout kernel (a check that it learns as the
-# explicit path does).
+# explicit path does): `benchmarks/classification_quality.py run` with
+# examples/configs/imdb_transformer.yaml, i.e. `attnpred train --prepared`
+# and `attnpred evaluate`. It needs the IMDB folder of `attnpred prepare
+# --config examples/configs/imdb_bigru_bigrams.yaml` (the same data
+# settings) as .device_data/imdb.tar.gz, as for quality.sh.
 # decoding ("Decoding speed on the GPU"): the decoding benchmark at the
 # issue's size (3+3, width 256) and at Transformer-base size (6+6, width 512,
 # feed-forward 2048, 32k ids), one process after the other; then the GPU
@@ -31,10 +35,14 @@ encoder)
       > $OUT/encoder_dropout$dropout.log 2>&1
     grep -v -i warn $OUT/encoder_dropout$dropout.log | tail -5
   done
-  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 150 python3 \
-    benchmarks/classification_quality.py train --ids .device_data/imdb.npz \
-    --models transformer --seeds 0 --epochs 3 --patience 3 --dropout 0.2 \
-    --dtype-policy mixed_bfloat16 --out $OUT/imdb_transformer.json \
+  [ -d .device_data/imdb ] || tar -xzf .device_data/imdb.tar.gz -C .device_data
+  # No preallocation: the driver process initialises JAX on the GPU too
+  # (to name the device) while `attnpred train` runs under it.
+  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 300 python3 \
+    benchmarks/classification_quality.py run \
+    --config examples/configs/imdb_transformer.yaml \
+    --prepared .device_data/imdb --runs /tmp/runs --seeds 0 \
+    --out $OUT/classification_quality_jax_${gpu}_imdb_transformer.json \
     > $OUT/imdb_transformer.log 2>&1
   grep -h "accuracy" $OUT/imdb_transformer.log | tail -4
   ;;

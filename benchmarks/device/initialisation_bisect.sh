@@ -1,4 +1,12 @@
 #!/usr/bin/env bash
+# A record: this ran with the drivers of its time (commit e61f0e8 and the
+# bisected commits), `benchmarks/translation_quality.py train --ids
+# X.npz` on the .npz of that driver's `prepare`. Since f47217f the driver
+# runs `attnpred train --prepared` and has neither step, so the script
+# stops with a message when the checkout's driver is the new one. Bisecting
+# old commits needs their own drivers anyway: run it from a checkout of
+# e61f0e8 (`git worktree add ../bisect-top e61f0e8`), which holds this
+# script as it ran.
 # Why did the English->Spanish Transformer learn slower on 2026-12-01?
 # Six epochs of benchmarks/translation_quality.py on the same ids, four
 # versions side by side on one GPU (about 6.5 min on an H200).
@@ -15,6 +23,12 @@ set -u
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export XLA_FLAGS=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL
 top=$PWD
+if ! grep -q -- '"--ids"' benchmarks/translation_quality.py; then
+  echo "initialisation_bisect.sh drives translation_quality.py train --ids" \
+    "of before f47217f; this checkout's driver runs attnpred instead." \
+    "Run it from a checkout of e61f0e8." >&2
+  exit 2
+fi
 train() {  # name, code root, extra arguments
   (cd $2 && PYTHONPATH=/tmp/site:$2 XLA_PYTHON_CLIENT_MEM_FRACTION=.22 \
     timeout 540 python3 benchmarks/translation_quality.py train \
