@@ -36,11 +36,13 @@ def run(args):
     from _results import default_out
     from _results import device_name
 
+    device = os.environ.get("ATTNPRED_DEVICE") or device_name()
+
     name = os.path.splitext(os.path.basename(args.config))[0]
     out = args.out or default_out("classification_quality", name)
     report = report_header(
         "classification_quality", args.config, args.prepared,
-        keras.backend.backend(), device_name(),
+        keras.backend.backend(), device,
     )
     report["results"] = {}
     for seed in args.seeds:

@@ -12,11 +12,14 @@ evaluate` reads like any other:
 
 import argparse
 import glob
+import io
+import json
 import os
 import shutil
 import tarfile
 
 PIECE = 15 * 2**20
+COMPILE_CONFIG = "compile_config.json"
 # Only resuming and TensorBoard need these.
 LEFT_BEHIND = ("model.keras", "backup", "checkpoints", "logs")
 
@@ -32,9 +35,16 @@ def pack(args):
         for entry in sorted(os.listdir(args.run)):
             if entry not in LEFT_BEHIND:
                 tar.add(os.path.join(args.run, entry), arcname=entry)
-    model = keras.saving.load_model(os.path.join(args.run, "model.keras"))
-    # A fresh optimizer of the same settings: its state is not saved.
-    model.compile_from_config(model.get_compile_config())
+    path = os.path.join(args.run, "model.keras")
+    # Without the optimizer (two more copies of the weights): its settings
+    # travel as JSON, and `unpack` compiles with them.
+    compile_config = keras.saving.load_model(path).get_compile_config()
+    model = keras.saving.load_model(path, compile=False)
+    with tarfile.open(os.path.join(args.out, f"{name}.tar"), "a") as tar:
+        info = tarfile.TarInfo(COMPILE_CONFIG)
+        data = json.dumps(compile_config).encode()
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
     whole = os.path.join(args.out, f"{name}.model.keras")
     model.save(whole)
     with open(whole, "rb") as f:
@@ -57,10 +67,22 @@ def unpack(args):
     )
     if not pieces:
         raise SystemExit(f"no model pieces of {args.name} in {args.folder}")
-    with open(os.path.join(args.run, "model.keras"), "wb") as whole:
-        for path in pieces:
-            with open(path, "rb") as piece:
+    path = os.path.join(args.run, "model.keras")
+    with open(path, "wb") as whole:
+        for piece_path in pieces:
+            with open(piece_path, "rb") as piece:
                 shutil.copyfileobj(piece, whole)
+    import keras
+
+    import keras_attnpred  # noqa: F401  (registers the model classes)
+
+    config_path = os.path.join(args.run, COMPILE_CONFIG)
+    with open(config_path, encoding="utf-8") as f:
+        compile_config = json.load(f)
+    os.remove(config_path)
+    model = keras.saving.load_model(path, compile=False)
+    model.compile_from_config(compile_config)
+    model.save(path)
     print(f"unpacked {args.name} into {args.run} ({len(pieces)} pieces)")
 
 

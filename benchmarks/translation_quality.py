@@ -36,11 +36,13 @@ def train(args):
     from _results import default_out
     from _results import device_name
 
+    device = os.environ.get("ATTNPRED_DEVICE") or device_name()
+
     name = _name(args.config)
     out = args.out or default_out("translation_quality", name)
     report = report_header(
         "translation_quality", args.config, args.prepared,
-        keras.backend.backend(), device_name(),
+        keras.backend.backend(), device,
     )
     run_dir = os.path.join(args.runs, name)
     attnpred(

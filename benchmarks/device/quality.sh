@@ -13,11 +13,15 @@
 # translator comes back in pieces (benchmarks/run_transfer.py) and is scored
 # here with `benchmarks/translation_quality.py score`.
 set -u
+export KERAS_BACKEND=jax
 OUT=${OUT:?set OUT}
 LIMIT=${LIMIT:-520}
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
   | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
 nvidia-smi --query-gpu=name,driver_version --format=csv > $OUT/gpu.txt
+# The drivers name the device from this instead of starting JAX themselves
+# (which would take a share of the GPU's memory of its own).
+export ATTNPRED_DEVICE=$gpu
 for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; done
 mkdir -p runs/quality $OUT/results
 
