@@ -42,8 +42,11 @@ def last_json(output):
 
 
 def commit():
-    """This checkout's commit, or `$ATTNPRED_COMMIT` where there is no
-    git (the GPU machine gets a copy of the working tree)."""
+    """`$ATTNPRED_COMMIT`, else this checkout's commit. The GPU machine
+    gets a copy of the working tree whose git metadata may be stale: set
+    the variable there."""
+    if os.environ.get("ATTNPRED_COMMIT"):
+        return os.environ["ATTNPRED_COMMIT"]
     try:
         return subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True,
