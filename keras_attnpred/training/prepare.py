@@ -45,8 +45,9 @@ def prepare(config, out_dir=None, tokenizers_from=None):
     ...                 "vocabulary_size": 50}, "prepared/reviews")
     >>> data.label_names, data.statistics["train"]["rows"]
     (('negative', 'positive'), 36)
-    >>> sorted(os.listdir("prepared/reviews"))[:4]
-    ['prepared.json', 'tokenizer', 'train.ids.npy', 'train.labels.npy']
+    >>> again = PreparedDataset.load("prepared/reviews")  # NumPy only
+    >>> again.tokenizer_names, again.statistics["validation"]["rows"]
+    (('tokenizer',), 4)
     """
     config = _as_config(config)
     dataset, tokenizers = prepare_in_memory(config, tokenizers_from)

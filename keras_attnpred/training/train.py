@@ -33,29 +33,41 @@ from keras_attnpred.training.training_run import TrainingRun
 def train(config, out_dir, callbacks=None, verbose="auto"):
     """Trains a translator or a text classifier and writes a run directory.
 
-    Reads the data, learns the tokenizer(s) on the training part only,
-    builds `tf.data` pipelines, builds and compiles the model inside the
-    distribution strategy's scope and fits it. An interrupted run resumes:
+    With `config.prepared`, trains on the token ids of a folder written by
+    `prepare` (`attnpred prepare`): this needs NumPy and Keras only, on any
+    backend. Otherwise reads the data, learns the tokenizer(s) on the
+    training part and prepares the ids in memory, then takes the same path.
+    Batches are NumPy arrays grouped by length (`PreparedBatches`), fed to
+    `model.fit` as a `tf.data.Dataset` on TensorFlow (for `tf.distribute`)
+    and a `keras.utils.PyDataset` elsewhere; the model and optimizer are
+    built inside the distribution strategy's scope. Before the first epoch
+    (unless `verbose=0`) it prints the rows, labels and lengths of each
+    part, the share of texts `max_length` cuts and the parameter count.
+
+    An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
     continues after the last completed epoch
     (`keras.callbacks.BackupAndRestore`). Only `epochs` and
     `early_stopping_patience` may change in between; other changes raise a
-    `ValueError` rather than mix two runs. Resuming gives the same weights as an uninterrupted
-    run on one CPU: the batches of epoch `e` are shuffled with seed
-    `config.seed + e` and the dropout seeds are reset at every epoch from
-    the epoch number, so neither depends on what ran before.
+    `ValueError` rather than mix two runs. Resuming gives the same weights
+    as an uninterrupted run on one CPU: the batches of epoch `e` are
+    shuffled with seed `config.seed + e` and the dropout seeds are reset at
+    every epoch from the epoch number, so neither depends on what ran
+    before. (Checkpoint averaging only averages the epochs of the last
+    call.)
 
     The run directory:
 
     ```
     out_dir/config.json              TrainingConfig.to_dict()
     out_dir/model.keras              the final model
-    out_dir/checkpoints/best.keras   the model of the lowest validation loss
+    out_dir/checkpoints/best.keras   the model of the best epoch (`monitor`)
     out_dir/backup/                  BackupAndRestore and the settings it
                                      was made with (emptied when done)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
-                                     hparams/ (the configuration)
+                                     hparams/ (the configuration); only
+                                     where TensorFlow is installed
     out_dir/metrics.json             final metrics and run facts
     classification: out_dir/tokenizer/, out_dir/labels.json
     translation:    out_dir/source_tokenizer/, out_dir/target_tokenizer/,
@@ -67,7 +79,9 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     without dropout (for translation the token accuracy without padding),
     and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
     (of the training batches' inputs), `"epochs_completed"`, `"history"`
-    (per-epoch logs of this call's `fit`) and `"num_replicas"`.
+    (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
+    `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
+    both validation scores and the weights kept).
 
     A loss that becomes NaN or infinite stops training at once with a
     `TrainingDivergedError`; nothing of that epoch is saved, so `backup/`

@@ -501,7 +501,7 @@ case(DTYPE, "TrainingRun.predict", "None inside the list",
      Raises(r"an element None of type NoneType at index 1"))(
     lambda env: run(env).predict(["fine", None]))
 case(DTYPE, "TrainingRun.evaluate", "a list instead of LabeledTexts",
-     Raises(r"`texts` must be a `LabeledTexts`"))(
+     Raises(r"`data` must be a `LabeledTexts` or a `PreparedDataset`"))(
     lambda env: run(env).evaluate(["a"]))
 case(DTYPE, "Translator.translate", "an int inside the list",
      Raises(r"an element 1 of type int at index 0"))(
@@ -539,7 +539,7 @@ case(LABELS, "LabeledTexts", "id -1",
      Raises(r"`labels` must lie in \[0, 2\)"))(
     lambda env: _data().LabeledTexts(["a"], [-1], ["x", "y"]))
 case(LABELS, "TrainingRun.evaluate", "more classes than the model",
-     Raises(r"`texts` has 3 classes, the model 2"))(
+     Raises(r"`data` has 3 classes, the model 2"))(
     lambda env: run(env).evaluate(
         _data().LabeledTexts(["a"], [2], ["a", "b", "c"])))
 case(LABELS, "train", "a label outside label_names",
@@ -883,7 +883,8 @@ case(FLAGS, "attnpred train", "--task unknown",
      Exits(r"argument --task: invalid choice: 'poetry'"))(
     lambda env: cli(env, "train", "--out", "x", "--task", "poetry"))
 case(FLAGS, "attnpred train", "no --task",
-     Exits(r"--task is required \(or give it in --config\)"))(
+     Exits(r"--task is required \(or give it in --config, or train on "
+           r"--prepared data\)"))(
     lambda env: cli(env, "train", "--data", "x", "--out", "x"))
 case(FLAGS, "attnpred train", "--data missing",
      Exits(r"none.csv: no such file"))(
