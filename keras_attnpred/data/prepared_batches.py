@@ -46,8 +46,11 @@ class PreparedBatches:
             ids and their last `max_length - head_tokens`.
         shuffle: bool, a new order every epoch (see `set_epoch`).
         seed: int >= 0; epoch `e` is shuffled with seed `seed + e`.
-        batch_divisor: int > 0; batches whose size does not divide by it
-            are left out (JAX data parallelism splits every batch evenly).
+        batch_divisor: int > 0, the devices that share each batch (JAX
+            data parallelism splits every batch evenly): `batch_size` must
+            divide by it, token-budget batches are rounded down to a
+            multiple of it, and a last batch that does not divide is left
+            out.
 
     Example:
 
@@ -119,6 +122,10 @@ class PreparedBatches:
         self.lengths = np.maximum(
             np.minimum(dataset.lengths(part), self.max_length), 1
         )
+        if not len(self.lengths):
+            raise ValueError(
+                f"Part {part!r} has no rows to batch. Received: part={part!r}"
+            )
         boundaries = resolve_bucket_boundaries(
             bucket_boundaries, lambda: self.lengths, self.max_length
         )
@@ -127,9 +134,22 @@ class PreparedBatches:
             {b - 1 for b in boundaries or () if b - 1 < self.max_length}
             | {self.max_length}
         )
+        if self.batch_size is not None and self.batch_size % self.batch_divisor:
+            raise ValueError(
+                f"`batch_size` must divide by `batch_divisor` (the devices "
+                "that share each batch). Received: "
+                f"batch_size={batch_size} and batch_divisor={batch_divisor}"
+            )
         self.epoch = 0
         self._plans = {}
         self._length = len(self._plan())
+        if not self._length:
+            raise ValueError(
+                f"Part {part!r} gives no batch: {len(self.lengths)} rows, "
+                f"batch_size={batch_size}, max_tokens={max_tokens}, "
+                f"batch_divisor={batch_divisor} (a batch that does not "
+                "divide by it is left out)."
+            )
 
     def __len__(self):
         return self._length
@@ -201,10 +221,13 @@ class PreparedBatches:
     def _plan(self):
         key = self.epoch if self.shuffle else 0
         if key not in self._plans:
+            divisor = self.batch_divisor
             sizes = [
                 self.batch_size
                 if self.max_tokens is None
-                else self.max_tokens // length
+                # A token budget's batches shrink to whole multiples of the
+                # divisor, or whole buckets would be left out below.
+                else max(divisor, self.max_tokens // length // divisor * divisor)
                 for length in self.bucket_lengths
             ]
             plan = length_batches(
@@ -214,7 +237,6 @@ class PreparedBatches:
                 self.shuffle,
                 self.seed + key,
             )
-            divisor = self.batch_divisor
             self._plans = {
                 key: [b for b in plan if len(b[0]) % divisor == 0]
             }

@@ -43,7 +43,17 @@ def as_classifier(classifier):
     """
     from keras_attnpred.inference import Classifier
 
-    return _inference_object(classifier, "classifier", Classifier)
+    classifier = _inference_object(classifier, "classifier", Classifier)
+    if classifier.head_tokens is not None:
+        # The export graphs cut texts to their opening tokens; serving a
+        # head-and-tail model so would silently change its answers.
+        raise ValueError(
+            "The exports keep the opening `max_length` tokens of a text; "
+            "this classifier reads the opening and the end of long texts, "
+            "which they do not do yet. Received: a classifier with "
+            f"head_tokens={classifier.head_tokens}"
+        )
+    return classifier
 
 
 def as_translator(translator):

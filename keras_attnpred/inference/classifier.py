@@ -4,6 +4,7 @@ import os
 import keras
 import numpy as np
 
+from keras_attnpred.data import RaggedIds
 from keras_attnpred.explain import explain_classification
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
@@ -23,9 +24,10 @@ class Classifier:
     class names: the counterpart of `Translator` for classification.
 
     Each text is tokenized with `tokenizer` and cut to `max_length` ids, as
-    in training (`keras_attnpred.text.classification_dataset`): words past
-    that are not seen, words outside the vocabulary count as `[UNK]`, and a
-    text without tokens gets the model's answer for a fully padded input.
+    in training: words past that are not seen (with `head_tokens`, a long
+    text keeps its opening and its end instead), words outside the
+    vocabulary count as `[UNK]`, and a text without tokens gets the model's
+    answer for a fully padded input.
 
     A classifier saves to and loads from a directory; a run directory of
     `keras_attnpred.training.train` loads too:
@@ -34,7 +36,7 @@ class Classifier:
     directory/model.keras
     directory/tokenizer/          (the tokenizer's save)
     directory/labels.json         {"label_names": [...]}
-    directory/classifier.json     {"max_length": N}
+    directory/classifier.json     {"max_length": N, "head_tokens": H}
     ```
 
     Args:
@@ -44,6 +46,9 @@ class Classifier:
             model.
         label_names: list of str, one name per class, by class id.
         max_length: int, the most ids kept per text (training's).
+        head_tokens: optional int < `max_length` (training's): a longer text
+            keeps its first `head_tokens` ids and its last
+            `max_length - head_tokens`.
 
     Example:
 
@@ -63,7 +68,8 @@ class Classifier:
           Classification](https://aclanthology.org/N16-1174/)
     """
 
-    def __init__(self, model, tokenizer, label_names, max_length):
+    def __init__(self, model, tokenizer, label_names, max_length,
+                 head_tokens=None):
         if not isinstance(model, keras.Model):
             raise ValueError(
                 "`model` must be a `keras.Model`. "
@@ -79,6 +85,14 @@ class Classifier:
         self.tokenizer = tokenizer
         self.label_names = _check_label_names(label_names, self.model)
         self.max_length = check_positive_int("max_length", max_length)
+        self.head_tokens = check_positive_int(
+            "head_tokens", head_tokens, allow_none=True, minimum=0
+        )
+        if self.head_tokens is not None and self.head_tokens >= max_length:
+            raise ValueError(
+                "`head_tokens` must be less than `max_length`. Received: "
+                f"head_tokens={head_tokens} and max_length={max_length}"
+            )
 
     def predict_proba(self, texts, batch_size=32):
         """Class probabilities of `texts`.
@@ -91,22 +105,28 @@ class Classifier:
             float32 NumPy array `(len(texts), num_classes)`, each row the
             softmax of the logits.
         """
-        # `keras_attnpred.text` needs TensorFlow: imported when used.
-        from keras_attnpred.text import classification_dataset
-
         texts = check_texts("texts", texts, allow_empty=True)
         batch_size = check_positive_int("batch_size", batch_size)
         if not texts:
             return np.zeros((0, len(self.label_names)), "float32")
-        dataset = classification_dataset(
-            texts,
-            np.zeros(len(texts), "int32"),
-            self.tokenizer,
-            batch_size=batch_size,
-            max_length=self.max_length,
-            shuffle=False,
-        ).map(lambda ids, labels: ids)
-        logits = self.model.predict(dataset, verbose=0)
+        ids = self._ids(texts)
+        lengths = np.clip(ids.lengths, 1, self.max_length)
+        logits = []
+        for start in range(0, len(texts), batch_size):
+            rows = np.arange(start, min(start + batch_size, len(texts)))
+            # Padded to the batch's longest text, as in training.
+            length = int(lengths[rows].max())
+            batch = ids.padded(
+                rows,
+                length,
+                self.head_tokens if length == self.max_length else None,
+            )
+            logits.append(
+                keras.ops.convert_to_numpy(
+                    self.model.predict_on_batch(batch)
+                )
+            )
+        logits = np.concatenate(logits)
         probabilities = keras.ops.softmax(
             keras.ops.cast(logits, "float32"), axis=-1
         )
@@ -131,6 +151,13 @@ class Classifier:
             )
         return results
 
+    def _ids(self, texts):
+        """The ids of `texts` as `RaggedIds`, whole."""
+        ragged = self.tokenizer.tokenize(texts)
+        return RaggedIds.from_flat(
+            ragged.flat_values.numpy(), ragged.row_splits.numpy()
+        )
+
     def explain(self, texts, method="auto"):
         """Classifies `texts` and weighs their tokens.
 
@@ -142,7 +169,24 @@ class Classifier:
         Returns:
             A list of `TextExplanation`, one per text, over the subword
             pieces (`merge_subwords()` gives words).
+
+        Raises:
+            ValueError: with `head_tokens`, for a text longer than
+                `max_length`: the explanations follow the opening tokens
+                only, which is not what this classifier reads.
         """
+        if self.head_tokens is not None:
+            texts = check_texts("texts", texts, allow_empty=True)
+            lengths = self._ids(texts).lengths if texts else np.zeros(0)
+            if (lengths > self.max_length).any():
+                index = int(np.argmax(lengths > self.max_length))
+                raise ValueError(
+                    "`explain` reads the opening `max_length` tokens; this "
+                    "classifier keeps the opening and the end of long texts "
+                    f"(head_tokens={self.head_tokens}). Received: texts[{index}]"
+                    f" of {int(lengths[index])} tokens, max_length="
+                    f"{self.max_length}"
+                )
         return explain_classification(
             self.model,
             self.tokenizer,
@@ -160,7 +204,8 @@ class Classifier:
         self.tokenizer.save(os.path.join(directory, TOKENIZER_DIRNAME))
         for name, content in (
             (LABELS_FILENAME, {"label_names": list(self.label_names)}),
-            (CONFIG_FILENAME, {"max_length": self.max_length}),
+            (CONFIG_FILENAME, {"max_length": self.max_length,
+                               "head_tokens": self.head_tokens}),
         ):
             with open(
                 os.path.join(directory, name), "w", encoding="utf-8"
@@ -204,6 +249,10 @@ class Classifier:
             max_length = check_positive_int(
                 "max_length", settings.get("max_length")
             )
+            head_tokens = check_positive_int(
+                "head_tokens", settings.get("head_tokens"), allow_none=True,
+                minimum=0,
+            )
         except ValueError as error:
             raise ValueError(
                 f"Corrupt classifier settings file {paths[settings_name]}: "
@@ -220,6 +269,7 @@ class Classifier:
                 load_tokenizer(tokenizer_path),
                 label_names,
                 max_length=max_length,
+                head_tokens=head_tokens,
             )
         except ValueError as error:
             if "label_names" not in str(error):
@@ -232,7 +282,7 @@ class Classifier:
         return (
             f"{type(self).__name__}(model={self.model.name!r}, "
             f"label_names={list(self.label_names)!r}, "
-            f"max_length={self.max_length})"
+            f"max_length={self.max_length}, head_tokens={self.head_tokens})"
         )
 
 

@@ -19,12 +19,28 @@ class _PyBatches(keras.utils.PyDataset):
     def __init__(self, batches):
         super().__init__()
         self.batches = batches
+        self.process, self.processes = _process_and_count()
 
     def __len__(self):
         return len(self.batches)
 
     def __getitem__(self, index):
-        return self.batches[index]
+        batch = self.batches[index]
+        if self.processes == 1:
+            return batch
+        # Keras on JAX takes each process's rows as its share of the global
+        # batch (`jax.make_array_from_process_local_data`).
+        return keras.tree.map_structure(
+            lambda array: array[self.process::self.processes], batch
+        )
+
+
+def _process_and_count():
+    if keras.backend.backend() != "jax":
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
 
 
 def _tf_dataset(batches):

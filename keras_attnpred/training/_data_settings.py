@@ -52,6 +52,16 @@ def resolve_data_settings(config, dataset):
             )
     if config.max_length is None:
         updates["max_length"] = dataset.default_max_length()
+        if (
+            config.head_tokens is not None
+            and config.head_tokens >= updates["max_length"]
+        ):
+            raise ValueError(
+                "`head_tokens` must be less than `max_length`, which was "
+                f"fitted to the data as {updates['max_length']}: set "
+                "`max_length`. Received: "
+                f"head_tokens={config.head_tokens}"
+            )
     if not updates:
         return config
     # Through from_dict: the combination is checked like any other.

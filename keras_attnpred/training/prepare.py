@@ -109,6 +109,12 @@ def prepare_in_memory(config, tokenizers_from=None):
                 ),
             }
     settings = {field: getattr(config, field) for field in PREPARATION_FIELDS}
+    if tokenizers_from is not None:
+        # What the ids were made with, not what the config asked for.
+        settings["tokenizer"] = next(iter(tokenizers.values())).KIND
+        settings["vocabulary_size"] = max(
+            tokenizer.vocabulary_size for tokenizer in tokenizers.values()
+        )
     settings["seed"] = config.seed
     settings["tokenizers_from"] = (
         None if tokenizers_from is None else os.fspath(tokenizers_from)

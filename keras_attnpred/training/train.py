@@ -262,7 +262,16 @@ def _dataset(config):
     """The `PreparedDataset` of the run, and its tokenizers when prepared
     here (None when read from a folder, whose tokenizers are copied)."""
     if config.prepared is not None:
-        return PreparedDataset.load(config.prepared), None
+        dataset = PreparedDataset.load(config.prepared)
+        # Checked now: the run copies them only once training is over.
+        for name in dataset.tokenizer_names:
+            if not os.path.isdir(os.path.join(config.prepared, name)):
+                raise ValueError(
+                    f"The prepared data in {config.prepared} has no {name}/ "
+                    "folder, which the run needs; write it with `prepare`. "
+                    f"Received: prepared={config.prepared!r}"
+                )
+        return dataset, None
     return prepare_in_memory(config)
 
 

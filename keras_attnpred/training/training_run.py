@@ -174,6 +174,7 @@ class TrainingRun:
             self.tokenizer,
             self.label_names,
             max_length=self.config.max_length,
+            head_tokens=self.config.head_tokens,
         )
 
     @property
@@ -250,6 +251,15 @@ class TrainingRun:
                 f"`data` holds {dataset.task!r} data, the run is a "
                 f"{self.config.task!r} run. Received: a PreparedDataset "
                 f"of {dataset.directory!r}"
+            )
+        if not dataset.is_classification and bool(
+            dataset.settings.get("reverse", False)
+        ) != self.config.reverse:
+            raise ValueError(
+                "`data` translates the other way round: prepared with "
+                f"reverse={dataset.settings.get('reverse')!r}, the run trained "
+                f"with reverse={self.config.reverse!r}. Received: a "
+                f"PreparedDataset of {dataset.directory!r}"
             )
         if dataset.is_classification and (
             tuple(dataset.label_names) != self.label_names

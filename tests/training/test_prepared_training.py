@@ -189,3 +189,33 @@ def test_the_optimizer_recipes():
     with pytest.raises(ValueError, match="learning_rate_decay"):
         TrainingConfig.from_dict({**base, "learning_rate": "transformer",
                                   "learning_rate_decay": "cosine"})
+
+
+def test_a_head_and_tail_classifier_reads_long_texts_as_in_training(tmp_path):
+    from keras_attnpred.data import RaggedIds
+    from keras_attnpred.export import export_run
+
+    data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 80)
+    run = train({**SENTIMENT, "train_path": data, "epochs": 1,
+                 "max_length": 6, "head_tokens": 2, "bucket_boundaries": None},
+                str(tmp_path / "run"), verbose=0)
+    classifier = TrainingRun.load(str(tmp_path / "run")).classifier
+    assert classifier.head_tokens == 2
+    texts = ["the film was dull and the plot was really awful music",
+             "great"]
+    ragged = classifier.tokenizer.tokenize(texts)
+    ids = RaggedIds.from_flat(ragged.flat_values.numpy(),
+                              ragged.row_splits.numpy())
+    long_row = ids.row(0)
+    assert len(long_row) > 6
+    # The model's answer on the opening 2 and the last 4 ids.
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(run.model.predict_on_batch(
+        np.concatenate([long_row[:2], long_row[-4:]])[None])))
+    np.testing.assert_allclose(
+        classifier.predict_proba(texts[:1]), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="head_tokens=2"):
+        classifier.explain(texts[:1])
+    assert len(classifier.explain(texts[1:])) == 1
+    with pytest.raises(ValueError, match="Received: a classifier with "
+                       "head_tokens=2"):
+        export_run(str(tmp_path / "run"), str(tmp_path / "export"))
