@@ -23,9 +23,8 @@ def attnpred(*args):
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (ROOT, env.get("PYTHONPATH")) if p
     )
-    process = subprocess.run(
-        command, capture_output=True, text=True, env=env, cwd=ROOT
-    )
+    # The caller's working directory: the paths it gives are relative to it.
+    process = subprocess.run(command, capture_output=True, text=True, env=env)
     print(process.stdout[-4000:], end="", flush=True)
     if process.returncode != 0:
         print(process.stderr[-4000:], file=sys.stderr)

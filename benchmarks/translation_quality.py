@@ -14,7 +14,8 @@ config file under `examples/configs/`, prepared once, trained by
     # here (decoding detokenizes with TensorFlow Text): greedy and beam 4
     python benchmarks/translation_quality.py score \\
         --config examples/configs/multi30k_de_en_transformer.yaml \\
-        --run runs/quality/multi30k_de_en_transformer
+        --run runs/quality/multi30k_de_en_transformer \\
+        --report benchmarks/results/translation_quality_jax_h200_multi30k_de_en_transformer.json
 
 `train` writes `benchmarks/results/translation_quality_<backend>_<device>_<config>.json`
 with the training facts; `score` adds the test scores of `attnpred

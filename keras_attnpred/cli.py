@@ -245,7 +245,8 @@ def command_prepare(args):
     data = prepare(config, args.out, tokenizers_from=args.tokenizers_from)
     print(f"prepared data written to {args.out}")
     max_length = config.max_length or data.default_max_length()
-    print(f"default max_length for this data: {max_length}")
+    where = "from the config" if config.max_length else "fitted to the data"
+    print(f"max_length: {max_length} ({where})")
     for line in data.describe(max_length):
         print(f"  {line}")
 

@@ -80,7 +80,9 @@ class TrainingConfig:
         prepared: optional path of a folder written by `prepare`
             (`attnpred prepare`): train on its token ids instead of reading
             and tokenizing the data. Its settings fill the data fields
-            left at their defaults; a data field given another value than
+            left at their defaults (a default given explicitly counts as
+            left), and its data paths replace these (the files may sit
+            elsewhere now); any other data field given another value than
             the folder's raises. `train_path` may then be None.
         max_length: optional int >= 2, the most tokens per sequence. None
             (the default) fits it to the training data: the 95th percentile
