@@ -49,7 +49,7 @@ def prepare(config, out_dir=None, tokenizers_from=None):
     >>> again.tokenizer_names, again.statistics["validation"]["rows"]
     (('tokenizer',), 4)
     """
-    config = _as_config(config)
+    config = TrainingConfig.coerce(config)
     dataset, tokenizers = prepare_in_memory(config, tokenizers_from)
     if out_dir is not None:
         out_dir = os.fspath(out_dir)
@@ -230,14 +230,3 @@ def _load_tokenizers(directory, config):
     return {
         name: load_tokenizer(os.path.join(directory, name)) for name in names
     }
-
-
-def _as_config(config):
-    if isinstance(config, dict):
-        config = TrainingConfig.from_dict(config)
-    if not isinstance(config, TrainingConfig):
-        raise ValueError(
-            "`config` must be a `TrainingConfig` or a dict. "
-            f"Received: config of type {type(config).__name__}"
-        )
-    return config

@@ -128,13 +128,7 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     >>> TrainingRun.load("runs/sentiment").label_names
     ('negative', 'positive')
     """
-    if isinstance(config, dict):
-        config = TrainingConfig.from_dict(config)
-    if not isinstance(config, TrainingConfig):
-        raise ValueError(
-            "`config` must be a `TrainingConfig` or a dict. "
-            f"Received: config of type {type(config).__name__}"
-        )
+    config = TrainingConfig.coerce(config)
     if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
         raise ValueError(
             f"`out_dir` must be a path. Received: out_dir={out_dir!r}"

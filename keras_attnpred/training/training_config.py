@@ -396,6 +396,19 @@ class TrainingConfig:
         """The fields as a JSON-ready dict (lists, not tuples)."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
+    @classmethod
+    def coerce(cls, config):
+        """`config` as a `TrainingConfig`: one already, or a dict for
+        `from_dict`; anything else raises a `ValueError`."""
+        if isinstance(config, dict):
+            config = cls.from_dict(config)
+        if not isinstance(config, cls):
+            raise ValueError(
+                "`config` must be a `TrainingConfig` or a dict. "
+                f"Received: config of type {type(config).__name__}"
+            )
+        return config
+
     @property
     def is_classification(self):
         """True for `"classification"` and `"sentiment"`."""
