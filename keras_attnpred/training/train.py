@@ -182,7 +182,8 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
             metrics=[build_accuracy(config)],
         )
         if verbose != 0:
-            _print_plan(config, dataset, model, train_batches, first_epoch)
+            _print_plan(config, dataset, model, train_batches, padding,
+                        first_epoch)
         callbacks = training_callbacks(model, config, out_dir, train_batches)
         epoch_weights = None
         if config.average_last_epochs is not None:
@@ -245,10 +246,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         metrics=metrics,
         label_names=dataset.label_names,
         directory=out_dir,
-        **{
-            name: tokenizer
-            for name, tokenizer in (tokenizers or {}).items()
-        },
+        **(tokenizers or {}),
     )
 
 
@@ -283,7 +281,7 @@ def _batches(config, dataset, part, divisor, shuffle):
     )
 
 
-def _print_plan(config, dataset, model, train_batches, first_epoch):
+def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
     """What the run will train on, before the first epoch."""
     source = config.prepared or config.train_path
     print(f"Training a {config.model} {config.task} model on {source}")
@@ -291,7 +289,7 @@ def _print_plan(config, dataset, model, train_batches, first_epoch):
         print(f"  {line}")
     print(
         f"  max_length={config.max_length}, {len(train_batches):,} batches "
-        f"an epoch, {train_batches.padding_fraction():.1%} of the input "
+        f"an epoch, {padding:.1%} of the input "
         "positions padding"
     )
     print(f"  model: {model.count_params():,} parameters")
