@@ -180,12 +180,11 @@ def test_the_optimizer_recipes():
     assert type(decayed) is keras.optimizers.AdamW
     assert decayed.weight_decay == pytest.approx(0.004)
     assert decayed.clipnorm == 1.0
-    schedule = decayed.learning_rate
-    if callable(schedule):
-        assert float(schedule(0)) == pytest.approx(0.01)
-        assert float(schedule(100)) == pytest.approx(0.0005)
-    else:  # the optimizer wraps its schedule
-        assert float(decayed._learning_rate(0)) == pytest.approx(0.01)
+    # Keras keeps the schedule itself there (`learning_rate` is its value).
+    schedule = decayed._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(100)) == pytest.approx(0.0005)
     with pytest.raises(ValueError, match="learning_rate_decay"):
         TrainingConfig.from_dict({**base, "learning_rate": "transformer",
                                   "learning_rate_decay": "cosine"})
