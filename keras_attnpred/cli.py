@@ -527,15 +527,9 @@ def _flag(field):
 
 def _with_default(field, options):
     """`options` with the `TrainingConfig` default named in the help."""
-    import dataclasses
-
     from keras_attnpred.training import TrainingConfig
 
-    defaults = {
-        f.name: f.default
-        for f in dataclasses.fields(TrainingConfig)
-        if f.default is not dataclasses.MISSING
-    }
+    defaults = TrainingConfig.defaults()
     help_text = options.get("help", "")
     if field in defaults and "default" not in help_text:
         default = defaults[field]

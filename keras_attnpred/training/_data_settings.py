@@ -1,16 +1,10 @@
 """A configuration made to agree with the data it trains on."""
 
-import dataclasses
-
 from keras_attnpred.training.training_config import PREPARATION_FIELDS
 from keras_attnpred.training.training_config import TrainingConfig
 
 _PATHS = ("train_path", "validation_path", "test_path")
-_DEFAULTS = {
-    field.name: field.default
-    for field in dataclasses.fields(TrainingConfig)
-    if field.default is not dataclasses.MISSING
-}
+_DEFAULTS = TrainingConfig.defaults()
 
 
 def resolve_data_settings(config, dataset):

@@ -1,6 +1,5 @@
 """Checks before a run resumes from the backup of `BackupAndRestore`."""
 
-import dataclasses
 import json
 import os
 
@@ -54,7 +53,7 @@ def check_same_run(backup_dir, config):
             raise _corrupt_backup(path, f"unreadable ({error!r})") from None
         # A backup from before a setting existed ran with its default.
         if isinstance(theirs, dict):
-            theirs = {**_config_defaults(), **theirs}
+            theirs = {**TrainingConfig.defaults(), **theirs}
         changed = sorted(
             key
             for key in set(ours) | set(theirs)
@@ -74,13 +73,6 @@ def check_same_run(backup_dir, config):
             )
     save_json(backup_dir, files.CONFIG, ours)
 
-
-def _config_defaults():
-    return {
-        field.name: field.default
-        for field in dataclasses.fields(TrainingConfig)
-        if field.default is not dataclasses.MISSING
-    }
 
 
 def _corrupt_backup(path, problem):

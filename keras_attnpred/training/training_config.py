@@ -397,6 +397,15 @@ class TrainingConfig:
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
     @classmethod
+    def defaults(cls):
+        """The default of every field that has one, by field name."""
+        return {
+            field.name: field.default
+            for field in dataclasses.fields(cls)
+            if field.default is not dataclasses.MISSING
+        }
+
+    @classmethod
     def coerce(cls, config):
         """`config` as a `TrainingConfig`: one already, or a dict for
         `from_dict`; anything else raises a `ValueError`."""
