@@ -25,12 +25,14 @@ import sys
 
 # Flags that map one to one onto `TrainingConfig` fields, with their parsers.
 _TRAINING_FLAGS = {
-    "task": dict(choices=["translation", "classification", "sentiment"]),
+    "task": dict(
+        choices=["translation", "classification", "sentiment", "pretraining"]
+    ),
     "model": dict(choices=["transformer", "rnn"]),
     "attention": dict(
         choices=["bahdanau", "luong"], help="score of an RNN translator"
     ),
-    "preset": dict(choices=["tiny", "small", "base"]),
+    "preset": dict(choices=["tiny", "small", "base", "large"]),
     "validation_path": dict(
         nargs="+", metavar="PATH", help="validation data (else a split)"
     ),
@@ -73,7 +75,11 @@ _TRAINING_FLAGS = {
         choices=["cosine"], help="decay a float learning rate to 5%%"
     ),
     "weight_decay": dict(type=float, help="AdamW weight decay when > 0"),
-    "warmup_steps": dict(type=int),
+    "warmup_steps": dict(
+        type=int,
+        help="linear warm-up of the learning rate, in steps (default: 4000 "
+        "with --learning-rate transformer, none with a float rate)",
+    ),
     "label_smoothing": dict(type=float),
     "clipnorm": dict(type=float),
     "mixed_precision": dict(
@@ -110,6 +116,14 @@ _TRAINING_FLAGS = {
     "bidirectional": dict(
         action=argparse.BooleanOptionalAction,
         help="RNN classifiers: run the RNN both ways",
+    ),
+    "mask_rate": dict(
+        type=float, help="pretraining: the share of words to predict"
+    ),
+    "init_from": dict(
+        metavar="RUN",
+        help="fine-tune a Transformer classifier from the encoder of a "
+        "pretraining run (`attnpred pretrain`), with its tokenizer and sizes",
     ),
 }
 # Data settings `prepare` uses; the training settings are `train`'s alone.
@@ -161,8 +175,13 @@ def _training_config(args, fields=_TRAINING_FLAGS):
         if not os.path.exists(args.config):
             raise CommandError(f"config file not found: {args.config}")
         values.update(TrainingConfig.from_file(args.config).to_dict())
+    if getattr(args, "task", None) is not None:
+        values["task"] = args.task
     if args.data is not None:
-        values["train_path"] = _path_value(args.data)
+        values["train_path"] = (
+            list(args.data) if values.get("task") == "pretraining"
+            else _path_value(args.data)
+        )
     if getattr(args, "prepared", None) is not None:
         from keras_attnpred.data import PreparedDataset
 
@@ -258,6 +277,15 @@ def command_train(args):
     run = train(config, args.out)
     print(f"run written to {args.out}")
     _print_json(run.metrics)
+
+
+def command_pretrain(args):
+    if args.task not in (None, "pretraining"):
+        raise CommandError(
+            f"pretrain trains task 'pretraining'. Received: --task {args.task}"
+        )
+    args.task = "pretraining"
+    command_train(args)
 
 
 def _translation_report(
@@ -538,6 +566,20 @@ def _with_default(field, options):
     return dict(options, help=help_text)
 
 
+def _add_training_arguments(parser, data_help, prepared_help):
+    """The options `train` and `pretrain` share."""
+    parser.add_argument(
+        "--config", help="YAML or JSON file of training settings"
+    )
+    parser.add_argument("--data", nargs="+", metavar="PATH", help=data_help)
+    parser.add_argument("--prepared", metavar="DIR", help=prepared_help)
+    parser.add_argument("--out", required=True, help="run directory")
+    for field, options in _TRAINING_FLAGS.items():
+        parser.add_argument(
+            _flag(field), dest=field, **_with_default(field, options)
+        )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="attnpred",
@@ -549,29 +591,32 @@ def build_parser():
     train_parser = commands.add_parser(
         "train", help="train a model into a run directory"
     )
-    train_parser.add_argument(
-        "--config", help="YAML or JSON file of training settings"
-    )
-    train_parser.add_argument(
-        "--data",
-        nargs="+",
-        metavar="PATH",
-        help="training data: a CSV/TSV file (or URL), two aligned files, "
-        "or a TensorFlow Datasets split tfds:NAME[:SPLIT] (e.g. "
+    _add_training_arguments(
+        train_parser,
+        data_help="training data: a CSV/TSV file (or URL), two aligned "
+        "files, or a TensorFlow Datasets split tfds:NAME[:SPLIT] (e.g. "
         "tfds:imdb_reviews; needs tensorflow-datasets)",
+        prepared_help="train on the token ids of `attnpred prepare` (any "
+        "Keras backend, no TensorFlow needed); its data settings apply",
     )
-    train_parser.add_argument(
-        "--prepared",
-        metavar="DIR",
-        help="train on the token ids of `attnpred prepare` (any Keras "
-        "backend, no TensorFlow needed); its data settings apply",
-    )
-    train_parser.add_argument("--out", required=True, help="run directory")
-    for field, options in _TRAINING_FLAGS.items():
-        train_parser.add_argument(
-            _flag(field), dest=field, **_with_default(field, options)
-        )
     train_parser.set_defaults(handler=command_train)
+
+    pretrain_parser = commands.add_parser(
+        "pretrain",
+        help="pretrain a Transformer encoder on unlabelled texts",
+        description="Masked-language-model pretraining (BERT: whole-word "
+        "masking, 80/10/10) of a Transformer encoder on unlabelled texts: "
+        "`attnpred train --task pretraining`. Fine-tune the result with "
+        "`attnpred train --init-from RUN`.",
+    )
+    _add_training_arguments(
+        pretrain_parser,
+        data_help="the corpus: text files (one text a line) or CSV/TSV "
+        "files (their --text-column), read as one",
+        prepared_help="pretrain on the token ids of `attnpred prepare "
+        "--task pretraining`",
+    )
+    pretrain_parser.set_defaults(handler=command_pretrain)
 
     prepare_parser = commands.add_parser(
         "prepare",

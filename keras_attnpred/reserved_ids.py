@@ -10,6 +10,10 @@ PAD_ID = 0
 UNK_ID = 1
 START_ID = 2
 END_ID = 3
+# Pretraining's [MASK]: encoder inputs never hold [START] (only decoder
+# inputs do), so its embedding is free to stand for a masked piece, and
+# vocabularies keep their four reserved tokens.
+MASK_ID = START_ID
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"

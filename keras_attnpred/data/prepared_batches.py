@@ -1,11 +1,19 @@
+import math
+
 import numpy as np
 
 from keras_attnpred.bucket_boundaries import resolve_bucket_boundaries
 from keras_attnpred.data._length_batches import length_batches
+from keras_attnpred.data.mask_token_ids import mask_token_ids
 from keras_attnpred.reserved_ids import END_ID
 from keras_attnpred.reserved_ids import START_ID
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import check_rate
+
+# Pretraining batches have room for this many times the expected
+# predictions: whole-word masking picks a varying number of pieces.
+_PREDICTION_ROOM = 1.25
 
 
 class PreparedBatches:
@@ -17,7 +25,12 @@ class PreparedBatches:
     `(ids, labels)`; translation batches are
     `({"source": ids, "target": [START] + t}, t + [END])`, the target cut to
     `max_length - 1` ids first so that `[START]` and `[END]` fit, as in
-    `keras_attnpred.text.translation_dataset`. Ids are int32, padded with 0;
+    `keras_attnpred.text.translation_dataset`. Pretraining batches are
+    `({"token_ids": masked, "mask_positions": positions}, labels)` of
+    `mask_token_ids` (with the dataset's `word_starts`), the masks drawn
+    anew every epoch; a text longer than `max_length` gives a window of it
+    that starts at a random place every epoch. Without `shuffle`, masks and
+    windows are the same at every epoch (a fixed validation set). Ids are int32, padded with 0;
     a text without ids becomes a single `[PAD]`.
 
     Batches group sequences of similar length (the lengths after cutting
@@ -51,6 +64,8 @@ class PreparedBatches:
             divide by it, token-budget batches are rounded down to a
             multiple of it, and a last batch that does not divide is left
             out.
+        mask_rate: float in (0, 1), pretraining: the share of words to
+            predict.
 
     Example:
 
@@ -80,6 +95,7 @@ class PreparedBatches:
         shuffle=False,
         seed=0,
         batch_divisor=1,
+        mask_rate=0.15,
     ):
         self.dataset = dataset
         self.part = dataset.part(part)
@@ -119,6 +135,13 @@ class PreparedBatches:
         self.shuffle = shuffle
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.batch_divisor = check_positive_int("batch_divisor", batch_divisor)
+        check_rate("mask_rate", mask_rate)
+        if not 0 < mask_rate < 1:
+            raise ValueError(
+                "`mask_rate` must be in (0, 1). Received: "
+                f"mask_rate={mask_rate}"
+            )
+        self.mask_rate = mask_rate
         self.lengths = np.maximum(
             np.minimum(dataset.lengths(part), self.max_length), 1
         )
@@ -166,6 +189,8 @@ class PreparedBatches:
             )
         indices, length = self._plan()[index]
         length = self._batch_length(indices, length)
+        if self.dataset.task == "pretraining":
+            return self._masked(index, indices, length)
         if self.dataset.is_classification:
             # Only a batch of max_length can hold texts to cut; a narrower
             # one may be narrower than head_tokens too.
@@ -190,16 +215,37 @@ class PreparedBatches:
         labels[np.arange(len(indices)), target_lengths] = END_ID
         return {"source": source, "target": decoder}, labels
 
+    def max_predictions(self, length):
+        """Pretraining: the predictions a batch of `length` has room for."""
+        return max(1, math.ceil(length * self.mask_rate * _PREDICTION_ROOM))
+
+    def _masked(self, index, indices, length):
+        key = self.epoch if self.shuffle else 0
+        # Seeded by the batch, so any order of reading gives the same batch.
+        rng = np.random.default_rng([self.seed, key, index])
+        ids = self.part["ids"]
+        room = np.maximum(ids.lengths[indices] - length, 0)
+        starts = (rng.random(len(indices)) * (room + 1)).astype(np.int64)
+        masked, positions, labels = mask_token_ids(
+            ids.padded(indices, length, starts=starts),
+            rng,
+            self.dataset.vocabulary_sizes["tokenizer"],
+            self.max_predictions(length),
+            self.mask_rate,
+            self.dataset.word_starts,
+        )
+        return {"token_ids": masked, "mask_positions": positions}, labels
+
     def padding_fraction(self):
         """The share of padding among the input positions of this epoch's
         batches (for translation, source and decoder input together)."""
         real, total = 0, 0
-        inputs = 1 if self.dataset.is_classification else 2
+        inputs = 2 if self.dataset.is_translation else 1
         for indices, length in self._plan():
             length = self._batch_length(indices, length)
             # An empty text's single [PAD] is padding, as
             # `keras_attnpred.text.padding_fraction` counts it.
-            if self.dataset.is_classification:
+            if not self.dataset.is_translation:
                 real += int(
                     np.minimum(self.part["ids"].lengths[indices], length).sum()
                 )

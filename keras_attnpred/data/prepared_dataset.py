@@ -11,10 +11,11 @@ from keras_attnpred.validation import check_positive_int
 FORMAT = "keras_attnpred.prepared_dataset"
 FORMAT_VERSION = 1
 SETTINGS_FILE = "prepared.json"
-TASKS = ("classification", "sentiment", "translation")
+TASKS = ("classification", "sentiment", "translation", "pretraining")
+WORD_STARTS_FILE = "word_starts.npy"
 # Default max_length: a multiple of this, at most the cap of the task.
 _LENGTH_MULTIPLE = 8
-_LENGTH_CAP = {"classification": 512, "translation": 256}
+_LENGTH_CAP = {"classification": 512, "pretraining": 512, "translation": 256}
 
 
 class PreparedDataset:
@@ -24,7 +25,7 @@ class PreparedDataset:
     `attnpred train --prepared` reads: the texts of each part (`"train"`,
     `"validation"`, optionally `"test"`) as token ids, whole (cutting to a
     `max_length` happens when batching), with their labels or their
-    translations. Reading one needs NumPy and nothing else, so a machine
+    translations; for pretraining, texts alone. Reading one needs NumPy and nothing else, so a machine
     without TensorFlow can train from it, on any Keras backend.
 
     The folder:
@@ -34,7 +35,8 @@ class PreparedDataset:
                               the settings it was prepared with, and per
                               part the row count, label counts and length
                               statistics
-    PART.ids.npy              classification: the ids of every text, one
+    PART.ids.npy              classification and pretraining: the ids of
+                                every text, one
     PART.offsets.npy            after the other, and where each starts
                                 (`RaggedIds`)
     PART.labels.npy           classification: int32 class ids
@@ -42,7 +44,10 @@ class PreparedDataset:
     PART.source.offsets.npy     (`RaggedIds`); targets without [START]
     PART.target.ids.npy         and [END], which batching adds
     PART.target.offsets.npy
-    tokenizer/                classification: the tokenizer
+    word_starts.npy           pretraining: per id, whether the piece
+                                starts a word (whole-word masking)
+    tokenizer/                classification and pretraining: the
+                                tokenizer
     source_tokenizer/         translation: the two tokenizers
     target_tokenizer/
     ```
@@ -52,11 +57,12 @@ class PreparedDataset:
     (`np.load(path, mmap_mode="r")`, no pickles).
 
     Args:
-        task: `"classification"`, `"sentiment"` or `"translation"`.
+        task: `"classification"`, `"sentiment"`, `"translation"` or
+            `"pretraining"` (unlabelled texts).
         parts: dict from part name to a dict of arrays: `{"ids":
             RaggedIds, "labels": int array}` for classification,
-            `{"source": RaggedIds, "target": RaggedIds}` for translation.
-            It must hold `"train"`.
+            `{"source": RaggedIds, "target": RaggedIds}` for translation,
+            `{"ids": RaggedIds}` for pretraining. It must hold `"train"`.
         label_names: list of str, the classes in id order
             (classification).
         vocabulary_sizes: dict from tokenizer folder name (`"tokenizer"`,
@@ -65,6 +71,8 @@ class PreparedDataset:
         settings: optional dict, how the data was prepared (kept in
             `prepared.json`, compared by `train`).
         directory: the folder it was read from, or None.
+        word_starts: pretraining: optional bool array, one per id of the
+            tokenizer, True where the piece starts a word.
 
     Example:
 
@@ -89,6 +97,7 @@ class PreparedDataset:
         vocabulary_sizes=None,
         settings=None,
         directory=None,
+        word_starts=None,
     ):
         if task not in TASKS:
             raise ValueError(
@@ -101,7 +110,7 @@ class PreparedDataset:
                 f"parts with keys {sorted(parts) if isinstance(parts, dict) else type(parts).__name__}"
             )
         for name, part in parts.items():
-            _check_part(name, part, self.is_classification)
+            _check_part(name, part, self._keys)
         self.parts = dict(parts)
         if self.is_classification:
             if not label_names or not all(
@@ -124,9 +133,9 @@ class PreparedDataset:
                     )
         self.label_names = label_names
         expected = (
-            {"tokenizer"}
-            if self.is_classification
-            else {"source_tokenizer", "target_tokenizer"}
+            {"source_tokenizer", "target_tokenizer"}
+            if self.is_translation
+            else {"tokenizer"}
         )
         if not isinstance(vocabulary_sizes, dict) or set(
             vocabulary_sizes
@@ -139,6 +148,18 @@ class PreparedDataset:
             key: check_positive_int(f"vocabulary_sizes[{key!r}]", value)
             for key, value in vocabulary_sizes.items()
         }
+        if word_starts is not None:
+            word_starts = np.asarray(word_starts)
+            if task != "pretraining" or word_starts.shape != (
+                self.vocabulary_sizes["tokenizer"],
+            ):
+                raise ValueError(
+                    "`word_starts` must be None, or for pretraining one bool "
+                    "per id of the tokenizer. Received: word_starts of shape "
+                    f"{word_starts.shape} for task={task!r}"
+                )
+            word_starts = word_starts.astype(bool)
+        self.word_starts = word_starts
         self.settings = dict(settings or {})
         self.directory = directory
         self.statistics = {
@@ -149,7 +170,18 @@ class PreparedDataset:
     @property
     def is_classification(self):
         """True for `"classification"` and `"sentiment"`."""
-        return self.task != "translation"
+        return self.task in ("classification", "sentiment")
+
+    @property
+    def is_translation(self):
+        """True for `"translation"`."""
+        return self.task == "translation"
+
+    @property
+    def _keys(self):
+        if self.is_classification:
+            return ("ids", "labels")
+        return ("source", "target") if self.is_translation else ("ids",)
 
     @property
     def tokenizer_names(self):
@@ -170,20 +202,21 @@ class PreparedDataset:
         classification; for translation the longer of the source and the
         target with [END] (what a batch must hold)."""
         part = self.part(name)
-        if self.is_classification:
+        if not self.is_translation:
             return part["ids"].lengths
         return np.maximum(part["source"].lengths, part["target"].lengths + 1)
 
     def default_max_length(self):
         """A `max_length` that fits the training part.
 
-        Classification: the 95th percentile of the training lengths (long
-        texts are few and costly); translation: the longest training pair
-        (a cut sentence is a wrong translation). Rounded up to a multiple of
-        8, at most 512 (classification) or 256 (translation).
+        Classification and pretraining: the 95th percentile of the training
+        lengths (long texts are few and costly); translation: the longest
+        training pair (a cut sentence is a wrong translation). Rounded up to
+        a multiple of 8, at most 512 (classification, pretraining) or 256
+        (translation).
         """
         lengths = self.lengths("train")
-        if self.is_classification:
+        if not self.is_translation:
             wanted = np.percentile(lengths, 95) if len(lengths) else 2
             cap = _LENGTH_CAP["classification"]
         else:
@@ -207,15 +240,19 @@ class PreparedDataset:
         the folders of `tokenizer_names`."""
         os.makedirs(directory, exist_ok=True)
         for name, part in self.parts.items():
+            if self.is_translation:
+                part["source"].save(directory, f"{name}.source")
+                part["target"].save(directory, f"{name}.target")
+                continue
+            part["ids"].save(directory, name)
             if self.is_classification:
-                part["ids"].save(directory, name)
                 np.save(
                     os.path.join(directory, f"{name}.labels.npy"),
                     np.asarray(part["labels"], np.int32),
                 )
-            else:
-                part["source"].save(directory, f"{name}.source")
-                part["target"].save(directory, f"{name}.target")
+        if self.word_starts is not None:
+            np.save(os.path.join(directory, WORD_STARTS_FILE),
+                    self.word_starts)
         description = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -248,9 +285,11 @@ class PreparedDataset:
         """
         description = read_description(directory)
         parts = {}
-        classification = description["task"] != "translation"
+        task = description["task"]
         for name in description["parts"]:
-            if classification:
+            if task == "pretraining":
+                parts[name] = {"ids": RaggedIds.load(directory, name, mmap)}
+            elif task != "translation":
                 labels_path = os.path.join(directory, f"{name}.labels.npy")
                 try:
                     labels = np.load(labels_path, allow_pickle=False)
@@ -272,14 +311,24 @@ class PreparedDataset:
                     "source": RaggedIds.load(directory, f"{name}.source", mmap),
                     "target": RaggedIds.load(directory, f"{name}.target", mmap),
                 }
+        word_starts = None
+        path = os.path.join(directory, WORD_STARTS_FILE)
+        if task == "pretraining" and os.path.exists(path):
+            try:
+                word_starts = np.load(path, allow_pickle=False)
+            except (ValueError, EOFError) as error:
+                raise ValueError(
+                    f"Corrupt prepared data file {path}: {error}"
+                ) from None
         try:
             return cls(
-                description["task"],
+                task,
                 parts,
                 label_names=description.get("label_names"),
                 vocabulary_sizes=description.get("vocabulary_sizes"),
                 settings=description.get("settings"),
                 directory=directory,
+                word_starts=word_starts,
             )
         except ValueError as error:
             raise ValueError(
@@ -318,7 +367,7 @@ class PreparedDataset:
             )
             lines.append(
                 f"  cut at max_length={max_length}: {cut:.1%} of the "
-                f"{'texts' if self.is_classification else 'pairs'}{how}"
+                f"{'pairs' if self.is_translation else 'texts'}{how}"
             )
         return lines
 
@@ -334,6 +383,11 @@ class PreparedDataset:
                 "lengths": {"text": _summary(part["ids"].lengths)},
             }
             return stats
+        if not self.is_translation:
+            return {
+                "rows": len(part["ids"]),
+                "lengths": {"text": _summary(part["ids"].lengths)},
+            }
         return {
             "rows": len(part["source"]),
             "lengths": {
@@ -384,19 +438,20 @@ def read_description(directory):
     return description
 
 
-def _check_part(name, part, classification):
-    keys = {"ids", "labels"} if classification else {"source", "target"}
-    if not isinstance(part, dict) or set(part) != keys:
+def _check_part(name, part, keys):
+    if not isinstance(part, dict) or set(part) != set(keys):
         raise ValueError(
             f"Part {name!r} must be a dict with the keys {sorted(keys)}. "
             f"Received: {sorted(part) if isinstance(part, dict) else part!r}"
         )
-    if classification:
+    if "ids" in keys:
         if not isinstance(part["ids"], RaggedIds):
             raise ValueError(
                 f"Part {name!r}: 'ids' must be a `RaggedIds`. Received: "
                 f"{type(part['ids']).__name__}"
             )
+        if "labels" not in keys:
+            return
         labels = np.asarray(part["labels"])
         if labels.shape != (len(part["ids"]),) or not np.issubdtype(
             labels.dtype, np.integer

@@ -115,7 +115,7 @@ class RaggedIds:
         """A new `RaggedIds` of the rows at `indices`, in that order."""
         return RaggedIds.from_rows([self.row(i) for i in indices])
 
-    def padded(self, indices, length, head_tokens=None):
+    def padded(self, indices, length, head_tokens=None, starts=None):
         """The rows at `indices` as one int32 array of shape
         `(len(indices), length)`, cut and padded with 0.
 
@@ -126,8 +126,25 @@ class RaggedIds:
                 `length` keeps its first `head_tokens` ids and its last
                 `length - head_tokens` (reviews often give their verdict at
                 the end). Default: its first `length` ids.
+            starts: optional ints, one per index: a row longer than
+                `length` keeps the `length` ids from its `starts[i]`-th
+                (clipped so the window stays inside the row); for
+                pretraining on random windows of long texts. Not with
+                `head_tokens`.
         """
         length = check_positive_int("length", length)
+        if starts is not None:
+            if head_tokens is not None:
+                raise ValueError(
+                    "Give at most one of `head_tokens` and `starts`. "
+                    f"Received: head_tokens={head_tokens} and starts"
+                )
+            starts = np.asarray(starts)
+            if starts.shape != (len(indices),):
+                raise ValueError(
+                    "`starts` must hold one int per index. Received: starts "
+                    f"of shape {starts.shape} for {len(indices)} indices"
+                )
         if head_tokens is not None:
             head_tokens = check_positive_int(
                 "head_tokens", head_tokens, minimum=0
@@ -141,7 +158,11 @@ class RaggedIds:
         for position, index in enumerate(indices):
             row = self.row(index)
             if len(row) > length:
-                if head_tokens is None:
+                if starts is not None:
+                    start = min(max(int(starts[position]), 0),
+                                len(row) - length)
+                    row = row[start:start + length]
+                elif head_tokens is None:
                     row = row[:length]
                 else:
                     tail = length - head_tokens

@@ -27,6 +27,14 @@ TRANSFORMER_PRESETS = {
         "intermediate_dim": 1024,
         "dropout": 0.1,
     },
+    # Pretraining's reference encoder (about BERT-medium's width).
+    "large": {
+        "num_layers": 6,
+        "model_dim": 512,
+        "num_heads": 8,
+        "intermediate_dim": 2048,
+        "dropout": 0.1,
+    },
 }
 
 # Sizes of the RNN models of the training code, by the same preset names.
@@ -34,6 +42,7 @@ RNN_PRESETS = {
     "tiny": {"embedding_dim": 32, "units": 64},
     "small": {"embedding_dim": 128, "units": 128},
     "base": {"embedding_dim": 256, "units": 256},
+    "large": {"embedding_dim": 512, "units": 512},
 }
 
 

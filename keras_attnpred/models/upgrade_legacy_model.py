@@ -7,6 +7,7 @@ from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerDecoder
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.layers.dot_product_attention import DotProductAttention
+from keras_attnpred.models.masked_language_model import MaskedLanguageModel
 from keras_attnpred.models.rnn_encoder_backbone import RNNEncoderBackbone
 from keras_attnpred.models.rnn_translator import RNNTranslator
 from keras_attnpred.models.text_classifier import TextClassifier
@@ -15,7 +16,9 @@ from keras_attnpred.models.transformer_encoder_backbone import (
 )
 from keras_attnpred.models.transformer_translator import TransformerTranslator
 
-TASK_CLASSES = (TextClassifier, TransformerTranslator, RNNTranslator)
+TASK_CLASSES = (
+    TextClassifier, TransformerTranslator, RNNTranslator, MaskedLanguageModel
+)
 
 
 def upgrade_legacy_model(model):

@@ -61,6 +61,11 @@ class TokenizerBase:
         """The tokens as a list, indexed by id."""
         return list(self._vocabulary)
 
+    def word_starts(self):
+        """Whether each id's piece starts a word: a bool list indexed by id
+        (pretraining masks whole words with it)."""
+        return [self._starts_word(token) for token in self._vocabulary]
+
     def id_to_token(self, id):
         """The token string of `id`; a `ValueError` if out of range."""
         if (

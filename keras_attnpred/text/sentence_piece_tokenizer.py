@@ -219,6 +219,9 @@ class SentencePieceTokenizer(TokenizerBase):
             ) from None
         return cls(model.getvalue(), strip_accents=strip_accents)
 
+    def _starts_word(self, token):
+        return token.startswith(self.WORD_START)
+
     def tokenize(self, texts):
         """Turns text into token ids; works eagerly and inside `tf.data`.
 

@@ -168,6 +168,9 @@ class SubwordTokenizer(TokenizerBase):
             max_bytes_per_word=max_bytes_per_word,
         )
 
+    def _starts_word(self, token):
+        return not token.startswith(self.SUFFIX_INDICATOR)
+
     def tokenize(self, texts):
         """Turns text into token ids; works eagerly and inside `tf.data`.
 

@@ -3,6 +3,8 @@
 import keras
 
 from keras_attnpred import models
+from keras_attnpred.models.presets import resolve_transformer_config
+from keras_attnpred.training._pretrained_encoder import pretrained_backbone
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
 
 
@@ -22,9 +24,29 @@ def build_model(config, dataset):
         activation_dropout=config.activation_dropout,
     )
     sizes = dataset.vocabulary_sizes
+    if config.task == "pretraining":
+        backbone = models.TransformerEncoderBackbone(
+            sizes["tokenizer"],
+            config.max_length,
+            activation_dropout=config.activation_dropout,
+            bigram_buckets=config.bigram_buckets,
+            name="transformer_encoder",
+            **resolve_transformer_config(
+                config.preset, None, None, None, None, config.dropout
+            ),
+        )
+        return models.MaskedLanguageModel(backbone)
     if config.is_classification:
         vocabulary = sizes["tokenizer"]
         classes = len(dataset.label_names)
+        if config.init_from is not None:
+            backbone = pretrained_backbone(config)
+            return models.TextClassifier(
+                backbone,
+                classes,
+                dropout=backbone.dropout,
+                name="transformer_classifier",
+            )
         if config.model == "transformer":
             return models.build_transformer_classifier(
                 vocabulary,
@@ -59,6 +81,9 @@ def model_dim(config):
     return config.units or models.RNN_PRESETS[config.preset]["units"]
 
 
+DEFAULT_TRANSFORMER_WARMUP = 4000
+
+
 def build_optimizer(config, total_steps):
     """Adam (AdamW with a `weight_decay`), with the learning rate schedule
     of `config` over `total_steps` steps."""
@@ -66,15 +91,22 @@ def build_optimizer(config, total_steps):
     if config.clipnorm is not None:
         kwargs["clipnorm"] = config.clipnorm
     learning_rate = config.learning_rate
+    warmup = config.warmup_steps
     if learning_rate == "transformer":
         learning_rate = TransformerSchedule(
-            model_dim(config), config.warmup_steps
+            model_dim(config), warmup or DEFAULT_TRANSFORMER_WARMUP
         )
         # The paper's Adam settings go with its schedule.
         kwargs.update(beta_1=0.9, beta_2=0.98, epsilon=1e-9)
-    elif config.learning_rate_decay == "cosine":
+    elif config.learning_rate_decay == "cosine" or warmup:
+        # Without a decay the cosine ends where it starts (alpha=1): a
+        # constant rate after the warm-up.
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, max(total_steps, 1), alpha=0.05
+            0.0 if warmup else config.learning_rate,
+            max(total_steps - (warmup or 0), 1),
+            alpha=0.05 if config.learning_rate_decay == "cosine" else 1.0,
+            warmup_target=config.learning_rate if warmup else None,
+            warmup_steps=warmup or 0,
         )
     if config.weight_decay:
         return keras.optimizers.AdamW(

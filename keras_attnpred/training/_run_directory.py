@@ -61,7 +61,7 @@ def save_run(out_dir, config, model, metrics, dataset, tokenizers=None):
     if config.is_classification:
         save_json(out_dir, files.LABELS,
                   {"label_names": list(dataset.label_names)})
-    else:
+    elif config.is_translation:
         save_json(out_dir, files.TRANSLATOR,
                   {"max_length": config.max_length})
 

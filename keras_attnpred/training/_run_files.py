@@ -20,6 +20,7 @@ TRANSLATOR = "translator.json"
 # The files `TrainingRun.load` needs, by task kind.
 REQUIRED = {
     "classification": (CONFIG, MODEL, METRICS, TOKENIZER, LABELS),
+    "pretraining": (CONFIG, MODEL, METRICS, TOKENIZER),
     "translation": (
         CONFIG,
         MODEL,

@@ -1,11 +1,14 @@
 import os
 
+import numpy as np
+
 from keras_attnpred.data import LabeledTexts
 from keras_attnpred.data import ParallelTexts
 from keras_attnpred.data import PreparedDataset
 from keras_attnpred.data import RaggedIds
 from keras_attnpred.data import read_labeled_texts
 from keras_attnpred.data import read_parallel_texts
+from keras_attnpred.data import read_texts
 from keras_attnpred.training.training_config import PREPARATION_FIELDS
 from keras_attnpred.training.training_config import TrainingConfig
 
@@ -73,10 +76,11 @@ def prepare_in_memory(config, tokenizers_from=None):
     train = parts["train"]
     if tokenizers_from is not None:
         tokenizers = _load_tokenizers(tokenizers_from, config)
-    elif config.is_classification:
+    elif not config.is_translation:
+        texts = train if config.task == "pretraining" else train.texts
         tokenizers = {
             "tokenizer": tokenizer_class(config.tokenizer).train(
-                list(train.texts), config.vocabulary_size
+                list(texts), config.vocabulary_size
             )
         }
     else:
@@ -94,7 +98,9 @@ def prepare_in_memory(config, tokenizers_from=None):
     for name, part in parts.items():
         if part is None:
             continue
-        if config.is_classification:
+        if config.task == "pretraining":
+            arrays[name] = {"ids": token_ids(tokenizers["tokenizer"], part)}
+        elif config.is_classification:
             arrays[name] = {
                 "ids": token_ids(tokenizers["tokenizer"], part.texts),
                 "labels": part.labels,
@@ -130,6 +136,10 @@ def prepare_in_memory(config, tokenizers_from=None):
             for name, tokenizer in tokenizers.items()
         },
         settings=settings,
+        word_starts=(
+            tokenizers["tokenizer"].word_starts()
+            if config.task == "pretraining" else None
+        ),
     )
     return dataset, tokenizers
 
@@ -146,7 +156,9 @@ def token_ids(tokenizer, texts):
 
 def read_parts(config):
     """The train/validation/test parts as `LabeledTexts` or `ParallelTexts`
-    (test None without `test_path`)."""
+    (test None without `test_path`); for pretraining, lists of texts."""
+    if config.task == "pretraining":
+        return _pretraining_parts(config)
 
     def read(path, label_names, split):
         # `split`: the TensorFlow Datasets split of a `tfds:NAME` path.
@@ -208,13 +220,43 @@ def read_parts(config):
     return parts
 
 
+def _pretraining_parts(config):
+    if config.train_path is None:
+        raise ValueError(
+            "`train_path` is needed to read the texts. Received: "
+            "train_path=None"
+        )
+    if config.test_path is not None:
+        raise ValueError(
+            "Pretraining has no test part (a corpus has no labels to test). "
+            f"Received: test_path={config.test_path!r}"
+        )
+    train = read_texts(config.train_path, config.text_column)
+    if config.validation_path is not None:
+        validation = read_texts(config.validation_path, config.text_column)
+    else:
+        order = np.random.default_rng(config.seed).permutation(len(train))
+        held_out = max(1, round(len(train) * config.validation_fraction))
+        if held_out >= len(train):
+            raise ValueError(
+                f"{len(train)} text(s) are too few to hold out a validation "
+                "part. Received: train_path with "
+                f"{len(train)} text(s)"
+            )
+        validation = [train[i] for i in order[:held_out]]
+        train = [train[i] for i in np.sort(order[held_out:])]
+    if config.max_examples is not None:
+        train = train[: config.max_examples]
+    return {"train": train, "validation": validation, "test": None}
+
+
 def _load_tokenizers(directory, config):
     from keras_attnpred.text import load_tokenizer
 
     names = (
-        ("tokenizer",)
-        if config.is_classification
-        else ("source_tokenizer", "target_tokenizer")
+        ("source_tokenizer", "target_tokenizer")
+        if config.is_translation
+        else ("tokenizer",)
     )
     directory = os.fspath(directory)
     missing = [

@@ -17,6 +17,10 @@ from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
 from keras_attnpred.training._model_factory import build_model
 from keras_attnpred.training._model_factory import build_optimizer
+from keras_attnpred.training._pretrained_encoder import (
+    check_pretrained_tokenizer,
+)
+from keras_attnpred.training._pretrained_encoder import with_pretrained_settings
 from keras_attnpred.training._resume_checks import check_same_run
 from keras_attnpred.training._resume_checks import resumed_epoch
 from keras_attnpred.training._run_directory import directory_to_write
@@ -155,6 +159,8 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
 
 
 def _train(config, out_dir, strategy, extra_callbacks, verbose):
+    if config.init_from is not None:
+        config = with_pretrained_settings(config)
     backup_dir = make_run_directory(out_dir)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
@@ -263,11 +269,17 @@ def _dataset(config):
                     "folder, which the run needs; write it with `prepare`. "
                     f"Received: prepared={config.prepared!r}"
                 )
+        if config.init_from is not None:
+            check_pretrained_tokenizer(config, dataset)
         return dataset, None
-    return prepare_in_memory(config)
+    return prepare_in_memory(config, tokenizers_from=config.init_from)
 
 
 def _batches(config, dataset, part, divisor, shuffle):
+    masking = (
+        {"mask_rate": config.mask_rate}
+        if config.task == "pretraining" else {}
+    )
     return dataset.batches(
         part,
         config.max_length,
@@ -278,6 +290,7 @@ def _batches(config, dataset, part, divisor, shuffle):
         shuffle=shuffle,
         seed=config.seed,
         batch_divisor=divisor,
+        **masking,
     )
 
 

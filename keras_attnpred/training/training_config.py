@@ -8,10 +8,10 @@ from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 # Plain Python on purpose: a command line can read and check a configuration
 # without loading TensorFlow.
 
-TASKS = ("translation", "classification", "sentiment")
+TASKS = ("translation", "classification", "sentiment", "pretraining")
 MODELS = ("transformer", "rnn")
 ATTENTIONS = ("bahdanau", "luong")
-PRESETS = ("tiny", "small", "base")
+PRESETS = ("tiny", "small", "base", "large")
 MIXED_PRECISION = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
 TOKENIZERS = ("wordpiece", "sentencepiece")
@@ -61,12 +61,18 @@ class TrainingConfig:
     `"positive"`.
 
     Args:
-        task: `"translation"`, `"classification"` or `"sentiment"`.
-        train_path: str, or for translation a list of two str.
+        task: `"translation"`, `"classification"`, `"sentiment"` or
+            `"pretraining"` (masked-language-model pretraining of a
+            Transformer encoder on unlabelled texts, `attnpred pretrain`).
+        train_path: str, or for translation a list of two str; for
+            pretraining a str or a list of str, read as one corpus (a
+            `.csv`/`.tsv` file's `text_column`, any other file one text a
+            line).
         model: `"transformer"` or `"rnn"`.
         attention: `"bahdanau"` or `"luong"`, the attention of RNN
             translators.
-        preset: `"tiny"`, `"small"` or `"base"`: the Transformer presets of
+        preset: `"tiny"`, `"small"`, `"base"` or `"large"`: the
+            Transformer presets of
             `keras_attnpred.models`; for RNNs embedding/units of
             32/64, 128/128 and 256/256.
         validation_path: optional, like `train_path`.
@@ -108,7 +114,9 @@ class TrainingConfig:
             decays along a cosine to 5% of itself over all the steps.
         weight_decay: float >= 0; above 0 the optimizer is AdamW with this
             decoupled weight decay.
-        warmup_steps: int > 0, for `"transformer"`.
+        warmup_steps: optional int > 0: the linear warm-up of the learning
+            rate, in steps; None gives 4000 for `"transformer"` and no
+            warm-up for a float `learning_rate`.
         label_smoothing: float in [0, 1).
         clipnorm: optional float > 0, gradient norm clipping.
         mixed_precision: `"float32"`, `"mixed_float16"` or
@@ -142,6 +150,12 @@ class TrainingConfig:
         units: optional int > 0, RNNs: overrides the preset.
         rnn: `"gru"` or `"lstm"`, the cell of RNN models.
         bidirectional: bool, RNN classifiers: run the RNN both ways.
+        mask_rate: float in (0, 1), pretraining: the share of words to
+            predict (whole-word masking, `mask_token_ids`).
+        init_from: optional path of a pretraining run (`attnpred
+            pretrain`): a Transformer classifier starts from its encoder,
+            and takes its tokenizer, sizes (`preset` and `max_length` are
+            its) and `tokenizer` settings.
 
     Example:
 
@@ -175,7 +189,7 @@ class TrainingConfig:
     learning_rate: object = 1e-3
     learning_rate_decay: object = None
     weight_decay: float = 0.0
-    warmup_steps: int = 4000
+    warmup_steps: object = None
     label_smoothing: float = 0.0
     clipnorm: object = None
     mixed_precision: str = "float32"
@@ -193,6 +207,8 @@ class TrainingConfig:
     units: object = None
     rnn: str = "gru"
     bidirectional: bool = True
+    mask_rate: float = 0.15
+    init_from: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -205,14 +221,24 @@ class TrainingConfig:
         _choice("rnn", self.rnn, RNNS)
         _choice("monitor", self.monitor, MONITORS)
         translation = self.task == "translation"
+        if self.task == "pretraining" and isinstance(
+            self.train_path, (list, tuple)
+        ):
+            if not self.train_path or not all(
+                isinstance(p, str) and p for p in self.train_path
+            ):
+                _bad("train_path", self.train_path,
+                     "a path or a non-empty list of paths")
+            self.train_path = list(self.train_path)
+        else:
+            self.train_path = _path(
+                "train_path", self.train_path, translation,
+                allow_none=self.prepared is not None,
+            )
         if self.prepared is not None and (
             not isinstance(self.prepared, str) or not self.prepared
         ):
             _bad("prepared", self.prepared, "None or a folder path")
-        self.train_path = _path(
-            "train_path", self.train_path, translation,
-            allow_none=self.prepared is not None,
-        )
         self.validation_path = _path(
             "validation_path", self.validation_path, translation, True
         )
@@ -276,7 +302,7 @@ class TrainingConfig:
                     "learning_rate='transformer'"
                 )
         _number("weight_decay", self.weight_decay, 0, None, closed=True)
-        _int("warmup_steps", self.warmup_steps, 1)
+        _int("warmup_steps", self.warmup_steps, 1, True)
         _number("label_smoothing", self.label_smoothing, 0, 1, closed=True)
         if self.clipnorm is not None:
             _number("clipnorm", self.clipnorm, 0, None)
@@ -305,6 +331,20 @@ class TrainingConfig:
         _int("embedding_dim", self.embedding_dim, 1, True)
         _int("units", self.units, 1, True)
         _bool("bidirectional", self.bidirectional)
+        _number("mask_rate", self.mask_rate, 0, 1)
+        if self.init_from is not None:
+            if not isinstance(self.init_from, str) or not self.init_from:
+                _bad("init_from", self.init_from, "None or a run directory")
+            if not self.is_classification or self.model != "transformer":
+                raise ValueError(
+                    "`init_from` starts a Transformer classifier from a "
+                    "pretrained encoder. Received: "
+                    f"init_from={self.init_from!r} with task={self.task!r} "
+                    f"and model={self.model!r}"
+                )
+        if self.task == "pretraining" and self.model != "transformer":
+            _bad("model", self.model,
+                 "'transformer' for pretraining (an encoder backbone)")
         if self.bigram_buckets is not None:
             if translation:
                 _bad("bigram_buckets", self.bigram_buckets,
@@ -419,12 +459,19 @@ class TrainingConfig:
         return config
 
     @property
+    def is_translation(self):
+        """True for `"translation"`."""
+        return self.task == "translation"
+
+    @property
     def is_classification(self):
         """True for `"classification"` and `"sentiment"`."""
-        return self.task != "translation"
+        return self.task in ("classification", "sentiment")
 
 
-_PATH_FIELDS = ("train_path", "validation_path", "test_path", "prepared")
+_PATH_FIELDS = (
+    "train_path", "validation_path", "test_path", "prepared", "init_from"
+)
 
 
 def _expand_variables(values):

@@ -82,9 +82,9 @@ class TrainingRun:
 
     def _tokenizer(self, name):
         ours = (
-            (files.TOKENIZER,)
-            if self.config.is_classification
-            else (files.SOURCE_TOKENIZER, files.TARGET_TOKENIZER)
+            (files.SOURCE_TOKENIZER, files.TARGET_TOKENIZER)
+            if self.config.is_translation
+            else (files.TOKENIZER,)
         )
         if name not in ours:
             return None
@@ -128,7 +128,7 @@ class TrainingRun:
                 f"Received: directory={directory!r} (not a directory)"
             )
         config = read_run_config(directory)
-        kind = "classification" if config.is_classification else "translation"
+        kind = "classification" if config.is_classification else config.task
         for name in files.REQUIRED[kind]:
             _require(directory, os.path.join(directory, name))
         metrics = _read_json(directory, files.METRICS)
@@ -234,6 +234,10 @@ class TrainingRun:
             batch_size=batch_size or self.config.batch_size,
             bucket_boundaries=self.config.bucket_boundaries,
             head_tokens=self.config.head_tokens,
+            **(
+                {"mask_rate": self.config.mask_rate}
+                if self.config.task == "pretraining" else {}
+            ),
         )
         values = self.model.evaluate(
             keras_data(batches), return_dict=True, verbose=0
@@ -252,7 +256,7 @@ class TrainingRun:
                 f"{self.config.task!r} run. Received: a PreparedDataset "
                 f"of {dataset.directory!r}"
             )
-        if not dataset.is_classification and bool(
+        if dataset.is_translation and bool(
             dataset.settings.get("reverse", False)
         ) != self.config.reverse:
             raise ValueError(
