@@ -34,6 +34,7 @@ from keras_attnpred import layers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import default_out  # noqa: E402
+from _training_steps import training_steps  # noqa: E402
 
 
 def make_model(attention, batch, length, model_dim, mask_kind):
@@ -89,40 +90,25 @@ def time_training_blocks(models, inputs, target, steps, repeats):
         and the process CPU seconds per step of its blocks, in order.
 
     The blocks are timed round-robin, so block `i` of every model ran in
-    the same round. Each block is one `fit` epoch of `steps` batches (the
-    same batch repeated), as a user trains: the weights stay on the device
-    between steps. (`train_on_batch` instead copies every variable back
-    after each step, which on JAX cost more than the step itself.)
+    the same round. Each block is `steps` compiled training steps on the
+    same batch (`_training_steps`), put on the device once: the weights
+    stay on the device between steps, as in `fit`. (`train_on_batch`
+    instead copies every variable back after each step, which on JAX cost
+    more than the step itself.)
     """
-    inputs, target = keras.tree.map_structure(
-        lambda array: np.repeat(np.asarray(array), steps, axis=0),
-        (inputs, target),
+    batch = keras.tree.map_structure(
+        keras.ops.convert_to_tensor, (inputs, target)
     )
-    batch_size = len(target) // steps
 
     def block(model):
-        def run():
-            model.fit(
-                inputs,
-                target,
-                batch_size=batch_size,
-                epochs=1,
-                shuffle=False,
-                verbose=0,
-            )
-            # Reading a weight waits for the device.
-            np.asarray(model.trainable_weights[-1])
+        run = training_steps(model)
+        return lambda: run([batch] * steps)
 
-        return run
-
-    for model in models.values():
-        block(model)()  # compile
+    runs = {name: block(model) for name, model in models.items()}
+    for run in runs.values():
+        run()  # compile
     cpu_seconds = {}
-    seconds = time_round_robin(
-        {name: block(model) for name, model in models.items()},
-        repeats,
-        cpu_seconds,
-    )
+    seconds = time_round_robin(runs, repeats, cpu_seconds)
 
     def per_step(times):
         return {name: [t / steps for t in ts] for name, ts in times.items()}

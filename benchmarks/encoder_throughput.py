@@ -10,12 +10,12 @@ All three are the same model: `--dropout` on the embeddings, the attention
 weights, the two residual branches of each block and the pooled features,
 and none on the feed-forward hidden activations, which keras-hub's block
 does not drop; ours is built with `activation_dropout=0.0` to match.
-Each trains with jit-compiled `fit` steps; the candidates are timed
-round-robin (median of `--repeats` blocks of `--steps` steps). Every
-block's time is kept; with keras_hub and other candidates in one process,
-`paired_speedup_vs_keras_hub` is the median over rounds of keras-hub's
-block time over the candidate's, which load from other work skews less than
-the medians. The process CPU time (all threads) of each block is kept too
+Each trains with compiled training steps (`_training_steps`); the
+candidates are timed round-robin (median of `--repeats` blocks of `--steps`
+steps). Every block's time is kept; with keras_hub and other candidates in
+one process, `paired_speedup_vs_keras_hub` is the median over rounds of
+keras-hub's block time over the candidate's, which load from other work
+skews less than the medians. The process CPU time (all threads) of each block is kept too
 (`cpu_ms_per_step`, `cpu_speedup_vs_keras_hub`): on a small shared CPU it
 holds steady when the wall-clock time does not. The bf16 matmul peak of the same device is measured in the
 same run, and model FLOP utilisation (MFU) is the model's matmul FLOPs per

@@ -20,12 +20,13 @@ that keeps the reviews of a row apart and a pooling per review, which
 A first pass of each candidate compiles every batch shape; it is not
 counted.
 Then passes of the two are timed round-robin (`--repeats` each, median).
-A pass is one `fit` epoch (the weights stay on the device), ended by
-reading a weight, which waits for the device. Reported: the real (non-padding) tokens per second of each, their
-ratio, and the share reached of two ideal ratios: the positions the padded
-input computes over those the bucketed input computes (its own padding
-included), and over the real tokens (the issue's ideal, about 1.98 on IMDB;
-the target is 90% of it). Also the padding fraction of each input and the
+A pass is one compiled training step per batch (`_training_steps`, the
+batches put on the device first; the weights stay on the device between
+steps), ended by waiting for the device. Reported: the real (non-padding)
+tokens per second of each, their ratio, and the share reached of two ideal
+ratios: the positions the padded input computes over those the bucketed
+input computes (its own padding included), and over the real tokens (the
+issue's ideal, about 1.98 on IMDB; the target is 90% of it). Also the padding fraction of each input and the
 model FLOP utilisation (MFU) against the bf16/f32 matmul peak measured in
 the same run.
 
@@ -78,6 +79,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import default_out  # noqa: E402
+from _training_steps import training_steps  # noqa: E402
 from attention_layers import describe_machine  # noqa: E402
 from attention_layers import time_round_robin  # noqa: E402
 from encoder_throughput import matmul_peak  # noqa: E402
@@ -139,23 +141,13 @@ def bucket_lengths(args):
 
 
 def one_pass(model, batches):
-    """One `fit` epoch over `batches`, as a user trains: the weights stay on
-    the device between steps (`train_on_batch` copies them back after each
-    one). jit keeps one program per batch shape."""
-
-    class Batches(keras.utils.PyDataset):
-        def __len__(self):
-            return len(batches)
-
-        def __getitem__(self, index):
-            return batches[index]
-
-    def run():
-        model.fit(Batches(), epochs=1, shuffle=False, verbose=0)
-        # Reading a weight waits for the device.
-        np.asarray(model.trainable_weights[-1])
-
-    return run
+    """One compiled training step per batch of `batches`, put on the device
+    once; the weights stay on the device between steps (`train_on_batch`
+    copies them back after each one). jit keeps one program per batch
+    shape."""
+    batches = keras.tree.map_structure(keras.ops.convert_to_tensor, batches)
+    run = training_steps(model)
+    return lambda: run(batches)
 
 
 def flops_of(batches, args):

@@ -1,6 +1,7 @@
 """Where a training step of the issue-8 encoder spends its GPU time.
 
-Builds the candidates of `encoder_throughput.py`, runs a few `fit` steps of
+Builds the candidates of `encoder_throughput.py`, runs a few compiled
+training steps (`_training_steps`, on one batch put on the device first) of
 each under `jax.profiler.trace`, and sums the GPU kernel time of the trace
 by kernel name (the XLA fusion or library kernel), so two candidates can be
 compared line by line.
@@ -25,10 +26,10 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import default_out  # noqa: E402
+from _training_steps import training_steps  # noqa: E402
 from encoder_throughput import BUILDERS  # noqa: E402
 from encoder_throughput import add_model_arguments  # noqa: E402
 from encoder_throughput import random_batch  # noqa: E402
@@ -84,9 +85,9 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     keras.config.set_dtype_policy(args.dtype_policy)
-    ids, labels = random_batch(args)
-    ids = np.repeat(ids, args.steps, axis=0)
-    labels = np.repeat(labels, args.steps, axis=0)
+    batch = keras.tree.map_structure(
+        keras.ops.convert_to_tensor, random_batch(args)
+    )
     report = {"config": vars(args), "date": time.strftime("%Y-%m-%d"), "results": {}}
     for name in args.candidates:
         keras.utils.set_random_seed(0)
@@ -96,16 +97,11 @@ def main():
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             jit_compile=True,
         )
-        # Called only within this iteration.
-        fit = lambda: model.fit(  # noqa: E731, B023
-            ids, labels, batch_size=args.batch, shuffle=False, verbose=0
-        )
-        fit()  # compile
-        np.asarray(model.trainable_weights[-1])
+        run = training_steps(model)
+        run([batch] * args.steps)  # compile
         with tempfile.TemporaryDirectory() as trace_dir:
             with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
-                fit()
-                np.asarray(model.trainable_weights[-1])
+                run([batch] * args.steps)
             totals = kernel_times(trace_dir)
         gpu_ms = sum(t for t, _ in totals.values()) / 1000 / args.steps
         top = sorted(totals.items(), key=lambda kv: -kv[1][0])[: args.top]
