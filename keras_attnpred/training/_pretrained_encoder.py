@@ -5,9 +5,10 @@ import os
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.training_config import TrainingConfig
 
-# Sizes and data settings a fine-tuned classifier takes from the pretraining
-# run: its encoder and tokenizer were made with them.
-_INHERITED = ("preset", "bigram_buckets", "tokenizer", "vocabulary_size")
+# Sizes a fine-tuned classifier takes from the pretraining run's encoder (its
+# tokenizer is the run's, checked file by file, and so are the vocabulary
+# settings of the data prepared with it).
+_INHERITED = ("preset", "bigram_buckets")
 _DEFAULTS = TrainingConfig.defaults()
 
 
@@ -33,8 +34,8 @@ def pretraining_config(run_dir):
 
 
 def with_pretrained_settings(config):
-    """`config` with the sizes and tokenizer settings of its `init_from`
-    run; a setting given another value than the run's raises."""
+    """`config` with the sizes of its `init_from` run's encoder; a size
+    given another value than the run's raises."""
     pretrained = pretraining_config(config.init_from)
     updates = {}
     for name in _INHERITED:

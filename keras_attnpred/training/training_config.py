@@ -154,8 +154,8 @@ class TrainingConfig:
             predict (whole-word masking, `mask_token_ids`).
         init_from: optional path of a pretraining run (`attnpred
             pretrain`): a Transformer classifier starts from its encoder,
-            and takes its tokenizer, sizes (`preset` and `max_length` are
-            its) and `tokenizer` settings.
+            with its tokenizer, `preset` and `bigram_buckets`, and its
+            `max_length` unless a shorter one is given.
 
     Example:
 
