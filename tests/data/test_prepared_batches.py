@@ -440,6 +440,210 @@ def test_argument_errors():
             batches[index]
 
 
+
+# Pretraining: the id 4 + STRIDE * i + j is the j-th id of text i, so a
+# batch row, once its masked pieces are put back, says whose window it is.
+STRIDE = 128
+
+
+def _pretraining(n=150, seed=0, longest=90, word_starts=True):
+    rng = np.random.default_rng(seed)
+    rows = [
+        (4 + STRIDE * i + np.arange(int(length))).tolist()
+        for i, length in enumerate(rng.integers(1, longest + 1, n))
+    ]
+    vocabulary = 4 + STRIDE * n
+    return PreparedDataset(
+        "pretraining",
+        {"train": {"ids": RaggedIds.from_rows(rows)}},
+        vocabulary_sizes={"tokenizer": vocabulary},
+        word_starts=rng.random(vocabulary) < 0.6 if word_starts else None,
+    )
+
+
+def _restored(batch):
+    """The batch's token ids with the picked pieces put back."""
+    inputs, labels = batch
+    ids = inputs["token_ids"].copy()
+    rows, slots = np.nonzero(labels)
+    ids[rows, inputs["mask_positions"][rows, slots]] = labels[rows, slots]
+    return ids
+
+
+def _windows(batches, rows):
+    """`{example: (window start, picked positions within the text)}` of
+    this epoch, checking each row against the text it comes from."""
+    seen = {}
+    for batch in _all(batches):
+        inputs, labels = batch
+        length = inputs["token_ids"].shape[1]
+        for ids, positions, row_labels in zip(
+            _restored(batch), inputs["mask_positions"], labels
+        ):
+            example, start = divmod(int(ids[0]) - 4, STRIDE)
+            text = rows[example]
+            assert start <= max(len(text) - length, 0)
+            window = text[start:start + length]
+            np.testing.assert_array_equal(
+                ids, window + [0] * (length - len(window))
+            )
+            picked = tuple(start + positions[row_labels > 0])
+            assert example not in seen
+            seen[example] = (start, picked)
+    return seen
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_pretraining_batches_hold_masked_windows_of_every_text(settings):
+    data = _pretraining()
+    rows = _rows(data)
+    batches = PreparedBatches(data, "train", max_length=40, mask_rate=0.2,
+                              **settings)
+    for epoch in (0, 1):
+        batches.set_epoch(epoch)
+        assert sorted(_windows(batches, rows)) == list(range(150))
+        picked = changed = real = 0
+        for batch in _all(batches):
+            inputs, labels = batch
+            token_ids, positions = inputs["token_ids"], inputs["mask_positions"]
+            rows_in, length = token_ids.shape
+            if settings.get("bucket_boundaries") not in (None, "auto"):
+                assert length in batches.bucket_lengths
+            assert token_ids.dtype == positions.dtype == labels.dtype == (
+                np.int32
+            )
+            width = batches.max_predictions(length)
+            assert width == max(1, int(np.ceil(length * 0.2 * 1.25)))
+            assert positions.shape == labels.shape == (rows_in, width)
+            assert positions.max() < length
+            picked += int((labels > 0).sum())
+            changed += int((token_ids != _restored(batch)).sum())
+            real += int((token_ids > 0).sum())
+        # A few picks fall beyond a row's room for predictions.
+        assert 0.15 < picked / real <= 0.2 * 1.25
+        assert 0.7 * picked < changed < 0.95 * picked
+
+
+def test_pretraining_masks_change_by_epoch_only_with_shuffle():
+    data = _pretraining(seed=1)
+    rows = _rows(data)
+    shuffled = PreparedBatches(data, "train", max_length=40, batch_size=8,
+                               bucket_boundaries=[9, 17], shuffle=True,
+                               seed=3)
+    plain = PreparedBatches(data, "train", max_length=40, batch_size=8,
+                            bucket_boundaries=[9, 17], seed=3)
+    first = _windows(shuffled, rows)
+    shuffled.set_epoch(1)
+    second = _windows(shuffled, rows)
+    same = sum(first[i][1] == second[i][1] for i in range(150))
+    # Only a text of a few pieces can draw the same masks twice.
+    assert same < 30
+    shuffled.set_epoch(0)
+    assert _windows(shuffled, rows) == first
+    # Without shuffle (validation): the same batches, masks included, at
+    # every epoch.
+    before = _all(plain)
+    plain.set_epoch(4)
+    for (inputs, labels), (other, other_labels) in zip(before, _all(plain)):
+        for key in ("token_ids", "mask_positions"):
+            np.testing.assert_array_equal(inputs[key], other[key])
+        np.testing.assert_array_equal(labels, other_labels)
+
+
+def test_pretraining_windows_of_long_texts_move_by_epoch():
+    data = _pretraining(seed=2)
+    rows = _rows(data)
+    long = [i for i, row in enumerate(rows) if len(row) > 40]
+    assert len(long) > 50
+    shuffled = PreparedBatches(data, "train", max_length=40, batch_size=16,
+                               shuffle=True)
+    plain = PreparedBatches(data, "train", max_length=40, batch_size=16)
+    starts, fixed = [], []
+    for epoch in range(12):
+        shuffled.set_epoch(epoch)
+        plain.set_epoch(epoch)
+        windows = _windows(shuffled, rows)
+        starts.append([windows[i][0] for i in long])
+        plain_windows = _windows(plain, rows)
+        fixed.append([plain_windows[i][0] for i in long])
+        # Texts that fit start at 0.
+        assert all(start == 0 for i, (start, _) in windows.items()
+                   if len(rows[i]) <= 40)
+    starts, fixed = np.array(starts), np.array(fixed)
+    rooms = np.array([len(rows[i]) - 40 for i in long])
+    assert (starts <= rooms).all() and (starts >= 0).all()
+    # Every long text moves its window, across all the room it has.
+    assert (np.ptp(starts, axis=0) > 0).all()
+    assert (starts == 0).any(axis=0).mean() > 0.2
+    assert (starts == rooms).any(axis=0).mean() > 0.2
+    assert starts.mean() == pytest.approx(rooms.mean() / 2, rel=0.15)
+    # Without shuffle each text keeps one window, not always its opening.
+    assert (np.ptp(fixed, axis=0) == 0).all()
+    assert (fixed[0] > 0).mean() > 0.5
+
+
+def test_pretraining_batches_do_not_depend_on_the_order_of_reading():
+    data = _pretraining(seed=3)
+
+    def make(shuffle):
+        batches = PreparedBatches(data, "train", max_length=40, batch_size=8,
+                                  shuffle=shuffle, seed=5)
+        batches.set_epoch(2)
+        return batches
+
+    for shuffle in (False, True):
+        forward = _all(make(shuffle))
+        backward = make(shuffle)
+        backward = [backward[i] for i in reversed(range(len(backward)))][::-1]
+        twice = make(shuffle)
+        _ = twice[3], twice[3], twice[0]
+        twice = _all(twice)
+        for batch, other, third in zip(forward, backward, twice):
+            for key in ("token_ids", "mask_positions"):
+                np.testing.assert_array_equal(batch[0][key], other[0][key])
+                np.testing.assert_array_equal(batch[0][key], third[0][key])
+            np.testing.assert_array_equal(batch[1], other[1])
+            np.testing.assert_array_equal(batch[1], third[1])
+
+
+def test_pretraining_masks_whole_words_with_the_word_starts():
+    data = _pretraining(seed=4)
+    starts = data.word_starts
+    batches = PreparedBatches(data, "train", max_length=40, batch_size=16,
+                              shuffle=True, mask_rate=0.3)
+    for batch in _all(batches):
+        inputs, labels = batch
+        ids = _restored(batch)
+        width = labels.shape[1]
+        picked = np.zeros(ids.shape, bool)
+        rows, slots = np.nonzero(labels)
+        picked[rows, inputs["mask_positions"][rows, slots]] = True
+        for row in range(len(ids)):
+            if picked[row].sum() == width:
+                continue  # A full row may cut its last word.
+            # A piece that continues a word is picked with the piece before.
+            for j in range(1, ids.shape[1]):
+                if ids[row, j] > 0 and not starts[ids[row, j]]:
+                    assert picked[row, j] == picked[row, j - 1]
+
+
+def test_pretraining_padding_fraction_and_argument_errors():
+    data = _pretraining(n=60, seed=5)
+    batches = PreparedBatches(data, "train", max_length=24, batch_size=8,
+                              bucket_boundaries=[9, 17])
+    padding = sum(int((b[0]["token_ids"] == 0).sum()) for b in _all(batches))
+    total = sum(b[0]["token_ids"].size for b in _all(batches))
+    assert batches.padding_fraction() == pytest.approx(padding / total)
+    for rate in (0, 0.0, 1, 1.0, -0.1, "0.15", True):
+        with pytest.raises(ValueError, match=f"Received: "
+                                             f"mask_rate={rate!r}"):
+            PreparedBatches(data, "train", max_length=8, batch_size=4,
+                            mask_rate=rate)
+    with pytest.raises(ValueError, match="`head_tokens` is for "
+                                         "classification.*head_tokens=2"):
+        PreparedBatches(data, "train", max_length=8, batch_size=4,
+                        head_tokens=2)
+
 # The `tf.data` pipelines of `keras_attnpred.text` are the reference: the
 # NumPy batches must hold the same rows.
 

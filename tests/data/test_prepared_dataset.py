@@ -502,3 +502,127 @@ def test_part_arrays_must_fit(tmp_path):
     with pytest.raises(ValueError, match="Corrupt prepared dataset .*'labels' "
                                          "must be one int class id per text"):
         PreparedDataset.load(tmp_path)
+
+
+def _pretraining(n=120, seed=0, longest=80, word_starts=True):
+    rng = np.random.default_rng(seed)
+    parts = {
+        name: {"ids": _rows(rng.integers(0, longest, rows), seed + offset)}
+        for offset, (name, rows) in enumerate(
+            [("train", n), ("validation", n // 4)]
+        )
+    }
+    return PreparedDataset(
+        "pretraining",
+        parts,
+        vocabulary_sizes={"tokenizer": 900},
+        settings={"vocabulary_size": 900, "tokenizer": "wordpiece"},
+        word_starts=(rng.random(900) < 0.7).astype(np.uint8)
+        if word_starts else None,
+    )
+
+
+@pytest.mark.parametrize("word_starts", [True, False])
+def test_pretraining_round_trip(tmp_path, word_starts):
+    data = _pretraining(word_starts=word_starts)
+    assert not data.is_classification and not data.is_translation
+    data.save(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["prepared.json"]
+        + (["word_starts.npy"] if word_starts else [])
+        + [f"{part}.{kind}.npy" for part in ("train", "validation")
+           for kind in ("ids", "offsets")]
+    )
+    again = PreparedDataset.load(tmp_path)
+    assert again.task == "pretraining"
+    assert not again.is_classification and not again.is_translation
+    assert again.label_names is None
+    assert again.vocabulary_sizes == {"tokenizer": 900}
+    assert again.tokenizer_names == ("tokenizer",)
+    assert again.settings == data.settings
+    assert list(again.parts) == ["train", "validation"]
+    for name in data.parts:
+        assert set(again.part(name)) == {"ids"}
+        _same_rows(again.part(name)["ids"], data.part(name)["ids"])
+    if word_starts:
+        assert again.word_starts.dtype == np.bool_
+        assert 0.6 < again.word_starts.mean() < 0.8
+        np.testing.assert_array_equal(again.word_starts, data.word_starts)
+    else:
+        assert again.word_starts is None
+    assert again.statistics == data.statistics
+    lengths = data.part("train")["ids"].lengths
+    assert again.statistics["train"] == {
+        "rows": 120, "lengths": {"text": _summary(lengths)}
+    }
+    np.testing.assert_array_equal(again.lengths("train"), lengths)
+    assert repr(again) == (
+        "PreparedDataset(task='pretraining', train=120, validation=30)"
+    )
+    text = "\n".join(again.describe(max_length=32))
+    assert "labels" not in text and "text lengths (ids)" in text
+    assert (f"cut at max_length=32: {np.mean(lengths > 32):.1%} of the "
+            "texts") in text
+
+
+@pytest.mark.parametrize(
+    "lengths, expected",
+    [([3] * 10, 8), (list(range(1, 101)), 96), ([2000] * 5, 512)],
+)
+def test_default_max_length_pretraining(lengths, expected):
+    # As for classification: the 95th percentile, rounded up to 8, capped.
+    data = PreparedDataset(
+        "pretraining", {"train": {"ids": _rows(lengths, 0)}},
+        vocabulary_sizes={"tokenizer": 900},
+    )
+    assert data.default_max_length() == expected
+
+
+def test_pretraining_errors(tmp_path):
+    ids = _rows([3, 4], 0)
+    with pytest.raises(ValueError, match=r"`word_starts` must be None, or "
+                       r"for pretraining one bool per id of the tokenizer. "
+                       r"Received: word_starts of shape \(900,\) for "
+                       r"task='classification'"):
+        PreparedDataset("classification",
+                        {"train": {"ids": ids, "labels": np.array([0, 1])}},
+                        label_names=LABELS,
+                        vocabulary_sizes={"tokenizer": 900},
+                        word_starts=np.ones(900, bool))
+    with pytest.raises(ValueError, match="for task='translation'"):
+        PreparedDataset("translation",
+                        {"train": {"source": ids, "target": ids}},
+                        vocabulary_sizes={"source_tokenizer": 900,
+                                          "target_tokenizer": 900},
+                        word_starts=np.ones(900, bool))
+    with pytest.raises(ValueError, match=r"Received: word_starts of shape "
+                                         r"\(899,\) for task='pretraining'"):
+        PreparedDataset("pretraining", {"train": {"ids": ids}},
+                        vocabulary_sizes={"tokenizer": 900},
+                        word_starts=np.ones(899, bool))
+    with pytest.raises(ValueError, match=r"Part 'train' must be a dict with "
+                                         r"the keys \['ids'\]. Received: "
+                                         r"\['ids', 'labels'\]"):
+        PreparedDataset("pretraining",
+                        {"train": {"ids": ids, "labels": np.array([0, 1])}},
+                        vocabulary_sizes={"tokenizer": 900})
+    with pytest.raises(ValueError, match="`vocabulary_sizes` must have the "
+                                         "keys \\['tokenizer'\\]"):
+        PreparedDataset("pretraining", {"train": {"ids": ids}},
+                        vocabulary_sizes={"source_tokenizer": 9,
+                                          "target_tokenizer": 9})
+    # In a folder: a word_starts.npy of another vocabulary, or corrupt.
+    _pretraining().save(tmp_path)
+    np.save(tmp_path / "word_starts.npy", np.ones(800, bool))
+    with pytest.raises(ValueError, match=f"Corrupt prepared dataset "
+                                         f"{tmp_path}: `word_starts` must "
+                                         f"be None"):
+        PreparedDataset.load(tmp_path)
+    (tmp_path / "word_starts.npy").write_bytes(b"garbage, not an array")
+    with pytest.raises(ValueError, match="Corrupt prepared data file "
+                                         f"{tmp_path / 'word_starts.npy'}"):
+        PreparedDataset.load(tmp_path)
+    os.remove(tmp_path / "train.offsets.npy")
+    with pytest.raises(ValueError, match="Missing prepared data file: "
+                                         f"{tmp_path / 'train.offsets.npy'}"):
+        PreparedDataset.load(tmp_path)

@@ -228,6 +228,48 @@ def test_padded_argument_errors():
         ragged.padded([0], 0)
 
 
+
+def test_padded_starts_keeps_a_window_of_the_longer_rows():
+    rows = [list(range(10, 20)), [7, 8], list(range(30, 36))]
+    ragged = RaggedIds.from_rows(rows)
+    np.testing.assert_array_equal(
+        ragged.padded([0, 1, 2], 4, starts=[3, 5, 1]),
+        # A row that fits keeps all its ids, whatever its start says.
+        [[13, 14, 15, 16], [7, 8, 0, 0], [31, 32, 33, 34]],
+    )
+    # Clipped so the window stays inside the row.
+    np.testing.assert_array_equal(
+        ragged.padded([0, 2, 0], 4, starts=np.array([-2, 9, 6])),
+        [[10, 11, 12, 13], [32, 33, 34, 35], [16, 17, 18, 19]],
+    )
+    # Every start of a long row against a plain slice.
+    for start in range(7):
+        np.testing.assert_array_equal(
+            ragged.padded([0], 4, starts=[start])[0], rows[0][start:start + 4]
+        )
+    # Starts of 0 are the plain cut.
+    rows = _random_rows(100, 3)
+    ragged = RaggedIds.from_rows(rows)
+    indices = np.arange(100)
+    np.testing.assert_array_equal(
+        ragged.padded(indices, 12, starts=np.zeros(100, int)),
+        _padded_reference(rows, 12),
+    )
+
+
+def test_padded_starts_errors():
+    ragged = RaggedIds.from_rows([[5, 6, 7], [8]])
+    with pytest.raises(ValueError, match="Give at most one of `head_tokens` "
+                                         "and `starts`. Received: "
+                                         "head_tokens=1"):
+        ragged.padded([0], 2, head_tokens=1, starts=[0])
+    with pytest.raises(ValueError, match=r"`starts` must hold one int per "
+                                         r"index. Received: starts of shape "
+                                         r"\(1,\) for 2 indices"):
+        ragged.padded([0, 1], 2, starts=[0])
+    with pytest.raises(ValueError, match=r"shape \(1, 2\)"):
+        ragged.padded([0, 1], 2, starts=[[0, 0]])
+
 @pytest.mark.parametrize("kind", ["ids", "offsets"])
 def test_a_missing_file_is_named(tmp_path, kind):
     RaggedIds.from_rows([[1, 2], [3]]).save(tmp_path, "train")
