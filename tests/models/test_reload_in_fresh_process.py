@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_attnpred.models import MaskedLanguageModel
 from keras_attnpred.models import RNNEncoderBackbone
 from keras_attnpred.models import RNNTranslator
 from keras_attnpred.models import TextClassifier
@@ -39,6 +40,8 @@ for name in sys.argv[2:]:
     model = keras.models.load_model(f"{folder}/{name}.keras")
     if "translator" in name:
         outputs = model({k: inputs[k] for k in ("source", "target")})
+    elif name == "masked_language_model":
+        outputs = model({k: inputs[k] for k in ("token_ids", "mask_positions")})
     else:
         outputs = model(inputs["ids"])
     results[name] = keras.ops.convert_to_numpy(outputs)
@@ -65,6 +68,12 @@ def models():
         "rnn_translator": RNNTranslator(
             30, 40, attention="luong", rnn="lstm", embedding_dim=6, units=4
         ),
+        "masked_language_model": MaskedLanguageModel(
+            TransformerEncoderBackbone(
+                vocabulary_size=30, max_length=16, num_layers=1, model_dim=8,
+                num_heads=2, intermediate_dim=16,
+            )
+        ),
     }
 
 
@@ -77,11 +86,16 @@ def models():
 def test_models_reload_after_importing_only_the_package(tmp_path):
     translation, _ = translation_batch()
     inputs = dict(ids=padded_ids([6, 2, 4], 6, 30, seed=3), **translation)
+    masked = {"token_ids": inputs["ids"],
+              "mask_positions": np.array([[1, 0], [0, 1], [3, 2]], "int32")}
+    inputs.update(masked)
     np.savez(tmp_path / "inputs.npz", **inputs)
     expected = {}
     for name, model in models().items():
         if "translator" in name:
             outputs = model(translation)
+        elif name == "masked_language_model":
+            outputs = model(masked)
         else:
             outputs = model(inputs["ids"])
         expected[name] = (to_numpy(outputs), type(model).__name__)
