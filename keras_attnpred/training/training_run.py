@@ -128,7 +128,7 @@ class TrainingRun:
                 f"Received: directory={directory!r} (not a directory)"
             )
         config = read_run_config(directory)
-        kind = "classification" if config.is_classification else config.task
+        kind = _kind(config)
         for name in files.REQUIRED[kind]:
             _require(directory, os.path.join(directory, name))
         metrics = _read_json(directory, files.METRICS)
@@ -215,7 +215,8 @@ class TrainingRun:
                 tokenized here with the run's tokenizers; or a
                 `PreparedDataset` made with the run's tokenizers (`prepare`
                 with `tokenizers_from`, or the folder the run trained on),
-                which needs no TensorFlow.
+                which needs no TensorFlow; for a pretraining run only this
+                (the masked pieces' loss and accuracy, fixed masks).
             batch_size: int, default the run's batch size.
             part: str, the part of a `PreparedDataset` to evaluate.
 
@@ -248,9 +249,7 @@ class TrainingRun:
         }
 
     def _check_prepared(self, dataset):
-        if dataset.task != self.config.task and (
-            dataset.is_classification != self.config.is_classification
-        ):
+        if _kind(dataset) != _kind(self.config):
             raise ValueError(
                 f"`data` holds {dataset.task!r} data, the run is a "
                 f"{self.config.task!r} run. Received: a PreparedDataset "
@@ -292,6 +291,12 @@ class TrainingRun:
         from keras_attnpred.data import PreparedDataset
         from keras_attnpred.training.prepare import token_ids
 
+        if self.config.task == "pretraining":
+            raise ValueError(
+                "`data` must be a `PreparedDataset` for a pretraining run "
+                "(`prepare` with `tokenizers_from` the run). Received: data "
+                f"of type {type(data).__name__}"
+            )
         if self.config.is_classification:
             if not isinstance(data, LabeledTexts):
                 raise ValueError(
@@ -333,12 +338,19 @@ class TrainingRun:
         )
 
     def _check_task(self, method, classification):
-        if self.config.is_classification != classification:
-            kind = "classification" if classification else "translation"
+        kind = "classification" if classification else "translation"
+        # Not a two-way test: a pretraining run is neither.
+        if _kind(self.config) != kind:
             raise ValueError(
                 f"`{method}` needs a {kind} run. Received: a run "
                 f"with task={self.config.task!r}"
             )
+
+
+def _kind(data):
+    """"classification" (sentiment too), "translation" or "pretraining", of
+    a `TrainingConfig` or a `PreparedDataset`."""
+    return "classification" if data.is_classification else data.task
 
 
 def _same_files(first, second):
