@@ -333,6 +333,12 @@ def command_evaluate(args):
         report.update(part=args.part, prepared=args.prepared)
         _print_json(report)
         return
+    if config.task == "pretraining":
+        raise CommandError(
+            "a pretraining run is evaluated on a prepared folder: --prepared "
+            "DIR (`attnpred prepare --task pretraining --tokenizers-from "
+            f"{args.run}`)"
+        )
     if config.task == "translation":
         pairs = _read_translation_data(args.data, config.reverse)
         if not len(pairs):

@@ -83,6 +83,12 @@ def export_run(
             "`run` must be a run directory or a `TrainingRun`. "
             f"Received: run of type {type(run).__name__}"
         )
+    if run.config.task == "pretraining":
+        raise ValueError(
+            "A pretraining run does not export: fine-tune its encoder first "
+            "(`attnpred train --init-from RUN`) and export that run. "
+            "Received: a run with task='pretraining'"
+        )
     base_dir = os.fspath(base_dir)
     tflite_base = os.path.join(base_dir, utils.TFLITE_DIRNAME)
     if version is None:
