@@ -193,7 +193,9 @@ def _training_config(args, fields=_TRAINING_FLAGS):
         value = getattr(args, field)
         if value is None:
             continue
-        if field in ("validation_path", "test_path"):
+        if field == "validation_path" and values.get("task") == "pretraining":
+            value = list(value)
+        elif field in ("validation_path", "test_path"):
             value = _path_value(value)
         elif field in ("text_column", "label_column"):
             value = _column(value)

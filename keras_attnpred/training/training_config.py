@@ -221,27 +221,22 @@ class TrainingConfig:
         _choice("rnn", self.rnn, RNNS)
         _choice("monitor", self.monitor, MONITORS)
         translation = self.task == "translation"
-        if self.task == "pretraining" and isinstance(
-            self.train_path, (list, tuple)
+        # A pretraining corpus may span files, its validation texts too.
+        for name, allow_none in (
+            ("train_path", self.prepared is not None),
+            ("validation_path", True),
         ):
-            if not self.train_path or not all(
-                isinstance(p, str) and p for p in self.train_path
-            ):
-                _bad("train_path", self.train_path,
-                     "a path or a non-empty list of paths")
-            self.train_path = list(self.train_path)
-        else:
-            self.train_path = _path(
-                "train_path", self.train_path, translation,
-                allow_none=self.prepared is not None,
-            )
+            value = getattr(self, name)
+            if self.task == "pretraining" and isinstance(value, (list, tuple)):
+                if not value or not all(isinstance(p, str) and p for p in value):
+                    _bad(name, value, "a path or a non-empty list of paths")
+                setattr(self, name, list(value))
+            else:
+                setattr(self, name, _path(name, value, translation, allow_none))
         if self.prepared is not None and (
             not isinstance(self.prepared, str) or not self.prepared
         ):
             _bad("prepared", self.prepared, "None or a folder path")
-        self.validation_path = _path(
-            "validation_path", self.validation_path, translation, True
-        )
         self.test_path = _path("test_path", self.test_path, translation, True)
         _number("validation_fraction", self.validation_fraction, 0, 1)
         for name in ("text_column", "label_column"):
