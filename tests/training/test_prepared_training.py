@@ -19,6 +19,7 @@ from keras_attnpred.training import train
 from keras_attnpred.training._checkpoint_averaging import EpochWeights
 from keras_attnpred.training._checkpoint_averaging import average_checkpoints
 from keras_attnpred.training._model_factory import build_optimizer
+from tests.training.tiny_data import write_corpus
 from tests.training.tiny_data import write_sentiment_csv
 from tests.training.tiny_data import write_translation_tsv
 
@@ -82,6 +83,23 @@ def test_a_data_setting_that_contradicts_the_folder_is_refused(tmp_path):
               str(tmp_path / "run"), verbose=0)
 
 
+def _without_tensorflow(tmp_path):
+    """A function that runs `attnpred ARGS...` on JAX without TensorFlow in
+    `tmp_path` and returns its output."""
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def blocked(*args):
+        result = subprocess.run(
+            [sys.executable, WITHOUT_TENSORFLOW, *args], capture_output=True,
+            text=True, env=env, cwd=str(tmp_path), timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    return blocked
+
+
 def test_a_process_without_tensorflow_trains_from_prepared_folders(tmp_path):
     """The GPU machines have JAX and no TensorFlow: a classifier and a
     translator train there from `attnpred prepare`'s folders, and evaluate
@@ -96,17 +114,7 @@ def test_a_process_without_tensorflow_trains_from_prepared_folders(tmp_path):
          "--out", str(tmp_path / "pairs")],
     ):
         assert cli.main(["prepare", *args]) == 0
-    env = {**os.environ, "KERAS_BACKEND": "jax",
-           "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-
-    def blocked(*args):
-        result = subprocess.run(
-            [sys.executable, WITHOUT_TENSORFLOW, *args], capture_output=True,
-            text=True, env=env, cwd=str(tmp_path), timeout=600,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
-
+    blocked = _without_tensorflow(tmp_path)
     out = blocked("train", "--prepared", "reviews", "--model", "rnn",
                   "--preset", "tiny", "--epochs", "2", "--batch-size", "16",
                   "--learning-rate", "0.01", "--out", "reviews_run")
@@ -134,6 +142,38 @@ def test_a_process_without_tensorflow_trains_from_prepared_folders(tmp_path):
     assert cli.main(["evaluate", str(tmp_path / "pairs_run"),
                      "--data", pairs, "--max-examples", "5"]) == 0
 
+
+@pytest.mark.slow  # two JAX processes: ~45 s on 2 shared cores
+def test_a_process_without_tensorflow_pretrains_and_fine_tunes(tmp_path):
+    """Pretraining and `--init-from` fine-tuning from prepared folders need
+    no TensorFlow either; the runs then serve here."""
+    pytest.importorskip("jax")
+    corpus = write_corpus(str(tmp_path / "corpus.txt"), 120)
+    reviews = write_sentiment_csv(str(tmp_path / "reviews.csv"), 80)
+    assert cli.main(["prepare", "--task", "pretraining", "--data", corpus,
+                     "--vocabulary-size", "100", "--out",
+                     str(tmp_path / "corpus")]) == 0
+    assert cli.main(["prepare", "--task", "sentiment", "--data", reviews,
+                     "--tokenizers-from", str(tmp_path / "corpus"),
+                     "--out", str(tmp_path / "reviews")]) == 0
+    blocked = _without_tensorflow(tmp_path)
+    blocked("pretrain", "--prepared", "corpus", "--preset", "tiny",
+            "--max-length", "16", "--epochs", "1", "--batch-size", "16",
+            "--out", "pretrained")
+    blocked("train", "--prepared", "reviews", "--init-from", "pretrained",
+            "--epochs", "1", "--batch-size", "16", "--out", "tuned")
+    pretrained = TrainingRun.load(str(tmp_path / "pretrained"))
+    assert pretrained.config.task == "pretraining"
+    tuned = TrainingRun.load(str(tmp_path / "tuned"))
+    assert tuned.config.init_from == "pretrained"
+    assert tuned.config.max_length == 16
+    assert len(tuned.predict(["a wonderful film"])) == 1
+    report = pretrained.evaluate(PreparedDataset.load(str(tmp_path /
+                                                          "corpus")),
+                                 part="validation")
+    assert report["loss"] == pytest.approx(
+        pretrained.metrics["validation"]["loss"], rel=1e-3
+    )
 
 def test_checkpoint_averaging_keeps_the_better_weights():
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
@@ -189,6 +229,39 @@ def test_the_optimizer_recipes():
         TrainingConfig.from_dict({**base, "learning_rate": "transformer",
                                   "learning_rate_decay": "cosine"})
 
+
+def test_the_warmup_of_the_learning_rate():
+    from keras_attnpred.training.transformer_schedule import TransformerSchedule
+
+    base = {"task": "pretraining", "train_path": "corpus.txt",
+            "learning_rate": 0.01}
+    assert TrainingConfig.from_dict(base).warmup_steps is None
+    # None: a float rate stays a float, without a schedule.
+    plain = build_optimizer(TrainingConfig.from_dict(base), 100)
+    assert float(plain.learning_rate) == pytest.approx(0.01)
+    # A linear warm-up to the rate, then constant (no decay asked for).
+    warm = build_optimizer(
+        TrainingConfig.from_dict({**base, "warmup_steps": 10}), 100
+    )._learning_rate
+    assert isinstance(warm, keras.optimizers.schedules.CosineDecay)
+    for step, expected in [(0, 0.0), (5, 0.005), (10, 0.01), (55, 0.01),
+                           (100, 0.01)]:
+        assert float(warm(step)) == pytest.approx(expected, abs=1e-7), step
+    # With the cosine decay: warm-up, then down to 5% at the last step.
+    decayed = build_optimizer(TrainingConfig.from_dict(
+        {**base, "warmup_steps": 10, "learning_rate_decay": "cosine"}
+    ), 100)._learning_rate
+    assert float(decayed(5)) == pytest.approx(0.005)
+    assert float(decayed(10)) == pytest.approx(0.01)
+    assert float(decayed(55)) == pytest.approx(0.01 * (0.05 + 0.95 / 2))
+    assert float(decayed(100)) == pytest.approx(0.0005)
+    # The paper's schedule: 4000 steps unless told.
+    for steps, expected in [(None, 4000), (50, 50)]:
+        schedule = build_optimizer(TrainingConfig.from_dict(
+            {**base, "learning_rate": "transformer", "warmup_steps": steps}
+        ), 100)._learning_rate
+        assert isinstance(schedule, TransformerSchedule)
+        assert schedule.warmup_steps == expected
 
 def test_a_head_and_tail_classifier_reads_long_texts_as_in_training(tmp_path):
     from keras_attnpred.data import RaggedIds

@@ -98,6 +98,12 @@ BAD = [
     ("max_examples", 0),
     ("bigram_buckets", 0),
     ("bigram_buckets", 2.5),
+    ("mask_rate", 0.0),
+    ("mask_rate", 1.0),
+    ("mask_rate", "0.15"),
+    ("init_from", ""),
+    ("init_from", 3),
+    ("warmup_steps", 2.5),
 ]
 
 
@@ -107,6 +113,23 @@ def test_bad_value_names_field_and_value(field, value):
     with pytest.raises(ValueError, match=f"`{field}`") as info:
         TrainingConfig.from_dict(values)
     assert f"Received: {field}={value!r}" in str(info.value)
+
+
+def test_pretraining_settings_round_trip(tmp_path):
+    values = {"task": "pretraining", "train_path": ("a.txt", "b.txt", "c.gz"),
+              "validation_path": "v.txt", "mask_rate": 0.25, "preset": "large",
+              "warmup_steps": 500}
+    config = TrainingConfig.from_dict(values)
+    assert not config.is_classification and not config.is_translation
+    assert config.train_path == ["a.txt", "b.txt", "c.gz"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    assert TrainingConfig.from_file(str(path)) == config
+    fine_tuning = TrainingConfig.from_dict(
+        {"task": "sentiment", "train_path": "r.csv", "init_from": "runs/mlm"}
+    )
+    assert fine_tuning.init_from == "runs/mlm"
+    assert fine_tuning.warmup_steps is None and fine_tuning.mask_rate == 0.15
 
 
 def test_classification_path_must_be_one_file():
