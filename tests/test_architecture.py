@@ -21,6 +21,7 @@ RANKS = {
     "serialization": 0,
     "reserved_ids": 0,
     "bucket_boundaries": 0,
+    "quiet": 0,
     "ops": 1,
     "layers": 2,
     "models": 3,

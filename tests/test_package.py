@@ -2,9 +2,11 @@ import os
 import subprocess
 import sys
 
+import keras
 import pytest
 
 import keras_attnpred
+from keras_attnpred.models import build_transformer_classifier
 
 
 def test_version_is_exposed():
@@ -12,19 +14,81 @@ def test_version_is_exposed():
 
 
 def test_import_loads_no_tensorflow_on_jax():
-    """`import keras_attnpred` imports Keras (to register the classes), but
-    TensorFlow only where needed: not on the JAX backend."""
+    """`import keras_attnpred` loads neither Keras nor TensorFlow; Keras
+    then registers the classes without TensorFlow on the JAX backend."""
     pytest.importorskip("jax")
     code = (
         "import sys, keras_attnpred;"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules);"
+        "import keras;"
+        "print('tensorflow' in sys.modules, keras.saving.get_registered_object("
+        "'keras_attnpred>TextClassifier').__name__)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True,
         timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "False True"
+    assert result.stdout.strip().splitlines()[-2:] == [
+        "False False", "False TextClassifier"]
+
+
+def _load_after(imports, tmp_path):
+    """Runs `imports`, then `import keras` and loads a classifier and a
+    schedule in a new JAX process (it starts faster; the registration is
+    the same on every backend); returns their class names."""
+    pytest.importorskip("jax")
+    from keras_attnpred.training import TransformerSchedule
+
+    schedule = keras.saving.serialize_keras_object(TransformerSchedule(16))
+    path = str(tmp_path / "classifier.keras")
+    build_transformer_classifier(50, 2, 8, preset="tiny").save(path)
+    code = imports + (
+        "\nimport keras\n"
+        f"print(type(keras.models.load_model({path!r})).__name__,\n"
+        f"      type(keras.saving.deserialize_keras_object({schedule!r}))"
+        ".__name__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"},
+    )
+    assert result.returncode == 0, (imports, result.stderr[-2000:])
+    return result.stdout.split()[-2:]
+
+
+def test_bare_import_then_keras_registers_every_class(tmp_path):
+    """`import keras_attnpred` first, Keras after: `load_model` works."""
+    assert _load_after("import keras_attnpred", tmp_path) == [
+        "TextClassifier", "TransformerSchedule"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("imports", [
+    "from keras_attnpred.data import RaggedIds",  # Keras imported later
+    # A module of the package imports Keras half-way through its import.
+    "from keras_attnpred.serialization import register",
+    "from keras_attnpred import layers",
+])
+def test_any_first_import_registers_every_class(imports, tmp_path):
+    assert _load_after(imports, tmp_path) == [
+        "TextClassifier", "TransformerSchedule"]
+
+
+def test_load_model_without_the_import_names_the_package(tmp_path):
+    """Without `import keras_attnpred`, Keras cannot know the classes (the
+    package never ran): its error names the missing class and, in the
+    config it prints, the module `keras_attnpred...`, as the README says."""
+    path = str(tmp_path / "classifier.keras")
+    build_transformer_classifier(50, 2, 8, preset="tiny").save(path)
+    code = f"import keras; keras.models.load_model({path!r})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "Could not locate class 'TextClassifier'" in result.stderr
+    assert "'module': 'keras_attnpred.models." in result.stderr
 
 
 def test_import_keras_attnpred_is_enough_for_load_model(tmp_path):

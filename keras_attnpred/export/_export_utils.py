@@ -6,10 +6,13 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 
 import keras
 import numpy as np
 
+from keras_attnpred.quiet import native_stderr_silenced
+from keras_attnpred.quiet import tensorflow_asked_to_be_quiet
 from keras_attnpred.validation import check_positive_int
 
 # Op names that the TensorFlow Text TFLite registrar
@@ -314,7 +317,16 @@ def convert_saved_model(
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8
         ]
-    content = converter.convert()
+    with warnings.catch_warnings(), native_stderr_silenced(
+        quantization == "int8" and tensorflow_asked_to_be_quiet()
+    ):
+        # TensorFlow's own int8 calibrator runs the deprecated
+        # `tf.lite.Interpreter` (the package uses `ai_edge_litert`) and prints
+        # its settings ("fully_quantize: 0, ...") from C++.
+        warnings.filterwarnings(
+            "ignore", message=r"\s*Warning: tf\.lite\.Interpreter is deprecated"
+        )
+        content = converter.convert()
     check_tflite_ops(content, allowed_custom_ops)
     return content
 

@@ -119,7 +119,7 @@ def masked_softmax(scores, mask=None, axis=-1):
     """
     scores = ops.cast(scores, "float32")
     if mask is None:
-        return ops.softmax(scores, axis=axis)
+        return _softmax(scores, axis)
     mask = ops.cast(mask, "bool")
     # The floor comes from the visible logits only, so whatever a hidden
     # position holds (even inf or NaN) cannot reach the real ones.
@@ -127,8 +127,17 @@ def masked_softmax(scores, mask=None, axis=-1):
         ops.min(ops.where(mask, scores, 0.0), axis=axis, keepdims=True)
     )
     scores = ops.where(mask, scores, floor - _MASKED_LOGIT_MARGIN)
-    weights = ops.softmax(scores, axis=axis)
+    weights = _softmax(scores, axis)
     return weights * ops.cast(mask, weights.dtype)
+
+
+def _softmax(scores, axis):
+    # One position (a one-token text, a one-token source) is a real case:
+    # its weight is 1. `ops.softmax` would warn that this is likely a
+    # mistake; exp(x - x) gives the same 1 (NaN stays NaN), gradient 0.
+    if scores.shape[axis] == 1:
+        return ops.exp(scores - scores)
+    return ops.softmax(scores, axis=axis)
 
 
 def check_same_length(name_a, length_a, name_b, length_b):

@@ -5,14 +5,34 @@ checkpoints, TensorBoard and a run directory that reloads.
 on the folder it writes needs no TensorFlow on another backend, where
 distribution goes through `keras.distribution`. Training on raw data
 prepares it in memory first, then takes the same path.
+
+The names load on first use, so that reading a `TrainingConfig` (the
+command line's `--help`) imports neither Keras nor TensorFlow.
 """
 
-from keras_attnpred.training.get_strategy import get_strategy
-from keras_attnpred.training.prepare import prepare
-from keras_attnpred.training.train import train
-from keras_attnpred.training.training_config import TrainingConfig
-from keras_attnpred.training.training_diverged_error import (
-    TrainingDivergedError,
-)
-from keras_attnpred.training.training_run import TrainingRun
-from keras_attnpred.training.transformer_schedule import TransformerSchedule
+import importlib
+
+_NAMES = {
+    "get_strategy": "get_strategy",
+    "prepare": "prepare",
+    "train": "train",
+    "TrainingConfig": "training_config",
+    "TrainingDivergedError": "training_diverged_error",
+    "TrainingRun": "training_run",
+    "TransformerSchedule": "transformer_schedule",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        module = importlib.import_module(f"{__name__}.{_NAMES[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(__all__) | set(globals()))

@@ -1,5 +1,6 @@
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -20,9 +21,23 @@ def transformer_tflite(classifier_run, tmp_path_factory):
     run = classifier_run("transformer")
     train_texts, _ = sentiment_texts(256)
     out = tmp_path_factory.mktemp("mobile")
-    paths = export_classifier_tflite(
-        run, str(out), representative_texts=train_texts[:128], batch_size=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = export_classifier_tflite(
+            run, str(out), representative_texts=train_texts[:128],
+            batch_size=4)
+    EXPORT_WARNINGS[:] = [str(w.message) for w in caught]
     return run, paths
+
+
+# What the export above warned.
+EXPORT_WARNINGS = []
+
+
+def test_int8_calibration_does_not_warn_of_the_deprecated_interpreter(
+        transformer_tflite):
+    assert "int8" in transformer_tflite[1]  # calibrated
+    assert not [w for w in EXPORT_WARNINGS if "tf.lite.Interpreter" in w]
 
 
 def ops_of(path):
