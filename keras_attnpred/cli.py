@@ -26,7 +26,8 @@ import sys
 # Flags that map one to one onto `TrainingConfig` fields, with their parsers.
 _TRAINING_FLAGS = {
     "task": dict(
-        choices=["translation", "classification", "sentiment", "pretraining"]
+        choices=["translation", "classification", "sentiment", "pretraining"],
+        help="required (here or in --config)",
     ),
     "model": dict(choices=["transformer", "rnn"]),
     "attention": dict(
@@ -37,25 +38,36 @@ _TRAINING_FLAGS = {
         nargs="+", metavar="PATH", help="validation data (else a split)"
     ),
     "test_path": dict(nargs="+", metavar="PATH", help="test data"),
-    "validation_fraction": dict(type=float),
+    "validation_fraction": dict(
+        type=float, help="share of the training data held out without "
+        "--validation-path"
+    ),
     "text_column": dict(help="column name or index of the text"),
     "label_column": dict(help="column name or index of the label"),
-    "label_names": dict(help="comma-separated class names, in id order"),
+    "label_names": dict(
+        help="comma-separated class names, in id order (default: from the "
+        "data: the labels sorted, or 0..N-1 for integer labels; sentiment "
+        "0/1 are negative/positive)"
+    ),
     "reverse": dict(
         action="store_true", default=None, help="translate target to source"
     ),
     "max_length": dict(
         type=int,
-        help="tokens kept per text; default: fitted to the training data "
-        "(95th percentile of the lengths for classification, the longest "
-        "pair for translation, at most 512 / 256)",
+        help="tokens kept per text (default: from the data: the 95th "
+        "percentile of the training lengths for classification, the longest "
+        "pair for translation, a multiple of 8, at most 512 / 256)",
     ),
     "head_tokens": dict(
         type=int,
         help="classification: longer texts keep this many opening tokens "
         "and the end (default: the opening max-length tokens)",
     ),
-    "vocabulary_size": dict(type=int),
+    "vocabulary_size": dict(
+        type=int,
+        help="the largest vocabulary of each tokenizer; a small training "
+        "set may give fewer pieces",
+    ),
     "tokenizer": dict(
         choices=["wordpiece", "sentencepiece"],
         help="subword tokenizer learned on the training data (default "
@@ -106,12 +118,20 @@ _TRAINING_FLAGS = {
         help="classifiers: add hashed bigram embeddings with this many rows "
         "(e.g. 1048576; vocabulary at most 46340)",
     ),
-    "dropout": dict(type=float, help="default: the preset's (RNNs: 0)"),
-    "activation_dropout": dict(
-        type=float, help="Transformers: dropout inside the feed-forward blocks"
+    "dropout": dict(
+        type=float, help="(default: the preset's for Transformers, 0 for RNNs)"
     ),
-    "embedding_dim": dict(type=int, help="RNNs: overrides the preset"),
-    "units": dict(type=int, help="RNNs: overrides the preset"),
+    "activation_dropout": dict(
+        type=float,
+        help="Transformers: dropout inside the feed-forward blocks (default: "
+        "none)",
+    ),
+    "embedding_dim": dict(
+        type=int, help="RNNs: overrides the preset (default: the preset's)"
+    ),
+    "units": dict(
+        type=int, help="RNNs: overrides the preset (default: the preset's)"
+    ),
     "rnn": dict(choices=["gru", "lstm"]),
     "bidirectional": dict(
         action=argparse.BooleanOptionalAction,
@@ -577,27 +597,61 @@ def _with_default(field, options):
 def _add_training_arguments(parser, data_help, prepared_help):
     """The options `train` and `pretrain` share."""
     parser.add_argument(
-        "--config", help="YAML or JSON file of training settings"
+        "--config",
+        help="YAML or JSON file of training settings; flags override it "
+        "(default: none)",
     )
-    parser.add_argument("--data", nargs="+", metavar="PATH", help=data_help)
-    parser.add_argument("--prepared", metavar="DIR", help=prepared_help)
-    parser.add_argument("--out", required=True, help="run directory")
+    parser.add_argument(
+        "--data", nargs="+", metavar="PATH",
+        help=data_help + " (required here, in --config or by --prepared)",
+    )
+    parser.add_argument(
+        "--prepared", metavar="DIR", help=prepared_help + " (default: none)"
+    )
+    parser.add_argument(
+        "--out", required=True, help="run directory (required)"
+    )
     for field, options in _TRAINING_FLAGS.items():
         parser.add_argument(
             _flag(field), dest=field, **_with_default(field, options)
         )
 
 
+def _common_options():
+    """The options every command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's and absl's start-up lines and log messages "
+        "(hidden by default)",
+    )
+    return common
+
+
 def build_parser():
+    from keras_attnpred import __version__
+
     parser = argparse.ArgumentParser(
         prog="attnpred",
         description="Train, evaluate and use attention models for "
         "translation, text classification and sentiment.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = _Commands(
+        parser.add_subparsers(dest="command", required=True),
+        _common_options(),
+    )
 
     train_parser = commands.add_parser(
-        "train", help="train a model into a run directory"
+        "train",
+        help="train a model into a run directory",
+        description="Trains a translator, a classifier or a sentiment model "
+        "into a run directory. Every option shows its default; the ones "
+        "marked 'from the data' are fitted to the training data, and the "
+        "run records the value used (config.json).",
     )
     _add_training_arguments(
         train_parser,
@@ -635,18 +689,21 @@ def build_parser():
         "--prepared` trains on, on any Keras backend.",
     )
     prepare_parser.add_argument(
-        "--config", help="YAML or JSON file (its data settings are used)"
+        "--config",
+        help="YAML or JSON file (its data settings are used; default: none)",
     )
     prepare_parser.add_argument(
-        "--data", nargs="+", metavar="PATH", help="training data, as for train"
+        "--data", nargs="+", metavar="PATH",
+        help="training data, as for train (required here or in --config)",
     )
     prepare_parser.add_argument(
         "--tokenizers-from",
         metavar="DIR",
-        help="reuse the tokenizer(s) of a run or prepared folder",
+        help="reuse the tokenizer(s) of a run or prepared folder (default: "
+        "learn them on the training data)",
     )
     prepare_parser.add_argument(
-        "--out", required=True, help="the folder to write"
+        "--out", required=True, help="the folder to write (required)"
     )
     for field in _PREPARE_FLAGS:
         prepare_parser.add_argument(
@@ -664,13 +721,15 @@ def build_parser():
         nargs="+",
         metavar="PATH",
         help="test data: a CSV/TSV file (or URL), two aligned files, or "
-        "tfds:NAME[:SPLIT] (split default: test)",
+        "tfds:NAME[:SPLIT] (split default: test); this or --prepared is "
+        "required",
     )
     evaluate_parser.add_argument(
         "--prepared",
         metavar="DIR",
         help="instead of --data: a folder of `attnpred prepare` made with "
-        "the run's tokenizers (loss and accuracy, no TensorFlow needed)",
+        "the run's tokenizers (loss and accuracy, no TensorFlow needed; "
+        "default: none)",
     )
     evaluate_parser.add_argument(
         "--part", default="test", help="the part of --prepared (default: test)"
@@ -678,7 +737,8 @@ def build_parser():
     evaluate_parser.add_argument(
         "--max-examples",
         type=_positive_int,
-        help="translation: score only the first N pairs with BLEU/chrF",
+        help="translation: score only the first N pairs with BLEU/chrF "
+        "(default: all)",
     )
     _add_search_flags(evaluate_parser)
     evaluate_parser.set_defaults(handler=command_evaluate)
@@ -705,7 +765,8 @@ def build_parser():
         "text", help="the text to translate or classify"
     )
     explain_parser.add_argument(
-        "--out", required=True, help="the picture: FILE.png or FILE.html"
+        "--out", required=True,
+        help="the picture: FILE.png or FILE.html (required)",
     )
     explain_parser.add_argument(
         "--method",
@@ -734,7 +795,8 @@ def build_parser():
     )
     export_parser.add_argument("run", help="run directory")
     export_parser.add_argument(
-        "--out", required=True, metavar="BASE", help="the model's base folder"
+        "--out", required=True, metavar="BASE",
+        help="the model's base folder (required)",
     )
     export_parser.add_argument(
         "--format",
@@ -758,10 +820,28 @@ def build_parser():
     demo_parser = commands.add_parser(
         "demo", help="train, evaluate and use a translator on bundled data"
     )
-    demo_parser.add_argument("--out", default=os.path.join("runs", "demo"))
-    demo_parser.add_argument("--epochs", type=int, default=8)
+    demo_parser.add_argument(
+        "--out", default=os.path.join("runs", "demo"),
+        help="run directory (default: runs/demo)",
+    )
+    demo_parser.add_argument(
+        "--epochs", type=int, default=8, help="(default: 8)"
+    )
     demo_parser.set_defaults(handler=command_demo)
     return parser
+
+
+class _Commands:
+    """`add_parser` of the subcommands, each with the common options."""
+
+    def __init__(self, subparsers, common):
+        self.subparsers = subparsers
+        self.common = common
+
+    def add_parser(self, name, **options):
+        return self.subparsers.add_parser(
+            name, parents=[self.common], **options
+        )
 
 
 def _is_expected(error):
@@ -780,10 +860,14 @@ def _is_expected(error):
 
 
 def main(argv=None):
-    # TensorFlow's C++ start-up chatter buries the command's own output.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Parsing loads neither Keras nor TensorFlow: `--help`, `--version` and
+    # bad flags answer at once.
     args = build_parser().parse_args(argv)
     try:
+        from keras_attnpred.quiet import quiet_framework_start
+
+        # TensorFlow's C++ start-up lines bury the command's own output.
+        quiet_framework_start(verbose=args.verbose)
         args.handler(args)
     except Exception as error:
         if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):

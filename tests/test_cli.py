@@ -1,10 +1,14 @@
 """The `attnpred` command: help, one-line errors, and a whole train/use cycle."""
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+import time
+import warnings
 
+import keras
 import pytest
 
 from keras_attnpred import cli
@@ -12,14 +16,41 @@ from tests.training.tiny_data import write_sentiment_csv
 from tests.training.tiny_data import write_translation_tsv
 
 
-def run_cli(*args, cwd=None):
+def run_cli(*args, cwd=None, input=None):
+    # Without the TF_CPP_MIN_LOG_LEVEL that importing TensorFlow here set:
+    # the command decides, as it does for a user.
+    env = {key: value for key, value in os.environ.items()
+           if key != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
         [sys.executable, "-m", "keras_attnpred.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=600,
+        env=env,
+        input=input,
     )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Small trained runs of `train` (in this process: quicker than the
+    command): `{"classification": dir, "translation": dir, "reviews":
+    csv, "pairs": tsv}`."""
+    from keras_attnpred.training import train
+
+    root = tmp_path_factory.mktemp("cli_runs")
+    reviews = write_sentiment_csv(str(root / "reviews.csv"), 240)
+    pairs = write_translation_tsv(str(root / "pairs.tsv"), 200)
+    common = {"preset": "tiny", "vocabulary_size": 120, "max_length": 16,
+              "batch_size": 16, "learning_rate": 0.01}
+    train({"task": "sentiment", "model": "rnn", "train_path": reviews,
+           "epochs": 3, **common}, str(root / "classification"), verbose=0)
+    train({"task": "translation", "train_path": pairs, "epochs": 1,
+           **common}, str(root / "translation"), verbose=0)
+    return {"classification": str(root / "classification"),
+            "translation": str(root / "translation"),
+            "reviews": reviews, "pairs": pairs}
 
 
 def test_help_lists_every_command_and_training_flag(capsys):
@@ -134,6 +165,103 @@ def test_translation_predict_prints_one_line_per_text(tmp_path):
     assert [line.split("\t")[0] for line in lines] == ["the cat eats", "the dog runs"]
     result = run_cli("predict", run, "--beam-width", "0", "the cat eats")
     assert result.returncode == 2
-    # The last line (TensorFlow's start-up chatter may come before it).
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("attnpred predict: error:") and "beam_width=0" in last
+    # One line: TensorFlow's start-up lines are hidden.
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("attnpred predict: error:") and "beam_width=0" in line
+
+
+def test_help_version_and_flag_errors_load_no_framework():
+    """`--help`, `--version` and a bad flag are parsed without Keras,
+    TensorFlow or JAX (a new process: this one has them loaded)."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from keras_attnpred import cli\n"
+        "for argv in (['--help'], ['--version'], ['train', '--help'],\n"
+        "             ['predict', '--help'], ['predict', '--no-such-flag']):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), "
+        "contextlib.redirect_stderr(out):\n"
+        "        try:\n"
+        "            cli.main(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax')\n"
+        "             if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_version_answers_at_once():
+    from keras_attnpred.version import __version__
+
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = run_cli("--version")
+        times.append(time.perf_counter() - start)
+        assert result.returncode == 0 and result.stderr == ""
+        assert result.stdout.strip() == f"attnpred {__version__}"
+    # About 0.3 s here; importing TensorFlow alone takes over 4 s.
+    assert min(times) < 2.0, times
+
+
+def test_commands_are_quiet_unless_verbose(runs):
+    """No TensorFlow/absl start-up lines and no warnings: stderr stays
+    empty; `--verbose` lets TensorFlow's lines through."""
+    # One text of one token: attention over one position warned once.
+    result = run_cli("predict", runs["classification"], "great")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == ""
+    assert result.stdout.startswith(("positive\t", "negative\t"))
+    if keras.backend.backend() == "tensorflow":
+        result = run_cli("predict", runs["classification"], "great",
+                         "--verbose")
+        assert result.returncode == 0 and result.stderr.strip()
+
+
+@pytest.mark.parametrize("command", [
+    ["predict", "{classification}", "great"],
+    ["predict", "{translation}", "cat"],
+    ["explain", "{classification}", "great", "--out", "{tmp}/x.html"],
+    ["explain", "{translation}", "the cat", "--out", "{tmp}/y.png"],
+])
+def test_package_calls_raise_no_warnings(command, runs, tmp_path, capsys):
+    argv = [part.format(tmp=tmp_path, **runs) for part in command]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cli.main(argv) == 0, capsys.readouterr().err
+    assert [str(w.message) for w in caught] == []
+
+
+def _subcommands(parser):
+    [subparsers] = [action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction)]
+    return subparsers.choices
+
+
+def test_help_shows_every_default_and_what_depends_on_the_data():
+    """Every option that takes a value says its default (or that it is
+    required); `train --help` marks the defaults fitted to the data."""
+    parser = cli.build_parser()
+    missing = []
+    for name, command in _subcommands(parser).items():
+        for action in command._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue  # positional, or a switch (off unless given)
+            if isinstance(action, argparse.BooleanOptionalAction):
+                continue
+            text = action.help or ""
+            if "default" not in text and "required" not in text:
+                missing.append(f"{name} {action.option_strings[0]}")
+    assert not missing, missing
+    train = _subcommands(parser)["train"]
+    helps = {action.dest: action.help for action in train._actions}
+    for field in ("max_length", "label_names"):
+        assert "from the data" in helps[field], field
+    assert "from the data" in train.description
+    assert "(default: 64)" in helps["batch_size"]
+    assert "(default: 10)" in helps["epochs"]
+    assert "(default: small)" in helps["preset"]
