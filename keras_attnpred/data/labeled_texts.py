@@ -149,7 +149,8 @@ class LabeledTexts:
             text_column: column name (needs `header=True`) or 0-based index.
             label_column: column name or 0-based index.
             delimiter: one character. Default: a tab when the name ends in
-                `.tsv` or `.tsv.gz`, else a comma.
+                `.tsv` or `.tsv.gz`, else `,`, `;` or a tab, whichever the
+                header line holds most of (a comma when it holds none).
             header: bool, whether the first row names the columns.
             label_names: optional sequence of str fixing the classes and
                 their order.

@@ -3,7 +3,12 @@ from keras_attnpred.data.labeled_texts import LabeledTexts
 
 
 def read_labeled_texts(
-    path, text_column, label_column, label_names=None, default_split="train"
+    path,
+    text_column,
+    label_column,
+    label_names=None,
+    default_split="train",
+    delimiter=None,
 ):
     """`LabeledTexts` from any path a run's data settings accept.
 
@@ -18,6 +23,8 @@ def read_labeled_texts(
         label_column: the label column (name or index) or feature (name).
         label_names: optional class names, as in `LabeledTexts.from_csv`.
         default_split: the split of a `tfds:NAME` path without one.
+        delimiter: optional one character, a CSV/TSV file's delimiter
+            (default: detected, see `LabeledTexts.from_csv`).
 
     Returns:
         A `LabeledTexts`.
@@ -57,5 +64,9 @@ def read_labeled_texts(
             label_names=label_names,
         )
     return LabeledTexts.from_csv(
-        path, text_column, label_column, label_names=label_names
+        path,
+        text_column,
+        label_column,
+        label_names=label_names,
+        delimiter=delimiter,
     )

@@ -3,7 +3,7 @@ from keras_attnpred.data import text_file
 _DELIMITED = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
-def read_texts(paths, text_column="text"):
+def read_texts(paths, text_column="text", delimiter=None):
     """Reads unlabelled texts, e.g. a pretraining corpus, from files.
 
     A file whose name ends in `.csv` or `.tsv` (optionally `.gz`) is read as
@@ -13,6 +13,8 @@ def read_texts(paths, text_column="text"):
     Args:
         paths: a path or URL, or a list of them, read in order.
         text_column: column name or 0-based index, for tables.
+        delimiter: optional one character, the tables' delimiter (default:
+            detected, see `text_file.delimited_rows`).
 
     Returns:
         A list of str.
@@ -33,7 +35,7 @@ def read_texts(paths, text_column="text"):
     for path in paths:
         text_file.check_path(path)
         if text_file.file_name(path).lower().endswith(_DELIMITED):
-            name, rows = text_file.delimited_rows(path)
+            name, rows = text_file.delimited_rows(path, delimiter=delimiter)
             rows, width, (index,) = text_file.split_header(
                 name, rows, True, {"text_column": text_column}
             )

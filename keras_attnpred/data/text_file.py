@@ -9,6 +9,7 @@ import contextlib
 import csv
 import gzip
 import hashlib
+import itertools
 import logging
 import os
 import sys
@@ -239,7 +240,9 @@ def delimited_rows(
     Args:
         path_or_url: local path or URL, plain or gzip.
         delimiter: one character; `None` picks a tab for names ending in
-            `.tsv` or `.tsv.gz` and a comma otherwise.
+            `.tsv` or `.tsv.gz`, and otherwise detects it from the first
+            line (the header): `,`, `;` or a tab, whichever it holds most of
+            outside quotes, a comma when it holds none (one column).
         quoted: whether `"` quotes fields (which may then hold delimiters and
             newlines). `None`: yes for commas, no for tabs, because TSV files
             such as GLUE's or Tatoeba's hold bare `"` characters in the text.
@@ -252,40 +255,79 @@ def delimited_rows(
     Raises:
         ValueError: malformed quoting or bad UTF-8, naming file and line.
     """
-    if delimiter is None:
-        lowered = file_name(path_or_url).lower()
-        tab = lowered.endswith(".tsv") or lowered.endswith(".tsv.gz")
-        delimiter = "\t" if tab else ","
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
+    lowered = file_name(path_or_url).lower()
+    if delimiter is None and (
+        lowered.endswith(".tsv") or lowered.endswith(".tsv.gz")
+    ):
+        delimiter = "\t"
+    if delimiter is not None and (
+        not isinstance(delimiter, str) or len(delimiter) != 1
+    ):
         raise ValueError(
             "`delimiter` must be a single character. "
             f"Received: delimiter={delimiter!r}"
         )
+    with open_lines(path_or_url, file_hash, cache_dir) as (name, lines):
+        return name, parse_delimited(name, lines, delimiter, quoted)
+
+
+def parse_delimited(name, lines, delimiter=None, quoted=None):
+    """The rows of CSV/TSV `lines` (str, endings kept), as `delimited_rows`
+    returns them; `delimiter=None` detects it from the first line
+    (`sniff_delimiter`). `name` is used in error messages."""
+    lines = iter(lines)
+    if delimiter is None:
+        first = next(lines, "")
+        delimiter = sniff_delimiter(first)
+        lines = itertools.chain([first], lines)
     if quoted is None:
         quoted = delimiter != "\t"
+    reader = csv.reader(
+        lines,
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+        strict=True,
+    )
     rows = []
-    with open_lines(path_or_url, file_hash, cache_dir) as (name, lines):
-        reader = csv.reader(
-            lines,
-            delimiter=delimiter,
-            quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-            strict=True,
-        )
-        start = 1
-        with _large_csv_fields():
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as error:
-                    raise ValueError(
-                        f"{name}, line {start}: malformed CSV ({error})."
-                    ) from None
-                if fields:
-                    rows.append((start, fields))
-                start = reader.line_num + 1
-    return name, rows
+    start = 1
+    with _large_csv_fields():
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                raise ValueError(
+                    f"{name}, line {start}: malformed CSV ({error})."
+                ) from None
+            if fields:
+                rows.append((start, fields))
+            start = reader.line_num + 1
+    return rows
+
+
+# Detected when no delimiter is given, in this order of preference on ties.
+SNIFFED_DELIMITERS = (",", "\t", ";")
+
+
+def sniff_delimiter(header_line):
+    """The delimiter a CSV header line uses: `,`, a tab or `;`, whichever
+    occurs most often outside `"`-quoted names; a comma when none does.
+
+    Example:
+
+    >>> sniff_delimiter('review;"stars; 1-5";label\n')
+    ';'
+    """
+    counts = dict.fromkeys(SNIFFED_DELIMITERS, 0)
+    quoted = False
+    for character in header_line:
+        if character == '"':
+            quoted = not quoted
+        elif not quoted and character in counts:
+            counts[character] += 1
+    best = max(SNIFFED_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def column_index(name, column, header, argument):

@@ -145,6 +145,7 @@ def _training_sample(run):
             config.train_path,
             config.text_column,
             config.label_column,
+            delimiter=config.delimiter,
         ).texts
     except (ValueError, OSError, ImportError):
         return None

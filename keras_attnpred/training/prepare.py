@@ -175,6 +175,7 @@ def read_parts(config):
                 config.label_column,
                 label_names=label_names,
                 default_split=split,
+                delimiter=config.delimiter,
             )
         else:
             part = read_parallel_texts(path, default_split=split)
@@ -231,9 +232,11 @@ def _pretraining_parts(config):
             "Pretraining has no test part (a corpus has no labels to test). "
             f"Received: test_path={config.test_path!r}"
         )
-    train = read_texts(config.train_path, config.text_column)
+    train = read_texts(config.train_path, config.text_column,
+                       config.delimiter)
     if config.validation_path is not None:
-        validation = read_texts(config.validation_path, config.text_column)
+        validation = read_texts(config.validation_path, config.text_column,
+                                config.delimiter)
     else:
         order = np.random.default_rng(config.seed).permutation(len(train))
         held_out = max(1, round(len(train) * config.validation_fraction))

@@ -29,6 +29,7 @@ PREPARATION_FIELDS = (
     "text_column",
     "label_column",
     "label_names",
+    "delimiter",
     "reverse",
     "vocabulary_size",
     "tokenizer",
@@ -82,6 +83,9 @@ class TrainingConfig:
         text_column: classification text column, name or 0-based index.
         label_column: classification label column, name or 0-based index.
         label_names: optional list of str fixing the classes and their order.
+        delimiter: optional one character, the field delimiter of CSV/TSV
+            files; None (the default) takes a tab for `.tsv` names and
+            otherwise detects `,`, `;` or a tab from the header line.
         reverse: bool, translate from the second language to the first.
         prepared: optional path of a folder written by `prepare`
             (`attnpred prepare`): train on its token ids instead of reading
@@ -177,6 +181,7 @@ class TrainingConfig:
     text_column: object = "text"
     label_column: object = "label"
     label_names: object = None
+    delimiter: object = None
     reverse: bool = False
     prepared: object = None
     max_length: object = None
@@ -255,6 +260,10 @@ class TrainingConfig:
             ):
                 _bad("label_names", names, "a non-empty list of distinct str")
             self.label_names = list(names)
+        if self.delimiter is not None and (
+            not isinstance(self.delimiter, str) or len(self.delimiter) != 1
+        ):
+            _bad("delimiter", self.delimiter, "None or one character")
         _bool("reverse", self.reverse)
         _int("max_length", self.max_length, 2, True)
         _int("head_tokens", self.head_tokens, 0, True)

@@ -91,6 +91,47 @@ def test_explicit_delimiter_and_bom_and_blank_lines(tmp_path):
     assert data.label_names == ("a", "b")
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_delimiter_detected_from_the_header(tmp_path, delimiter):
+    """A `.csv` of `;` (as spreadsheets write it in many locales) or tabs
+    reads without being told; a delimiter in the text does not confuse it."""
+    other = "," if delimiter != "," else ";"
+    rows = [["review", "stars"], [f"first{other} really", "good"],
+            [f"second{other} no", "bad"]]
+    path = write_rows(tmp_path / "reviews.csv", rows, delimiter=delimiter)
+    data = LabeledTexts.from_csv(path, "review", "stars")
+    assert data.texts == (f"first{other} really", f"second{other} no")
+    assert data.label_names == ("bad", "good")
+
+
+def test_quoted_header_names_do_not_count_and_explicit_delimiter_wins(
+        tmp_path):
+    text = 'text;"stars, 1-5"\nfirst, yes;4\nsecond;2\n'
+    path = write_text(tmp_path / "reviews.csv", text)
+    data = LabeledTexts.from_csv(path, "text", "stars, 1-5")
+    assert data.texts == ("first, yes", "second")
+    # Told otherwise, the comma splits the header into other columns.
+    with pytest.raises(ValueError, match="no column named 'text'"):
+        LabeledTexts.from_csv(path, "text", "label", delimiter=",")
+
+
+def test_read_texts_and_the_training_data_detect_it_too(tmp_path):
+    from keras_attnpred.data import read_texts
+    from keras_attnpred.training import TrainingConfig
+    from keras_attnpred.training.prepare import read_parts
+
+    path = write_text(tmp_path / "corpus.csv",
+                      "id;text\n1;a first, long text\n2;a second\n")
+    assert read_texts(str(path)) == ["a first, long text", "a second"]
+    reviews = write_text(tmp_path / "reviews.txt", "text|label\n" + "".join(
+        f"text {i}, with a comma|{i % 2}\n" for i in range(20)))
+    config = TrainingConfig.from_dict({
+        "task": "sentiment", "train_path": str(reviews), "delimiter": "|"})
+    parts = read_parts(config)
+    assert len(parts["train"]) + len(parts["validation"]) == 20
+    assert parts["train"].texts[0].endswith(", with a comma")
+
+
 # Each malformed file, and the 1-based line the error must name.
 MALFORMED = {
     "too_many_fields": ("text,label\nok,1\nbad,1,extra\nok,0\n", 3, "fields"),

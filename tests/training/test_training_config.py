@@ -104,6 +104,8 @@ BAD = [
     ("init_from", ""),
     ("init_from", 3),
     ("warmup_steps", 2.5),
+    ("delimiter", ";;"),
+    ("delimiter", ""),
 ]
 
 
