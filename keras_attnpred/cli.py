@@ -49,6 +49,11 @@ _TRAINING_FLAGS = {
         "data: the labels sorted, or 0..N-1 for integer labels; sentiment "
         "0/1 are negative/positive)"
     ),
+    "delimiter": dict(
+        metavar="CHAR",
+        help="field delimiter of CSV files (default: a tab for .tsv files, "
+        "else detected from the header line: ',', ';' or a tab)",
+    ),
     "reverse": dict(
         action="store_true", default=None, help="translate target to source"
     ),
@@ -149,7 +154,7 @@ _TRAINING_FLAGS = {
 # Data settings `prepare` uses; the training settings are `train`'s alone.
 _PREPARE_FLAGS = (
     "task", "validation_path", "test_path", "validation_fraction",
-    "text_column", "label_column", "label_names", "reverse",
+    "text_column", "label_column", "label_names", "delimiter", "reverse",
     "vocabulary_size", "tokenizer", "max_examples", "seed",
 )
 
@@ -311,15 +316,13 @@ def command_pretrain(args):
 
 
 def _translation_report(
-    run_dir, pairs, max_examples=None, beam_width=1, length_penalty=0.0
+    translator, pairs, max_examples=None, beam_width=1, length_penalty=0.0
 ):
     from keras_attnpred.decoding import translation_metrics
-    from keras_attnpred.inference import Translator
 
     sources, references = list(pairs.sources), list(pairs.targets)
     if max_examples:
         sources, references = sources[:max_examples], references[:max_examples]
-    translator = Translator.load(run_dir)
     hypotheses = translator.translate(
         sources, beam_width=beam_width, length_penalty=length_penalty
     )
@@ -335,6 +338,62 @@ def _read_translation_data(paths, reverse):
     return pairs.reversed() if reverse else pairs
 
 
+def _label_names(text):
+    return [name.strip() for name in text.split(",")]
+
+
+def _check_classification_options(args, config, options):
+    """Refuses the column and label options for a run that is not a
+    classifier."""
+    if config.is_classification:
+        return
+    given = [option for option in options
+             if getattr(args, option.lstrip("-").replace("-", "_")) is not None]
+    if given:
+        raise CommandError(
+            f"{', '.join(given)} apply to classification runs; this is a "
+            f"{config.task} run"
+        )
+
+
+def _read_test_texts(args, run):
+    """The labelled texts of `evaluate --data`, read with the run's columns
+    and delimiter unless the flags give others."""
+    from keras_attnpred.data import LabeledTexts
+    from keras_attnpred.data import read_labeled_texts
+
+    config = run.config
+    if len(args.data) != 1:
+        raise CommandError(
+            "a classification run is evaluated on one CSV/TSV file, "
+            f"got {len(args.data)}: " + " ".join(args.data)
+        )
+    # The file may name the run's classes its own way: `--label-names`
+    # gives them in the run's class order.
+    names = run.label_names
+    if args.label_names is not None:
+        names = _label_names(args.label_names)
+        if len(names) != len(run.label_names):
+            raise CommandError(
+                f"--label-names must name the run's {len(run.label_names)} "
+                f"classes ({','.join(run.label_names)}), in that order. "
+                f"Received: {args.label_names!r}"
+            )
+    texts = read_labeled_texts(
+        args.data[0],
+        text_column=_column(args.text_column) if args.text_column is not None
+        else config.text_column,
+        label_column=_column(args.label_column)
+        if args.label_column is not None else config.label_column,
+        label_names=names,
+        default_split="test",
+        delimiter=args.delimiter or config.delimiter,
+    )
+    if not len(texts):
+        raise CommandError(f"{args.data[0]}: no examples to evaluate")
+    return LabeledTexts(texts.texts, texts.labels, run.label_names)
+
+
 def command_evaluate(args):
     from keras_attnpred.training import TrainingRun
 
@@ -343,12 +402,24 @@ def command_evaluate(args):
         raise CommandError("give one of --data and --prepared")
     run = TrainingRun.load(args.run)
     config = run.config
+    _check_classification_options(
+        args, config,
+        ("--text-column", "--label-column", "--delimiter", "--label-names"),
+    )
     if args.prepared is not None:
         from keras_attnpred.data import PreparedDataset
 
         _check_greedy(args)
         if args.max_examples:
             raise CommandError("--max-examples goes with --data")
+        given = [flag for flag in ("text_column", "label_column",
+                                   "delimiter", "label_names")
+                 if getattr(args, flag) is not None]
+        if given:
+            raise CommandError(
+                f"--{given[0].replace('_', '-')} goes with --data: a "
+                "prepared folder holds token ids"
+            )
         report = run.evaluate(
             PreparedDataset.load(args.prepared), part=args.part
         )
@@ -368,53 +439,188 @@ def command_evaluate(args):
                 f"{' '.join(args.data)}: no examples to evaluate"
             )
         report = _translation_report(
-            args.run, pairs, args.max_examples, args.beam_width,
+            run.translator, pairs, args.max_examples, args.beam_width,
             args.length_penalty,
         )
         report.update(run.evaluate(pairs))
     else:
         _check_greedy(args)
-        from keras_attnpred.data import read_labeled_texts
-
-        if len(args.data) != 1:
-            raise CommandError(
-                "a classification run is evaluated on one CSV/TSV file, "
-                f"got {len(args.data)}: " + " ".join(args.data)
-            )
-        texts = read_labeled_texts(
-            args.data[0],
-            text_column=config.text_column,
-            label_column=config.label_column,
-            label_names=run.label_names,
-            default_split="test",
-        )
-        if not len(texts):
-            raise CommandError(f"{args.data[0]}: no examples to evaluate")
-        report = run.evaluate(texts)
+        report = run.evaluate(_read_test_texts(args, run))
     _print_json(report)
 
 
-def command_predict(args):
-    _check_run_dir(args.run)
-    if _is_translation(args.run):
-        from keras_attnpred.inference import Translator
+# Texts predicted between two updates of the progress bar, in batches.
+_BATCHES_PER_CHUNK = 16
+_TABLE_NAMES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
-        translator = Translator.load(args.run)
-        translations = translator.translate(
-            args.texts,
-            beam_width=args.beam_width,
-            length_penalty=args.length_penalty,
+
+def _predict_texts(args, config):
+    """The texts of `predict`: the arguments, standard input (`-`) or
+    `--input FILE`; one a line, or a CSV/TSV column (`--text-column`, or a
+    `.csv`/`.tsv` file, whose column defaults to the run's)."""
+    from keras_attnpred.data import text_file
+
+    if args.texts == ["-"]:
+        args.texts, args.input = [], "-"
+    if args.input is not None and args.texts:
+        raise CommandError("give texts or --input, not both")
+    if args.input is None:
+        if not args.texts:
+            raise CommandError(
+                "give texts, - to read them from standard input, or "
+                "--input FILE"
+            )
+        if args.text_column is not None or args.delimiter is not None:
+            raise CommandError(
+                "--text-column and --delimiter go with --input or -"
+            )
+        return list(args.texts)
+    table = args.text_column is not None or (
+        args.input != "-" and args.input.lower().endswith(_TABLE_NAMES)
+    )
+    if args.input == "-":
+        name = "standard input"
+        try:
+            lines = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise CommandError(
+                f"standard input is not valid UTF-8 ({error})"
+            ) from None
+        lines = lines.removeprefix("\ufeff").splitlines(keepends=True)
+    else:
+        with text_file.open_lines(args.input) as (name, decoded):
+            lines = list(decoded)
+    if not table:
+        return [line.rstrip("\n").removesuffix("\r") for line in lines]
+    column = (
+        _column(args.text_column) if args.text_column is not None
+        else config.text_column
+    )
+    rows = text_file.parse_delimited(name, lines, args.delimiter)
+    rows, width, (index,) = text_file.split_header(
+        name, rows, True, {"text_column": column}
+    )
+    texts = []
+    for line, fields in rows:
+        if len(fields) != width:
+            raise CommandError(
+                f"{name}, line {line}: expected {width} fields, found "
+                f"{len(fields)}."
+            )
+        texts.append(fields[index])
+    return texts
+
+
+class _Progress:
+    """A progress bar on stderr, for inputs of more than one chunk."""
+
+    WIDTH = 30
+
+    def __init__(self, total, shown):
+        self.total, self.shown, self.done = total, shown, 0
+
+    def update(self, count):
+        self.done += count
+        if not self.shown:
+            return
+        filled = self.WIDTH * self.done // self.total
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        end = "\n" if self.done >= self.total else ""
+        print(f"\r[{bar}] {self.done:,}/{self.total:,} texts", end=end,
+              file=sys.stderr, flush=True)
+
+
+class _PredictionWriter:
+    """Writes predictions to stdout as text (tab-separated), JSON lines or
+    CSV."""
+
+    def __init__(self, kind, columns):
+        import csv
+
+        self.kind, self.columns = kind, columns
+        self.csv = csv.writer(sys.stdout, lineterminator="\n")
+        if kind == "csv":
+            self.csv.writerow(columns)
+
+    def write(self, values, text_fields):
+        if self.kind == "jsonl":
+            print(json.dumps(dict(zip(self.columns, values)),
+                             ensure_ascii=False))
+        elif self.kind == "csv":
+            self.csv.writerow(values)
+        else:
+            print("\t".join(text_fields))
+
+
+def command_predict(args):
+    from keras_attnpred.training.training_run import read_run_config
+
+    _check_run_dir(args.run)
+    config = read_run_config(args.run)
+    if config.task == "pretraining":
+        raise CommandError(
+            "a pretraining run does not predict: fine-tune it first "
+            f"(`attnpred train --init-from {args.run}`)"
         )
-        for source, target in zip(args.texts, translations):
-            print(f"{source}\t{target}")
-        return
-    _check_greedy(args)
+    _check_classification_options(args, config, ("--label-names",))
+    texts = _predict_texts(args, config)
+    translation = config.task == "translation"
+    if not translation:
+        _check_greedy(args)
     from keras_attnpred.training import TrainingRun
 
     run = TrainingRun.load(args.run)
-    for text, prediction in zip(args.texts, run.predict(args.texts)):
-        probability = max(prediction["probabilities"])
-        print(f"{prediction['label_name']}\t{probability:.3f}\t{text}")
+    batch_size = args.batch_size or (64 if translation else config.batch_size)
+    chunk = batch_size * _BATCHES_PER_CHUNK
+    progress = _Progress(len(texts), shown=len(texts) > chunk)
+    if translation:
+        translator = run.translator
+        writer = _PredictionWriter(args.format, ["text", "translation"])
+    else:
+        classifier = run.classifier
+        names = list(run.label_names)
+        if args.label_names is not None:
+            names = _label_names(args.label_names)
+            if len(names) != len(run.label_names):
+                raise CommandError(
+                    f"--label-names must name the run's "
+                    f"{len(run.label_names)} classes, in order. Received: "
+                    f"{args.label_names!r}"
+                )
+        # JSON lines also give every class's probability.
+        writer = _PredictionWriter(
+            args.format, ["text", "label", "probability"]
+            + (["probabilities"] if args.format == "jsonl" else [])
+        )
+    for start in range(0, len(texts), chunk):
+        part = texts[start:start + chunk]
+        if translation:
+            translations = translator.translate(
+                part,
+                batch_size=batch_size,
+                beam_width=args.beam_width,
+                length_penalty=args.length_penalty,
+            )
+            for text, translation_text in zip(part, translations):
+                writer.write([text, translation_text],
+                             [text, translation_text])
+        else:
+            probabilities = classifier.predict_proba(
+                part, batch_size=batch_size
+            )
+            for text, row in zip(part, probabilities):
+                label = int(row.argmax())
+                probability = float(row[label])
+                values = [text, names[label], probability]
+                if args.format == "jsonl":
+                    values.append(
+                        {name: float(p) for name, p in zip(names, row)}
+                    )
+                writer.write(
+                    values, [names[label], f"{probability:.3f}", text]
+                )
+        sys.stdout.flush()
+        progress.update(len(part))
 
 
 _PICTURE_FORMATS = {".png": "png", ".html": "html", ".htm": "html"}
@@ -512,7 +718,7 @@ def command_demo(args):
     print(f"Training a small Transformer translator into {args.out}")
     run = train(config, args.out)
     test = ParallelTexts.from_tsv(_resource("spa_eng_test.tsv.gz"))
-    report = _translation_report(args.out, test)
+    report = _translation_report(run.translator, test)
     report.update(run.evaluate(test))
     with open(os.path.join(args.out, "demo.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
@@ -547,6 +753,16 @@ def _add_search_flags(parser):
         default=0.0,
         help="translation: GNMT length penalty alpha of beam search, >= 0 "
         "(default 0; larger favours longer translations)",
+    )
+
+
+def _add_delimiter_flag(parser):
+    parser.add_argument(
+        "--delimiter",
+        metavar="CHAR",
+        help="field delimiter of a CSV file (default: the run's; else a tab "
+        "for .tsv files and otherwise detected from the header line: ',', "
+        "';' or a tab)",
     )
 
 
@@ -740,14 +956,69 @@ def build_parser():
         help="translation: score only the first N pairs with BLEU/chrF "
         "(default: all)",
     )
+    evaluate_parser.add_argument(
+        "--text-column",
+        help="classification: the text column, name or 0-based index "
+        "(default: the run's)",
+    )
+    evaluate_parser.add_argument(
+        "--label-column",
+        help="classification: the label column (default: the run's)",
+    )
+    _add_delimiter_flag(evaluate_parser)
+    evaluate_parser.add_argument(
+        "--label-names",
+        help="classification: the run's classes as this file writes them, "
+        "comma-separated in the run's class order (default: the run's "
+        "names, or class ids)",
+    )
     _add_search_flags(evaluate_parser)
     evaluate_parser.set_defaults(handler=command_evaluate)
 
     predict_parser = commands.add_parser(
-        "predict", help="classify or translate texts with a trained run"
+        "predict",
+        help="classify or translate texts with a trained run",
+        description="Texts come from the arguments, from standard input "
+        "(-) or from --input FILE: one text a line, or a column of a CSV/TSV "
+        "file (--text-column, or a .csv/.tsv file). Long inputs go through "
+        "the model in batches, with a progress bar on stderr.",
     )
     predict_parser.add_argument("run", help="run directory")
-    predict_parser.add_argument("texts", nargs="+", help="texts")
+    predict_parser.add_argument(
+        "texts", nargs="*",
+        help="texts, or - to read them from standard input",
+    )
+    predict_parser.add_argument(
+        "--input", metavar="FILE",
+        help="read the texts from FILE (- for standard input; default: the "
+        "arguments)",
+    )
+    predict_parser.add_argument(
+        "--text-column",
+        help="read the input as CSV with a header and take this column, name "
+        "or 0-based index (default: one text a line; the run's text column "
+        "for a .csv/.tsv file)",
+    )
+    _add_delimiter_flag(predict_parser)
+    predict_parser.add_argument(
+        "--format",
+        choices=["text", "jsonl", "csv"],
+        default="text",
+        help="text: tab-separated label, probability and text (a "
+        "translation: text and translation); jsonl: one JSON object a line; "
+        "csv: with a header (default: text)",
+    )
+    predict_parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        help="texts run through the model together (default: the run's "
+        "batch size; translation 64)",
+    )
+    predict_parser.add_argument(
+        "--label-names",
+        help="classification: names to print for the run's classes, "
+        "comma-separated in class order (default: the run's)",
+    )
     _add_search_flags(predict_parser)
     predict_parser.set_defaults(handler=command_predict)
 
@@ -869,6 +1140,12 @@ def main(argv=None):
         # TensorFlow's C++ start-up lines bury the command's own output.
         quiet_framework_start(verbose=args.verbose)
         args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`attnpred predict ... | head`): stop
+        # quietly, and keep Python from failing on the final flush.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except Exception as error:
         if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):
             raise

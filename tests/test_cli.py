@@ -1,6 +1,7 @@
 """The `attnpred` command: help, one-line errors, and a whole train/use cycle."""
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import time
 import warnings
 
 import keras
+import numpy as np
 import pytest
 
 from keras_attnpred import cli
@@ -265,3 +267,145 @@ def test_help_shows_every_default_and_what_depends_on_the_data():
     assert "(default: 64)" in helps["batch_size"]
     assert "(default: 10)" in helps["epochs"]
     assert "(default: small)" in helps["preset"]
+
+
+def _stdin(monkeypatch, text):
+    monkeypatch.setattr(sys, "stdin",
+                        io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+
+
+def _rows(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n").rsplit(",", 1) for line in f][1:]
+
+
+def test_evaluate_takes_columns_delimiter_and_label_names(runs, tmp_path,
+                                                          capsys):
+    """A test file with its own column names, `;` delimiter and class
+    names scores as the same data in the run's own format."""
+    rows = _rows(runs["reviews"])[:60]
+    ours = tmp_path / "ours.csv"
+    ours.write_text("review;stars\n" + "".join(
+        f'"{text}";{["bad", "good"][int(label)]}\n' for text, label in rows))
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("text,label\n" + "".join(
+        f"{text},{label}\n" for text, label in rows))
+
+    assert cli.main(["evaluate", runs["classification"], "--data",
+                     str(theirs)]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert cli.main(["evaluate", runs["classification"], "--data", str(ours),
+                     "--text-column", "review", "--label-column", "stars",
+                     "--label-names", "bad,good"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == expected["accuracy"]
+    np.testing.assert_allclose(report["loss"], expected["loss"], rtol=1e-6)
+    # The delimiter given, and columns by index.
+    assert cli.main(["evaluate", runs["classification"], "--data", str(ours),
+                     "--delimiter", ";", "--text-column", "0",
+                     "--label-column", "1", "--label-names", "bad,good"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == (
+        expected["accuracy"])
+    # Without the options: one line naming what is missing.
+    assert cli.main(["evaluate", runs["classification"], "--data",
+                     str(ours)]) == 2
+    assert "no column named 'text'" in capsys.readouterr().err
+    assert cli.main(["evaluate", runs["classification"], "--data", str(ours),
+                     "--text-column", "review", "--label-column", "stars",
+                     "--label-names", "bad"]) == 2
+    assert "--label-names must name the run's 2 classes" in (
+        capsys.readouterr().err)
+    assert cli.main(["evaluate", runs["translation"], "--data",
+                     runs["pairs"], "--text-column", "x"]) == 2
+    assert "apply to classification runs" in capsys.readouterr().err
+
+
+def test_predict_reads_standard_input_files_and_columns(runs, tmp_path,
+                                                        capsys, monkeypatch):
+    from keras_attnpred.training import TrainingRun
+
+    texts = ["a great film", "the plot was awful", "", "lovely music"]
+    expected = TrainingRun.load(runs["classification"]).predict(texts)
+    labels = [p["label_name"] for p in expected]
+
+    _stdin(monkeypatch, "\n".join(texts) + "\n")
+    assert cli.main(["predict", runs["classification"], "-"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == labels
+    assert [line.split("\t", 2)[2] for line in lines] == texts
+
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n")
+    assert cli.main(["predict", runs["classification"], "--input", str(path),
+                     "--format", "jsonl"]) == 0
+    records = [json.loads(line)
+               for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == texts
+    assert [r["label"] for r in records] == labels
+    for record, prediction in zip(records, expected):
+        np.testing.assert_allclose(
+            [record["probabilities"][name] for name in ("negative",
+                                                        "positive")],
+            prediction["probabilities"], atol=1e-6)
+        assert record["probability"] == max(record["probabilities"].values())
+
+    # A CSV column: by --text-column (here `;`-delimited), or the run's
+    # column of a .csv file.
+    table = tmp_path / "table.csv"
+    table.write_text("id;review\n" + "".join(
+        f'{i};"{text}"\n' for i, text in enumerate(texts)))
+    assert cli.main(["predict", runs["classification"], "--input", str(table),
+                     "--text-column", "review", "--format", "csv",
+                     "--label-names", "neg,pos"]) == 0
+    import csv
+
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["text", "label", "probability"]
+    assert [row[0] for row in rows[1:]] == texts
+    assert [row[1] for row in rows[1:]] == [
+        {"negative": "neg", "positive": "pos"}[label] for label in labels]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text\n" + "\n".join(texts[:2]) + "\n")
+    assert cli.main(["predict", runs["classification"], "--input",
+                     str(plain)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+    # A translator reads standard input too.
+    _stdin(monkeypatch, "the cat eats\nthe dog runs\n")
+    assert cli.main(["predict", runs["translation"], "-", "--format",
+                     "jsonl"]) == 0
+    records = [json.loads(line)
+               for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == ["the cat eats", "the dog runs"]
+    assert all(isinstance(r["translation"], str) for r in records)
+
+    assert cli.main(["predict", runs["classification"]]) == 2
+    assert "give texts, - to read them" in capsys.readouterr().err
+    assert cli.main(["predict", runs["classification"], "a", "--input",
+                     str(path)]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_predict_batches_long_inputs_with_a_progress_bar(runs, tmp_path,
+                                                         capsys):
+    from keras_attnpred.training import TrainingRun
+
+    texts = [f"the film was {'great' if i % 3 else 'dull'} number {i}"
+             for i in range(300)]
+    path = tmp_path / "long.txt"
+    path.write_text("\n".join(texts) + "\n")
+    assert cli.main(["predict", runs["classification"], "--input", str(path),
+                     "--batch-size", "8"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    expected = TrainingRun.load(runs["classification"]).predict(texts)
+    assert [line.split("\t")[0] for line in lines] == [
+        p["label_name"] for p in expected]
+    # On stderr: 8 x 16 texts at a time, 300 in all.
+    updates = captured.err.split("\r")[1:]
+    assert len(updates) == 3 and updates[-1].strip().endswith(
+        "300/300 texts")
+    assert "128/300" in updates[0]
+    # A short input shows no bar.
+    assert cli.main(["predict", runs["classification"], "great"]) == 0
+    assert capsys.readouterr().err == ""
