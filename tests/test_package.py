@@ -167,3 +167,19 @@ def test_decoding_works_without_tensorflow():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "jax (1, 1)"
+
+
+def test_training_names_stay_the_functions_once_their_modules_load():
+    """`keras_attnpred.training` loads its names lazily; the submodules
+    `train`, `prepare` and `get_strategy` never hide the functions."""
+    import importlib
+    import types
+
+    import keras_attnpred.training as training
+
+    for name in ("train", "prepare", "get_strategy"):
+        importlib.import_module(f"keras_attnpred.training.{name}")
+        value = getattr(training, name)
+        assert isinstance(value, types.FunctionType), (name, value)
+        assert value.__name__ == name
+    assert training.TrainingConfig.__name__ == "TrainingConfig"

@@ -11,6 +11,8 @@ command line's `--help`) imports neither Keras nor TensorFlow.
 """
 
 import importlib
+import sys
+import types
 
 _NAMES = {
     "get_strategy": "get_strategy",
@@ -36,3 +38,17 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(__all__) | set(globals()))
+
+
+class _Package(types.ModuleType):
+    """Keeps `train`, `prepare` and `get_strategy` the functions: importing
+    the submodule of the same name would otherwise bind the module over
+    the name."""
+
+    def __setattr__(self, name, value):
+        if _NAMES.get(name) == name and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
