@@ -19,9 +19,10 @@ $(VENV)/.installed: setup.py setup.cfg
 install: $(VENV)/.installed
 
 # The main job on bundled data: train a small English-Spanish Transformer,
-# report BLEU on held-out pairs, translate a few sentences.
+# report BLEU on held-out pairs, translate a few sentences (again each time:
+# --overwrite replaces the run of the last `make demo`).
 demo: install
-	$(VENV)/bin/attnpred demo --out runs/demo
+	$(VENV)/bin/attnpred demo --out runs/demo --overwrite
 
 # Lint and import order (ruff.toml).
 lint: install

@@ -40,6 +40,10 @@ def run_example(name, description, config_values, path_fields):
     parser.add_argument(
         "--max-examples", type=int, help="train on at most this many examples"
     )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace a finished run in --out",
+    )
     args = parser.parse_args()
 
     from keras_attnpred.training import TrainingConfig
@@ -57,6 +61,7 @@ def run_example(name, description, config_values, path_fields):
     for field in ("model", "preset", "epochs", "batch_size", "max_examples"):
         if getattr(args, field) is not None:
             values[field] = getattr(args, field)
-    run = train(TrainingConfig.from_dict(values), args.out)
+    run = train(TrainingConfig.from_dict(values), args.out,
+                overwrite=args.overwrite)
     print(json.dumps(run.metrics, indent=2))
     return run

@@ -301,7 +301,7 @@ def command_train(args):
     from keras_attnpred.training import train
 
     config = _training_config(args)
-    run = train(config, args.out)
+    run = train(config, args.out, overwrite=args.overwrite)
     print(f"run written to {args.out}")
     _print_json(run.metrics)
 
@@ -716,7 +716,7 @@ def command_demo(args):
         }
     )
     print(f"Training a small Transformer translator into {args.out}")
-    run = train(config, args.out)
+    run = train(config, args.out, overwrite=args.overwrite)
     test = ParallelTexts.from_tsv(_resource("spa_eng_test.tsv.gz"))
     report = _translation_report(run.translator, test)
     report.update(run.evaluate(test))
@@ -753,6 +753,15 @@ def _add_search_flags(parser):
         default=0.0,
         help="translation: GNMT length penalty alpha of beam search, >= 0 "
         "(default 0; larger favours longer translations)",
+    )
+
+
+def _add_overwrite_flag(parser):
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a finished run in --out (without it that is an error; "
+        "an interrupted run resumes either way)",
     )
 
 
@@ -827,6 +836,7 @@ def _add_training_arguments(parser, data_help, prepared_help):
     parser.add_argument(
         "--out", required=True, help="run directory (required)"
     )
+    _add_overwrite_flag(parser)
     for field, options in _TRAINING_FLAGS.items():
         parser.add_argument(
             _flag(field), dest=field, **_with_default(field, options)
@@ -1098,6 +1108,7 @@ def build_parser():
     demo_parser.add_argument(
         "--epochs", type=int, default=8, help="(default: 8)"
     )
+    _add_overwrite_flag(demo_parser)
     demo_parser.set_defaults(handler=command_demo)
     return parser
 

@@ -409,3 +409,22 @@ def test_predict_batches_long_inputs_with_a_progress_bar(runs, tmp_path,
     # A short input shows no bar.
     assert cli.main(["predict", runs["classification"], "great"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_train_refuses_a_finished_run_without_overwrite(runs, tmp_path,
+                                                        capsys):
+    import shutil
+
+    out = str(tmp_path / "run")
+    shutil.copytree(runs["classification"], out)
+    argv = ["train", "--task", "sentiment", "--model", "rnn", "--preset",
+            "tiny", "--data", runs["reviews"], "--epochs", "1",
+            "--max-length", "16", "--vocabulary-size", "120", "--out", out]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "holds a finished run" in err and "--overwrite" in err
+    assert cli.main(argv + ["--overwrite"]) == 0
+    out = capsys.readouterr().out
+    metrics = out[out.index("run written to"):].split("\n", 1)[1]
+    assert json.loads(metrics)["epochs_completed"] == 1

@@ -26,6 +26,9 @@ from keras_attnpred.training._resume_checks import resumed_epoch
 from keras_attnpred.training._run_directory import directory_to_write
 from keras_attnpred.training._run_directory import make_run_directory
 from keras_attnpred.training._run_directory import save_run
+from keras_attnpred.training._run_guard import FailedStartCleanup
+from keras_attnpred.training._run_guard import check_may_train_into
+from keras_attnpred.training._run_guard import remove_run
 from keras_attnpred.training._training_callbacks import training_callbacks
 from keras_attnpred.training._training_callbacks import write_hparams
 from keras_attnpred.training.get_strategy import get_strategy
@@ -34,7 +37,7 @@ from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.training.training_run import TrainingRun
 
 
-def train(config, out_dir, callbacks=None, verbose="auto"):
+def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     """Trains a translator or a text classifier and writes a run directory.
 
     With `config.prepared`, trains on the token ids of a folder written by
@@ -47,6 +50,14 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     built inside the distribution strategy's scope. Before the first epoch
     (unless `verbose=0`) it prints the rows, labels and lengths of each
     part, the share of texts `max_length` cuts and the parameter count.
+
+    A finished run is never replaced unless `overwrite=True`: training into
+    a directory that holds `model.keras` and no backup to resume from
+    raises a `ValueError` (with `overwrite`, its files are deleted once the
+    new run has read its data and built its model). A call that fails
+    before its first epoch ends (bad settings, bad data, an interruption)
+    leaves nothing behind: what it wrote is removed, the directory too if
+    it made it.
 
     An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
@@ -105,6 +116,7 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
         callbacks: optional list of extra `keras.callbacks.Callback`s.
         verbose: passed to `fit` and `evaluate`: `"auto"`, 0, 1 (progress
             bars) or 2.
+        overwrite: bool, replace a finished run in `out_dir`.
 
     Returns:
         A `TrainingRun` holding the trained model, tokenizer(s), label names
@@ -146,10 +158,16 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     strategy = get_strategy(config.strategy)
     chief, write_dir = directory_to_write(out_dir, strategy)
+    replace = check_may_train_into(write_dir, overwrite)
+    cleanup = FailedStartCleanup(write_dir)
     previous_policy = keras.config.dtype_policy()
     try:
         keras.config.set_dtype_policy(config.mixed_precision)
-        run = _train(config, write_dir, strategy, callbacks or [], verbose)
+        run = _train(config, write_dir, strategy,
+                     list(callbacks or []) + [cleanup], verbose, replace)
+    except BaseException:
+        cleanup.clean_up()
+        raise
     finally:
         keras.config.set_dtype_policy(previous_policy)
     if not chief:
@@ -158,14 +176,13 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     return run
 
 
-def _train(config, out_dir, strategy, extra_callbacks, verbose):
+def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     if config.init_from is not None:
         config = with_pretrained_settings(config)
-    backup_dir = make_run_directory(out_dir)
+    backup_dir = os.path.join(out_dir, files.BACKUP)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
     first_epoch = min(resumed_epoch(backup_dir), config.epochs)
-    check_same_run(backup_dir, config)
     keras.utils.set_random_seed(config.seed)
     divisor = batch_divisor(strategy)
     train_batches = _batches(config, dataset, "train", divisor, shuffle=True)
@@ -190,6 +207,12 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         if verbose != 0:
             _print_plan(config, dataset, model, train_batches, padding,
                         first_epoch)
+        # Settings, data and model are good: only now is the run directory
+        # written (and a finished run replaced).
+        if replace:
+            remove_run(out_dir)
+        make_run_directory(out_dir)
+        check_same_run(backup_dir, config)
         callbacks = training_callbacks(model, config, out_dir, train_batches)
         epoch_weights = None
         if config.average_last_epochs is not None:

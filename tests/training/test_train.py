@@ -230,3 +230,63 @@ def test_bigram_classifier_trains_saves_and_reloads(tmp_path):
     np.testing.assert_allclose(
         [p["probabilities"] for p in loaded.predict(texts)],
         [p["probabilities"] for p in run.predict(texts)], atol=1e-6)
+
+
+def _event_files(directory):
+    return sorted(name for name in os.listdir(directory)
+                  if name.startswith("events."))
+
+
+def test_a_finished_run_is_replaced_only_with_overwrite(tmp_path):
+    config = sentiment_config(tmp_path, epochs=1, model="rnn")
+    out = str(tmp_path / "run")
+    train(config, out, verbose=0)
+    with open(os.path.join(out, "model.keras"), "rb") as f:
+        model_bytes = f.read()
+    before = sorted(os.walk(out))
+
+    with pytest.raises(ValueError, match="holds a finished run") as info:
+        train({**config, "epochs": 2}, out, verbose=0)
+    assert "overwrite=True" in str(info.value)
+    assert sorted(os.walk(out)) == before  # not a file touched
+    with open(os.path.join(out, "model.keras"), "rb") as f:
+        assert f.read() == model_bytes
+
+    keep = os.path.join(out, "notes.txt")  # not the run's: stays
+    with open(keep, "w") as f:
+        f.write("mine")
+    run = train({**config, "epochs": 2}, out, verbose=0, overwrite=True)
+    assert run.metrics["epochs_completed"] == 2
+    assert len(run.metrics["history"]["loss"]) == 2
+    # The logs hold the new run's events only.
+    assert len(_event_files(os.path.join(out, "logs", "train"))) == 1
+    assert os.path.exists(keep)
+    with pytest.raises(ValueError, match="`overwrite` must be a bool"):
+        train(config, out, verbose=0, overwrite="yes")
+
+
+def test_a_failed_start_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "run"
+    # Bad data: the label column is missing.
+    bad = sentiment_config(tmp_path, epochs=1, label_column="stars")
+    with pytest.raises(ValueError, match="no column named 'stars'"):
+        train(bad, str(out), verbose=0)
+    assert not out.exists()
+    # A directory made beforehand stays, empty.
+    out.mkdir()
+    with pytest.raises(ValueError, match="no column named 'stars'"):
+        train(bad, str(out), verbose=0)
+    assert list(out.iterdir()) == []
+    # Interrupted in its first epoch: nothing to resume, nothing kept.
+    config = sentiment_config(tmp_path, epochs=2, model="rnn")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, str(out), callbacks=[Interrupt(epoch=0, batches=2)],
+              verbose=0)
+    assert list(out.iterdir()) == []
+    # After the first epoch the backup stays, and the call resumes.
+    with pytest.raises(KeyboardInterrupt):
+        train(config, str(out), callbacks=[Interrupt(epoch=1, batches=2)],
+              verbose=0)
+    assert (out / "backup" / "training_metadata.json").exists()
+    run = train(config, str(out), verbose=0)
+    assert run.metrics["epochs_completed"] == 2
