@@ -258,12 +258,6 @@ def _print_json(values):
     print(json.dumps(values, indent=2, ensure_ascii=False))
 
 
-def _is_translation(run_dir):
-    from keras_attnpred.training.training_run import read_run_config
-
-    return read_run_config(run_dir).task == "translation"
-
-
 def _positive_int(text):
     try:
         value = int(text)
@@ -400,7 +394,7 @@ def command_evaluate(args):
     _check_run_dir(args.run)
     if (args.data is None) == (args.prepared is None):
         raise CommandError("give one of --data and --prepared")
-    run = TrainingRun.load(args.run)
+    run = TrainingRun.load(args.run, weights=args.weights)
     config = run.config
     _check_classification_options(
         args, config,
@@ -423,7 +417,8 @@ def command_evaluate(args):
         report = run.evaluate(
             PreparedDataset.load(args.prepared), part=args.part
         )
-        report.update(part=args.part, prepared=args.prepared)
+        report.update(part=args.part, prepared=args.prepared,
+                      weights=run.weights_kept)
         _print_json(report)
         return
     if config.task == "pretraining":
@@ -446,6 +441,7 @@ def command_evaluate(args):
     else:
         _check_greedy(args)
         report = run.evaluate(_read_test_texts(args, run))
+    report["weights"] = run.weights_kept
     _print_json(report)
 
 
@@ -569,7 +565,8 @@ def command_predict(args):
         _check_greedy(args)
     from keras_attnpred.training import TrainingRun
 
-    run = TrainingRun.load(args.run)
+    run = TrainingRun.load(args.run, weights=args.weights)
+    _say_weights(args, run)
     batch_size = args.batch_size or (64 if translation else config.batch_size)
     chunk = batch_size * _BATCHES_PER_CHUNK
     progress = _Progress(len(texts), shown=len(texts) > chunk)
@@ -634,11 +631,12 @@ def command_explain(args):
             f"--out must end in .png or .html. Received: {args.out}"
         )
     _check_run_dir(args.run)
-    if _is_translation(args.run):
-        from keras_attnpred.inference import Translator
+    from keras_attnpred.training import TrainingRun
 
-        translator = Translator.load(args.run)
-        [translation], [explanation] = translator.translate(
+    run = TrainingRun.load(args.run, weights=args.weights)
+    _say_weights(args, run)
+    if run.config.is_translation:
+        [translation], [explanation] = run.translator.translate(
             [args.text], return_attention=True
         )
         if not explanation.source_tokens:
@@ -648,9 +646,6 @@ def command_explain(args):
         )
         print(f"{translation}\t{args.out}")
         return
-    from keras_attnpred.training import TrainingRun
-
-    run = TrainingRun.load(args.run)
     [explanation] = run.classifier.explain([args.text], method=args.method)
     if not explanation.tokens:
         raise CommandError(f"no tokens in {args.text!r}")
@@ -678,8 +673,11 @@ def command_export(args):
         raise CommandError(
             f"--version must be a positive integer. Received: {args.version}"
         )
+    from keras_attnpred.training import TrainingRun
+
+    run = TrainingRun.load(args.run, weights=args.weights)
     written = export_run(
-        args.run,
+        run,
         args.out,
         format=args.format,
         version=args.version,
@@ -687,6 +685,7 @@ def command_export(args):
     )
     for kind, path in written.items():
         print(f"{kind}\t{path}")
+    print(f"weights\t{_weights_text(run.weights_kept)}")
 
 
 def command_demo(args):
@@ -754,6 +753,37 @@ def _add_search_flags(parser):
         help="translation: GNMT length penalty alpha of beam search, >= 0 "
         "(default 0; larger favours longer translations)",
     )
+
+
+def _add_weights_flag(parser):
+    parser.add_argument(
+        "--weights",
+        choices=["best", "last"],
+        default="best",
+        help="best: the run's model, of the validation-best epoch (or its "
+        "checkpoint average); last: the last epoch's (default: best)",
+    )
+
+
+def _weights_text(record):
+    """`record` (`TrainingRun.weights_kept`) in words."""
+    kept = record.get("kept")
+    if kept == "average":
+        first, last = record["epochs"]
+        return f"average of epochs {first}-{last}"
+    if kept in ("best", "last"):
+        text = f"{kept} epoch, {record.get('epoch')}"
+        if kept == "best" and record.get("value") is not None:
+            text += f" ({record['monitor']} {record['value']:.4g})"
+        return text
+    return "as saved (a run of an earlier version)"
+
+
+def _say_weights(args, run):
+    """With --verbose, which epoch's model a command uses, on stderr."""
+    if args.verbose:
+        print(f"attnpred {args.command}: model: "
+              f"{_weights_text(run.weights_kept)}", file=sys.stderr)
 
 
 def _add_overwrite_flag(parser):
@@ -982,6 +1012,7 @@ def build_parser():
         "comma-separated in the run's class order (default: the run's "
         "names, or class ids)",
     )
+    _add_weights_flag(evaluate_parser)
     _add_search_flags(evaluate_parser)
     evaluate_parser.set_defaults(handler=command_evaluate)
 
@@ -1029,6 +1060,7 @@ def build_parser():
         help="classification: names to print for the run's classes, "
         "comma-separated in class order (default: the run's)",
     )
+    _add_weights_flag(predict_parser)
     _add_search_flags(predict_parser)
     predict_parser.set_defaults(handler=command_predict)
 
@@ -1062,6 +1094,7 @@ def build_parser():
         action="store_true",
         help="show the WordPiece pieces instead of merging them into words",
     )
+    _add_weights_flag(explain_parser)
     explain_parser.set_defaults(handler=command_explain)
     export_parser = commands.add_parser(
         "export",
@@ -1096,6 +1129,7 @@ def build_parser():
         default=1,
         help="fixed batch size of the TFLite models (default: 1)",
     )
+    _add_weights_flag(export_parser)
     export_parser.set_defaults(handler=command_export)
 
     demo_parser = commands.add_parser(

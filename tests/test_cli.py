@@ -428,3 +428,24 @@ def test_train_refuses_a_finished_run_without_overwrite(runs, tmp_path,
     out = capsys.readouterr().out
     metrics = out[out.index("run written to"):].split("\n", 1)[1]
     assert json.loads(metrics)["epochs_completed"] == 1
+
+
+def test_evaluate_and_predict_say_which_weights(runs, capsys):
+    with open(os.path.join(runs["classification"], "metrics.json")) as f:
+        kept = json.load(f)["weights"]
+    assert kept["kept"] == "best" and kept["last_epoch"] == 3
+    assert cli.main(["evaluate", runs["classification"], "--data",
+                     runs["reviews"]]) == 0
+    assert json.loads(capsys.readouterr().out)["weights"] == kept
+    assert cli.main(["evaluate", runs["classification"], "--data",
+                     runs["reviews"], "--weights", "last"]) == 0
+    assert json.loads(capsys.readouterr().out)["weights"] == {
+        "kept": "last", "epoch": 3}
+    assert cli.main(["predict", runs["classification"], "great",
+                     "--weights", "last", "--verbose"]) == 0
+    assert capsys.readouterr().err == (
+        "attnpred predict: model: last epoch, 3\n")
+    assert cli.main(["predict", runs["translation"], "the cat",
+                     "--verbose"]) == 0
+    assert capsys.readouterr().err.startswith(
+        "attnpred predict: model: best epoch, 1 (val_loss ")

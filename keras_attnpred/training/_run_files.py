@@ -8,6 +8,7 @@ in both places or not at all.
 CONFIG = "config.json"
 MODEL = "model.keras"
 BEST = "checkpoints/best.keras"
+LAST = "checkpoints/last.keras"
 BACKUP = "backup"
 LOGS = "logs"
 METRICS = "metrics.json"

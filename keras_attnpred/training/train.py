@@ -3,7 +3,6 @@ import shutil
 import time
 
 import keras
-import numpy as np
 
 from keras_attnpred.data import PreparedDataset
 from keras_attnpred.training import _run_files as files
@@ -13,6 +12,8 @@ from keras_attnpred.training._checkpoint_averaging import average_checkpoints
 from keras_attnpred.training._data_settings import resolve_data_settings
 from keras_attnpred.training._distribution import batch_divisor
 from keras_attnpred.training._distribution import num_replicas
+from keras_attnpred.training._kept_weights import EpochCopies
+from keras_attnpred.training._kept_weights import keep_best_weights
 from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
 from keras_attnpred.training._model_factory import build_model
@@ -75,8 +76,12 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
 
     ```
     out_dir/config.json              TrainingConfig.to_dict()
-    out_dir/model.keras              the final model
+    out_dir/model.keras              the run's model: the best epoch's
+                                     weights by `monitor` (or their
+                                     checkpoint average, when it validates
+                                     better)
     out_dir/checkpoints/best.keras   the model of the best epoch (`monitor`)
+    out_dir/checkpoints/last.keras   the model of the last epoch
     out_dir/backup/                  BackupAndRestore and the settings it
                                      was made with (emptied when done)
     out_dir/logs/                    TensorBoard: train/, validation/
@@ -90,13 +95,17 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     ```
 
     `metrics.json` holds `"train"`, `"validation"` and (with a `test_path`)
-    `"test"`, each `{"loss", "accuracy"}` of the final model evaluated
+    `"test"`, each `{"loss", "accuracy"}` of the run's model evaluated
     without dropout (for translation the token accuracy without padding),
     and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
     (of the training batches' inputs), `"epochs_completed"`, `"history"`
     (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
-    both validation scores and the weights kept).
+    both validation scores and the weights kept), and `"weights"`: what
+    `model.keras` holds, `{"kept": "best", "epoch": N, "monitor": ...,
+    "value": ..., "last_epoch": M}` (`"kept": "average"` and `"epochs":
+    [first, last]` when the checkpoint average was kept). A run resumed
+    from its backup picks the best epoch among those of the last call.
 
     A loss that becomes NaN or infinite stops training at once with a
     `TrainingDivergedError`; nothing of that epoch is saved, so `backup/`
@@ -214,6 +223,9 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         make_run_directory(out_dir)
         check_same_run(backup_dir, config)
         callbacks = training_callbacks(model, config, out_dir, train_batches)
+        # First: `EarlyStopping` may restore other weights at an epoch's end.
+        copies = EpochCopies(config.monitor)
+        callbacks.insert(0, copies)
         epoch_weights = None
         if config.average_last_epochs is not None:
             # The best epoch is at most `patience` epochs before the last.
@@ -234,20 +246,20 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
             verbose=verbose,
         )
         seconds = time.perf_counter() - start
+        epochs_done = int(first_epoch + len(history.epoch))
+        weights = keep_best_weights(model, copies, out_dir, epochs_done)
         averaging = None
         if epoch_weights is not None and history.epoch:
-            scores = history.history[config.monitor]
-            best = np.argmin(scores) if config.monitor == "val_loss" else (
-                np.argmax(scores)
-            )
             averaging = average_checkpoints(
                 model,
                 epoch_weights,
-                int(history.epoch[best]) + 1,
+                weights["epoch"],
                 config.average_last_epochs,
                 lambda: _evaluate(model, validation_data, 0),
                 config.monitor,
             )
+            if averaging["kept"].startswith("average"):
+                weights.update(kept="average", epochs=averaging["epochs"])
 
         metrics = {
             name: _evaluate(model, keras_data(batches), verbose)
@@ -259,7 +271,8 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         training_seconds=seconds,
         parameter_count=int(model.count_params()),
         padding_fraction=float(padding),
-        epochs_completed=int(first_epoch + len(history.epoch)),
+        epochs_completed=epochs_done,
+        weights=weights,
         num_replicas=num_replicas(strategy),
         history={
             key: [float(value) for value in values]

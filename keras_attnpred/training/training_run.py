@@ -7,6 +7,9 @@ from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training.training_config import TrainingConfig
 
+# The models of a run: `model.keras` and `checkpoints/last.keras`.
+WEIGHTS = ("best", "last")
+
 
 class TrainingRun:
     """A trained model with everything needed to use it, from `train`.
@@ -63,6 +66,8 @@ class TrainingRun:
             files.TARGET_TOKENIZER: target_tokenizer,
         }
         self.directory = directory
+        # Which of the run's models this is: `load(weights=...)`.
+        self.weights = "best"
 
     @property
     def tokenizer(self):
@@ -103,16 +108,21 @@ class TrainingRun:
         )
 
     @classmethod
-    def load(cls, directory):
+    def load(cls, directory, weights="best"):
         """Reads a run directory written by `train`.
 
         Args:
             directory: str, the `out_dir` of `train`.
+            weights: `"best"`, the run's model (`model.keras`: the
+                validation-best epoch, or its checkpoint average), or
+                `"last"`, the model of the last epoch
+                (`checkpoints/last.keras`).
 
         Returns:
-            A `TrainingRun` with the final model (`model.keras`); its
-            tokenizers are read when first used, so a run loads (and
-            evaluates on a `PreparedDataset`) without TensorFlow.
+            A `TrainingRun` with that model; its tokenizers are read when
+            first used, so a run loads (and evaluates on a
+            `PreparedDataset`) without TensorFlow. `weights_kept` says
+            which epoch its model is.
 
         Raises:
             ValueError: the directory is missing, incomplete (the missing
@@ -122,6 +132,11 @@ class TrainingRun:
                 readable archive.
         """
         directory = os.fspath(directory)
+        if weights not in WEIGHTS:
+            raise ValueError(
+                f"`weights` must be one of {list(WEIGHTS)}. Received: "
+                f"weights={weights!r}"
+            )
         if not os.path.isdir(directory):
             raise ValueError(
                 "`directory` must be a run directory written by `train`. "
@@ -134,7 +149,17 @@ class TrainingRun:
         metrics = _read_json(directory, files.METRICS)
         if not isinstance(metrics, dict):
             _corrupt(directory, files.METRICS, "expected a JSON object")
-        model = _upgraded(load_model(os.path.join(directory, files.MODEL)))
+        model_file = files.MODEL
+        if weights == "last":
+            model_file = files.LAST
+            if not os.path.isfile(os.path.join(directory, model_file)):
+                raise ValueError(
+                    f"The run {directory!r} keeps no last-epoch model "
+                    f"({model_file}; runs of earlier versions do not): its "
+                    f"{files.MODEL} is all there is. Received: "
+                    "weights='last'"
+                )
+        model = _upgraded(load_model(os.path.join(directory, model_file)))
         if config.is_classification:
             label_names = _read_json(directory, files.LABELS)
             label_names = (
@@ -155,11 +180,27 @@ class TrainingRun:
                     "one per class of the model. Received: "
                     f"label_names={label_names!r}",
                 )
-            return cls(
+            run = cls(
                 config, model, metrics, label_names=label_names,
                 directory=directory,
             )
-        return cls(config, model, metrics, directory=directory)
+        else:
+            run = cls(config, model, metrics, directory=directory)
+        run.weights = weights
+        return run
+
+    @property
+    def weights_kept(self):
+        """Which epoch the model is: `metrics.json`'s `"weights"` record
+        (`{"kept": "best", "epoch": N, ...}`, or `"kept": "average"`), or
+        for a run loaded with `weights="last"`, `{"kept": "last", "epoch":
+        M}`; `{"kept": "unrecorded"}` for runs of earlier versions."""
+        record = self.metrics.get("weights")
+        if not isinstance(record, dict):
+            return {"kept": "unrecorded"}
+        if self.weights == "last":
+            return {"kept": "last", "epoch": record.get("last_epoch")}
+        return dict(record)
 
     @property
     def classifier(self):

@@ -33,13 +33,15 @@ def test_export_writes_both_formats_and_refuses_existing(tmp_path, capsys):
     assert cli.main(["export", run_dir, "--out", base]) == 0
     out = capsys.readouterr().out
     assert f"saved_model\t{os.path.join(base, '1')}" in out
+    assert "weights\tbest epoch, 1 (val_loss " in out
     tflite = os.path.join(base, "tflite", "1")
     assert sorted(os.listdir(tflite)) == sorted([
         "classifier.json", "classifier_float32.tflite",
         "classifier_float16.tflite", "classifier_dynamic_int8.tflite",
         "classifier_int8.tflite", "classifier_text.tflite"])
     assert cli.main(["export", run_dir, "--out", base, "--format",
-                     "saved_model"]) == 0
+                     "saved_model", "--weights", "last"]) == 0
+    assert "weights\tlast epoch, 1" in capsys.readouterr().out
     assert os.path.isdir(os.path.join(base, "2"))
     status = cli.main(["export", run_dir, "--out", base, "--version", "2",
                        "--format", "saved_model"])

@@ -290,3 +290,88 @@ def test_a_failed_start_leaves_nothing_behind(tmp_path):
     assert (out / "backup" / "training_metadata.json").exists()
     run = train(config, str(out), verbose=0)
     assert run.metrics["epochs_completed"] == 2
+
+
+class Scramble(keras.callbacks.Callback):
+    """Before epoch index `epoch`, fills every trainable weight with noise:
+    that epoch validates worse than the trained one before it."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            rng = np.random.default_rng(0)
+            for variable in self.model.trainable_variables:
+                variable.assign(rng.normal(0, 3, variable.shape))
+
+
+class WeightsByEpoch(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = self.model.get_weights()
+
+
+def assert_weights(model, expected):
+    for a, b in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_the_run_keeps_the_validation_best_model_and_the_last(tmp_path):
+    from keras_attnpred.serialization import load_model
+
+    out = str(tmp_path / "run")
+    seen = WeightsByEpoch()
+    run = train(sentiment_config(tmp_path, epochs=3, model="rnn"), out,
+                callbacks=[Scramble(epoch=2), seen], verbose=0)
+    losses = run.metrics["history"]["val_loss"]
+    best = int(np.argmin(losses)) + 1
+    assert best < 3 and losses[2] > losses[best - 1]  # the last is worse
+    with open(os.path.join(out, "metrics.json")) as f:
+        assert json.load(f)["weights"] == {
+            "kept": "best", "epoch": best, "monitor": "val_loss",
+            "value": losses[best - 1], "last_epoch": 3}
+    # model.keras (and the returned model) is the best epoch's, as
+    # checkpoints/best.keras; checkpoints/last.keras the last epoch's.
+    assert_weights(run.model, seen.weights[best])
+    assert_weights(load_model(os.path.join(out, "model.keras")),
+                   seen.weights[best])
+    assert_weights(load_model(os.path.join(out, "checkpoints/best.keras")),
+                   seen.weights[best])
+    assert_weights(load_model(os.path.join(out, "checkpoints/last.keras")),
+                   seen.weights[3])
+    np.testing.assert_allclose(run.metrics["validation"]["loss"],
+                               losses[best - 1], rtol=1e-5)
+
+    last = TrainingRun.load(out, weights="last")
+    assert_weights(last.model, seen.weights[3])
+    assert last.weights_kept == {"kept": "last", "epoch": 3}
+    assert TrainingRun.load(out).weights_kept["epoch"] == best
+    with pytest.raises(ValueError, match="`weights` must be one of"):
+        TrainingRun.load(out, weights="final")
+    os.remove(os.path.join(out, "checkpoints/last.keras"))  # an older run
+    with pytest.raises(ValueError, match="keeps no last-epoch model"):
+        TrainingRun.load(out, weights="last")
+
+
+def test_checkpoint_averaging_starts_from_the_best_epoch(tmp_path):
+    out = str(tmp_path / "run")
+    run = train(sentiment_config(tmp_path, epochs=4, model="rnn",
+                                 average_last_epochs=2),
+                out, callbacks=[Scramble(epoch=3)], verbose=0)
+    losses = run.metrics["history"]["val_loss"]
+    best = int(np.argmin(losses)) + 1
+    averaging = run.metrics["checkpoint_averaging"]
+    # The held weights are the best epoch's, not the scrambled last one's.
+    np.testing.assert_allclose(averaging["held_loss"], losses[best - 1],
+                               rtol=1e-5)
+    weights = run.metrics["weights"]
+    if averaging["kept"].startswith("average"):
+        assert weights["kept"] == "average"
+        assert weights["epochs"] == averaging["epochs"]
+    else:
+        assert weights["kept"] == "best" and weights["epoch"] == best

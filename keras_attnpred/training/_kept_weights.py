@@ -1,0 +1,68 @@
+"""Which weights a run keeps: the validation-best epoch's as the run's model,
+the last epoch's beside it."""
+
+import math
+import os
+
+import keras
+
+from keras_attnpred.training import _run_files as files
+
+
+class EpochCopies(keras.callbacks.Callback):
+    """Host copies of the weights of the last epoch and of the best one by
+    `monitor` (lowest `val_loss`, highest `val_accuracy`; the earliest of
+    equal ones, as `ModelCheckpoint` picks them). Epochs count from 1.
+
+    Put it before `EarlyStopping`, which may restore other weights at the
+    end of the same epoch.
+    """
+
+    def __init__(self, monitor):
+        super().__init__()
+        self.monitor = monitor
+        self.lower_is_better = monitor.endswith("loss")
+        self.last = self.best = None
+        self.last_epoch = self.best_epoch = self.best_value = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        weights = self.model.get_weights()
+        self.last, self.last_epoch = weights, epoch + 1
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        value = float(value)
+        if self.best_value is None or (
+            value < self.best_value
+            if self.lower_is_better
+            else value > self.best_value
+        ):
+            self.best, self.best_epoch, self.best_value = (
+                weights, epoch + 1, value
+            )
+
+
+def keep_best_weights(model, copies, out_dir, epochs_done):
+    """Saves the last epoch's model as `checkpoints/last.keras` and puts
+    the best epoch's weights into `model`.
+
+    Args:
+        model: the model after `fit`.
+        copies: the run's `EpochCopies`.
+        out_dir: the run directory.
+        epochs_done: int, the epochs completed in all (a call that resumed
+            after the last epoch trains none: its model is kept as is).
+
+    Returns:
+        The `"weights"` record of `metrics.json`: `{"kept": "best",
+        "epoch": N, "monitor": ..., "value": ..., "last_epoch": M}`.
+    """
+    if copies.last is not None:
+        model.set_weights(copies.last)
+    model.save(os.path.join(out_dir, files.LAST))
+    record = {"kept": "best", "epoch": epochs_done, "monitor": copies.monitor,
+              "value": None, "last_epoch": epochs_done}
+    if copies.best is not None:
+        model.set_weights(copies.best)
+        record.update(epoch=copies.best_epoch, value=copies.best_value)
+    return record
