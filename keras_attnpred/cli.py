@@ -398,7 +398,8 @@ def command_evaluate(args):
     config = run.config
     _check_classification_options(
         args, config,
-        ("--text-column", "--label-column", "--delimiter", "--label-names"),
+        ("--text-column", "--label-column", "--delimiter", "--label-names",
+         "--plots"),
     )
     if args.prepared is not None:
         from keras_attnpred.data import PreparedDataset
@@ -414,9 +415,10 @@ def command_evaluate(args):
                 f"--{given[0].replace('_', '-')} goes with --data: a "
                 "prepared folder holds token ids"
             )
-        report = run.evaluate(
-            PreparedDataset.load(args.prepared), part=args.part
-        )
+        data = PreparedDataset.load(args.prepared)
+        report = run.evaluate(data, part=args.part)
+        if config.is_classification:
+            report.update(_classification_report(args, run, data, args.part))
         report.update(part=args.part, prepared=args.prepared,
                       weights=run.weights_kept)
         _print_json(report)
@@ -440,9 +442,31 @@ def command_evaluate(args):
         report.update(run.evaluate(pairs))
     else:
         _check_greedy(args)
-        report = run.evaluate(_read_test_texts(args, run))
+        texts = _read_test_texts(args, run)
+        report = run.evaluate(texts)
+        report.update(_classification_report(args, run, texts))
     report["weights"] = run.weights_kept
     _print_json(report)
+
+
+def _classification_report(args, run, data, part="test"):
+    """Per-class precision, recall and F1, macro-F1 and the confusion
+    matrix; with --plots, the matrix as DIR/confusion_matrix.png."""
+    report = run.classification_report(data, part=part)
+    del report["accuracy"]  # `evaluate`'s is already in the report
+    if args.plots is not None:
+        from keras_attnpred.inference import confusion_matrix_png
+
+        os.makedirs(args.plots, exist_ok=True)
+        path = os.path.join(args.plots, "confusion_matrix.png")
+        matrix = report["confusion_matrix"]
+        confusion_matrix_png(
+            matrix["matrix"], matrix["labels"], path=path,
+            title=f"{os.path.basename(os.path.normpath(args.run))}: "
+            f"confusion matrix",
+        )
+        report["plots"] = [path]
+    return report
 
 
 # Texts predicted between two updates of the progress bar, in batches.
@@ -1011,6 +1035,12 @@ def build_parser():
         help="classification: the run's classes as this file writes them, "
         "comma-separated in the run's class order (default: the run's "
         "names, or class ids)",
+    )
+    evaluate_parser.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="classification: also draw the confusion matrix as "
+        "DIR/confusion_matrix.png (default: none)",
     )
     _add_weights_flag(evaluate_parser)
     _add_search_flags(evaluate_parser)

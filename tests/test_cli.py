@@ -449,3 +449,49 @@ def test_evaluate_and_predict_say_which_weights(runs, capsys):
                      "--verbose"]) == 0
     assert capsys.readouterr().err.startswith(
         "attnpred predict: model: best epoch, 1 (val_loss ")
+
+
+def test_evaluate_reports_metrics_beyond_accuracy(runs, tmp_path, capsys):
+    plots = tmp_path / "plots"
+    assert cli.main(["evaluate", runs["classification"], "--data",
+                     runs["reviews"], "--plots", str(plots)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    labels = [label for _, label in _rows(runs["reviews"])]
+    matrix = report["confusion_matrix"]["matrix"]
+    assert report["confusion_matrix"]["labels"] == ["negative", "positive"]
+    # Rows are the true classes: they count the file's labels.
+    assert [sum(row) for row in matrix] == [labels.count("0"),
+                                            labels.count("1")]
+    correct = matrix[0][0] + matrix[1][1]
+    assert report["accuracy"] == pytest.approx(correct / len(labels),
+                                               abs=1e-6)
+    f1s = []
+    for k, name in enumerate(["negative", "positive"]):
+        predicted = matrix[0][k] + matrix[1][k]
+        precision = matrix[k][k] / predicted if predicted else 0.0
+        recall = matrix[k][k] / sum(matrix[k])
+        f1 = (2 * precision * recall / (precision + recall)
+              if precision + recall else 0.0)
+        f1s.append(f1)
+        assert report["per_class"][name] == pytest.approx(
+            {"precision": precision, "recall": recall, "f1": f1,
+             "support": sum(matrix[k])})
+    assert report["macro_f1"] == pytest.approx(sum(f1s) / 2)
+    assert report["plots"] == [str(plots / "confusion_matrix.png")]
+    assert (plots / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+    assert cli.main(["evaluate", runs["translation"], "--data",
+                     runs["pairs"], "--max-examples", "40"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    with open(runs["pairs"], encoding="utf-8") as f:
+        references = [line.rstrip("\n").split("\t")[1] for line in f][:40]
+    assert report["reference_length"] == sum(len(r.split())
+                                             for r in references)
+    assert report["length_ratio"] == pytest.approx(
+        report["hypothesis_length"] / report["reference_length"])
+    assert set(report["bleu_bootstrap"]) == {"mean", "ci95", "resamples",
+                                             "seed"}
+    assert report["bleu_bootstrap"]["ci95"] >= 0
+    assert cli.main(["evaluate", runs["translation"], "--data",
+                     runs["pairs"], "--plots", str(plots)]) == 2
+    assert "apply to classification runs" in capsys.readouterr().err

@@ -1,6 +1,9 @@
 import json
 import os
 
+import keras
+import numpy as np
+
 from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
@@ -264,13 +267,53 @@ class TrainingRun:
         Returns:
             `{"accuracy": float, "loss": float}`.
         """
+        batches = self._batches(data, batch_size, part)
+        values = self.model.evaluate(
+            keras_data(batches), return_dict=True, verbose=0
+        )
+        return {
+            "accuracy": float(values["accuracy"]),
+            "loss": float(values["loss"]),
+        }
+
+    def classification_report(self, data, batch_size=None, part="test"):
+        """Per-class precision, recall and F1, macro-F1 and the confusion
+        matrix of a classification run on labelled data
+        (`keras_attnpred.inference.classification_metrics`).
+
+        Args:
+            data, batch_size, part: as for `evaluate`.
+
+        Returns:
+            The dict of `classification_metrics`, its texts cut and batched
+            as `evaluate` does.
+        """
+        from keras_attnpred.inference import classification_metrics
+
+        self._check_task("classification_report", classification=True)
+        batches = self._batches(data, batch_size, part)
+        labels, predictions = [], []
+        for index in range(len(batches)):
+            ids, batch_labels = batches[index]
+            logits = keras.ops.convert_to_numpy(
+                self.model.predict_on_batch(ids)
+            )
+            predictions.append(np.argmax(logits, axis=-1))
+            labels.append(batch_labels)
+        return classification_metrics(
+            np.concatenate(labels), np.concatenate(predictions),
+            self.label_names,
+        )
+
+    def _batches(self, data, batch_size, part):
+        """The `PreparedBatches` of `evaluate`'s `data`, in order."""
         from keras_attnpred.data import PreparedDataset
 
         if isinstance(data, PreparedDataset):
             dataset = self._check_prepared(data)
         else:
             dataset, part = self._prepared_from_texts(data), "test"
-        batches = dataset.batches(
+        return dataset.batches(
             part,
             self.config.max_length,
             batch_size=batch_size or self.config.batch_size,
@@ -281,13 +324,6 @@ class TrainingRun:
                 if self.config.task == "pretraining" else {}
             ),
         )
-        values = self.model.evaluate(
-            keras_data(batches), return_dict=True, verbose=0
-        )
-        return {
-            "accuracy": float(values["accuracy"]),
-            "loss": float(values["loss"]),
-        }
 
     def _check_prepared(self, dataset):
         if _kind(dataset) != _kind(self.config):
