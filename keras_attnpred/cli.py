@@ -145,6 +145,14 @@ _TRAINING_FLAGS = {
     "mask_rate": dict(
         type=float, help="pretraining: the share of words to predict"
     ),
+    "attention_maps": dict(
+        type=int,
+        metavar="N",
+        help="after every epoch, draw the attention of N validation texts "
+        "(and a classifier's validation confusion matrix) into TensorBoard's "
+        "Images tab, logs/attention/ and logs/confusion_matrix/ (needs "
+        "TensorFlow and matplotlib)",
+    ),
     "init_from": dict(
         metavar="RUN",
         help="fine-tune a Transformer classifier from the encoder of a "
@@ -1208,7 +1216,16 @@ def _is_expected(error):
 def main(argv=None):
     # Parsing loads neither Keras nor TensorFlow: `--help`, `--version` and
     # bad flags answer at once.
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    # `predict RUN --beam-width 4 TEXT ...`: texts after the options, which
+    # argparse leaves over once `texts` (nargs="*") matched none.
+    if extras and args.command == "predict" and not any(
+        extra.startswith("-") and extra != "-" for extra in extras
+    ):
+        args.texts += extras
+    elif extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         from keras_attnpred.quiet import quiet_framework_start
 

@@ -24,8 +24,9 @@ def runs(tmp_path_factory, tokenizers):
     reviews = write_sentiment_csv(str(folder / "reviews.csv"), 40)
     train(dict(TINY_RUN, task="sentiment", train_path=reviews, max_length=16),
           str(folder / "sentiment"), verbose=0)
-    # What `explain` reads of a translation run: its config's task and what
-    # `Translator.save` writes (training one costs more time than it tests).
+    # What `explain` reads of a translation run: its config, its metrics
+    # (which epoch the model is) and what `Translator.save` writes
+    # (training one costs more time than it tests).
     source, target = tokenizers
     model = build_transformer_translator(
         source.vocabulary_size, target.vocabulary_size, 12,
@@ -40,6 +41,7 @@ def runs(tmp_path_factory, tokenizers):
     (folder / "translation" / "config.json").write_text(
         json.dumps(config.to_dict())
     )
+    (folder / "translation" / "metrics.json").write_text("{}")
     return folder
 
 
