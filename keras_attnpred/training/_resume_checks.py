@@ -8,7 +8,7 @@ from keras_attnpred.training._run_directory import save_json
 from keras_attnpred.training.training_config import TrainingConfig
 
 # Settings a resumed run may change: they do not alter what was trained.
-_RESUMABLE_CHANGES = ("epochs", "early_stopping_patience")
+_RESUMABLE_CHANGES = ("epochs", "early_stopping_patience", "attention_maps")
 
 
 def resumed_epoch(backup_dir):

@@ -30,6 +30,7 @@ from keras_attnpred.training._run_directory import save_run
 from keras_attnpred.training._run_guard import FailedStartCleanup
 from keras_attnpred.training._run_guard import check_may_train_into
 from keras_attnpred.training._run_guard import remove_run
+from keras_attnpred.training._training_callbacks import tensorflow_available
 from keras_attnpred.training._training_callbacks import training_callbacks
 from keras_attnpred.training._training_callbacks import write_hparams
 from keras_attnpred.training.get_strategy import get_strategy
@@ -226,6 +227,11 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         # First: `EarlyStopping` may restore other weights at an epoch's end.
         copies = EpochCopies(config.monitor)
         callbacks.insert(0, copies)
+        if config.attention_maps is not None:
+            callbacks += _image_callbacks(
+                config, dataset, tokenizers, evaluation["validation"],
+                out_dir, verbose,
+            )
         epoch_weights = None
         if config.average_last_epochs is not None:
             # The best epoch is at most `patience` epochs before the last.
@@ -344,6 +350,20 @@ def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
     print(f"  model: {model.count_params():,} parameters")
     if first_epoch:
         print(f"  resuming after epoch {first_epoch}")
+
+
+def _image_callbacks(config, dataset, tokenizers, validation, out_dir,
+                     verbose):
+    """The TensorBoard pictures of `attention_maps`: none without
+    TensorFlow, which writes them."""
+    if not tensorflow_available():
+        if verbose != 0:
+            print("  attention_maps: left out, TensorBoard's images need "
+                  "TensorFlow")
+        return []
+    from keras_attnpred.training._tensorboard_images import image_callbacks
+
+    return image_callbacks(config, dataset, tokenizers, validation, out_dir)
 
 
 def _evaluate(model, data, verbose):

@@ -160,6 +160,11 @@ class TrainingConfig:
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
             `max_length` unless a shorter one is given.
+        attention_maps: optional int > 0: at the end of every epoch, write
+            the attention of this many validation texts to TensorBoard
+            (`AttentionMapCallback`, `logs/attention/`) and, for
+            classifiers, the validation confusion matrix
+            (`logs/confusion_matrix/`); needs TensorFlow and matplotlib.
 
     Example:
 
@@ -214,6 +219,7 @@ class TrainingConfig:
     bidirectional: bool = True
     mask_rate: float = 0.15
     init_from: object = None
+    attention_maps: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -332,6 +338,10 @@ class TrainingConfig:
         for name in ("dropout", "activation_dropout"):
             if getattr(self, name) is not None:
                 _number(name, getattr(self, name), 0, 1, closed=True)
+        _int("attention_maps", self.attention_maps, 1, True)
+        if self.attention_maps is not None and self.task == "pretraining":
+            _bad("attention_maps", self.attention_maps,
+                 "None for pretraining (maps of classifiers and translators)")
         _int("embedding_dim", self.embedding_dim, 1, True)
         _int("units", self.units, 1, True)
         _bool("bidirectional", self.bidirectional)

@@ -375,3 +375,49 @@ def test_checkpoint_averaging_starts_from_the_best_epoch(tmp_path):
         assert weights["epochs"] == averaging["epochs"]
     else:
         assert weights["kept"] == "best" and weights["epoch"] == best
+
+
+def _summaries(directory):
+    """`{(tag, step)}` of the TensorBoard events in `directory`."""
+    import tensorflow as tf
+
+    found = set()
+    for name in _event_files(directory):
+        for event in tf.compat.v1.train.summary_iterator(
+                os.path.join(directory, name)):
+            for value in event.summary.value:
+                found.add((value.tag, event.step))
+    return found
+
+
+def test_attention_maps_and_confusion_matrix_in_tensorboard(tmp_path):
+    pytest.importorskip("matplotlib")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorBoard's images are written with TensorFlow")
+    out = tmp_path / "run"
+    train(sentiment_config(tmp_path, epochs=2, model="rnn", attention_maps=2),
+          str(out), verbose=0)
+    assert _summaries(out / "logs" / "attention") == {
+        (f"attention/example_{i}", step) for i in (0, 1) for step in (0, 1)}
+    assert _summaries(out / "logs" / "confusion_matrix") == {
+        (tag, step) for tag in ("confusion_matrix", "macro_f1")
+        for step in (0, 1)}
+
+
+def test_attention_maps_of_a_translator_trained_on_a_prepared_folder(
+        tmp_path):
+    from keras_attnpred.training import prepare
+
+    pytest.importorskip("matplotlib")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorBoard's images are written with TensorFlow")
+    path = write_translation_tsv(str(tmp_path / "pairs.tsv"), 120)
+    config = {"task": "translation", "train_path": path, "epochs": 1,
+              **COMMON}
+    prepare(config, str(tmp_path / "prepared"))  # the tokenizers are there
+    out = tmp_path / "translator"
+    train({**config, "prepared": str(tmp_path / "prepared"),
+           "attention_maps": 3}, str(out), verbose=0)
+    assert _summaries(out / "logs" / "attention") == {
+        (f"attention/example_{i}", 0) for i in range(3)}
+    assert not (out / "logs" / "confusion_matrix").exists()
