@@ -46,8 +46,9 @@ def export_classifier_tflite(
     `SentencePieceTokenizer`) for a SentencePiece run, and
     `RaggedTensorToTensor`, all in TensorFlow Text's TFLite registrar; run
     it with `ai_edge_litert.interpreter.InterpreterWithCustomOps(
-    custom_op_registerers=tensorflow_text.core.pybinds.tflite_registrar.
-    SELECT_TFTEXT_OPS)` (or `TFLiteClassifier`). The WordPiece tokenizer's
+    custom_op_registerers=tflite_registrar.SELECT_TFTEXT_OPS)` after `from
+    tensorflow_text.core.pybinds import tflite_registrar` (or
+    `TFLiteClassifier`). The WordPiece tokenizer's
     case folding (ICU NFKC_Casefold) and accent stripping have no TFLite
     kernel, so that text model takes text already normalised that way, e.g.
     `android.icu.text.Normalizer2.getNFKCCasefoldInstance()` on Android;
