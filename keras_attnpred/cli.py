@@ -1,7 +1,7 @@
 """The `attnpred` command line: train, evaluate, predict, explain, demo.
 
     attnpred train --task translation --data pairs.tsv --out runs/en-es
-    attnpred train --config run.yaml --epochs 3        # flags override the file
+    attnpred train --config run.yaml --epochs 3 --out runs/r1   # flags win
     attnpred prepare --config run.yaml --out prepared/imdb   # tokenize once
     attnpred train --config run.yaml --prepared prepared/imdb --out runs/imdb
     attnpred evaluate runs/imdb --prepared prepared/imdb     # its test part
@@ -9,13 +9,16 @@
     attnpred evaluate runs/en-es --data test.tsv
     attnpred predict runs/en-es "How are you?" "I like tea."
     attnpred predict runs/en-es --beam-width 4 --length-penalty 0.6 "Hi."
+    cat texts.txt | attnpred predict runs/reviews - --format jsonl
+    attnpred evaluate runs/reviews --data test.csv --weights last --plots plots
     attnpred explain runs/en-es "How are you?" --out alignment.png
     attnpred export runs/en-es --out exports/en-es     # TF Serving + TFLite
     attnpred demo                                       # the bundled example
 
 Expected errors (bad flags, bad files, bad values, a training loss that
 became NaN) print one line and exit with status 2; set ATTNPRED_DEBUG=1 to
-see the traceback.
+see the traceback. TensorFlow's start-up lines are hidden unless
+`--verbose`; parsing the arguments loads neither Keras nor TensorFlow.
 """
 
 import argparse
@@ -286,10 +289,20 @@ def _check_run_dir(run_dir):
         )
 
 
+def _start_framework(args):
+    """Imports Keras (and TensorFlow or JAX), without their start-up lines
+    unless --verbose. Each command calls it after the checks that need
+    neither, so that those fail at once."""
+    from keras_attnpred.quiet import quiet_framework_start
+
+    quiet_framework_start(verbose=args.verbose)
+
+
 def command_prepare(args):
+    config = _training_config(args, _PREPARE_FLAGS)
+    _start_framework(args)
     from keras_attnpred.training import prepare
 
-    config = _training_config(args, _PREPARE_FLAGS)
     data = prepare(config, args.out, tokenizers_from=args.tokenizers_from)
     print(f"prepared data written to {args.out}")
     max_length = config.max_length or data.default_max_length()
@@ -300,9 +313,10 @@ def command_prepare(args):
 
 
 def command_train(args):
+    config = _training_config(args)
+    _start_framework(args)
     from keras_attnpred.training import train
 
-    config = _training_config(args)
     run = train(config, args.out, overwrite=args.overwrite)
     print(f"run written to {args.out}")
     _print_json(run.metrics)
@@ -397,11 +411,12 @@ def _read_test_texts(args, run):
 
 
 def command_evaluate(args):
-    from keras_attnpred.training import TrainingRun
-
     _check_run_dir(args.run)
     if (args.data is None) == (args.prepared is None):
         raise CommandError("give one of --data and --prepared")
+    _start_framework(args)
+    from keras_attnpred.training import TrainingRun
+
     run = TrainingRun.load(args.run, weights=args.weights)
     config = run.config
     _check_classification_options(
@@ -581,9 +596,10 @@ class _PredictionWriter:
 
 
 def command_predict(args):
+    _check_run_dir(args.run)
+    _start_framework(args)
     from keras_attnpred.training.training_run import read_run_config
 
-    _check_run_dir(args.run)
     config = read_run_config(args.run)
     if config.task == "pretraining":
         raise CommandError(
@@ -663,6 +679,7 @@ def command_explain(args):
             f"--out must end in .png or .html. Received: {args.out}"
         )
     _check_run_dir(args.run)
+    _start_framework(args)
     from keras_attnpred.training import TrainingRun
 
     run = TrainingRun.load(args.run, weights=args.weights)
@@ -698,13 +715,13 @@ def _save_explanation(explanation, args, kind, **html_options):
 
 def command_export(args):
     """Exports a run for TF Serving (SavedModel) and/or TFLite."""
-    from keras_attnpred.export import export_run
-
     _check_run_dir(args.run)
     if args.version is not None and args.version < 1:
         raise CommandError(
             f"--version must be a positive integer. Received: {args.version}"
         )
+    _start_framework(args)
+    from keras_attnpred.export import export_run
     from keras_attnpred.training import TrainingRun
 
     run = TrainingRun.load(args.run, weights=args.weights)
@@ -722,6 +739,7 @@ def command_export(args):
 
 def command_demo(args):
     """Trains a small translator on the bundled English–Spanish sample."""
+    _start_framework(args)
     from keras_attnpred.data import ParallelTexts
     from keras_attnpred.inference import Translator
     from keras_attnpred.training import TrainingConfig
@@ -1227,10 +1245,6 @@ def main(argv=None):
     elif extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
-        from keras_attnpred.quiet import quiet_framework_start
-
-        # TensorFlow's C++ start-up lines bury the command's own output.
-        quiet_framework_start(verbose=args.verbose)
         args.handler(args)
     except BrokenPipeError:
         # The reader went away (`attnpred predict ... | head`): stop

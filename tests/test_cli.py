@@ -173,13 +173,18 @@ def test_translation_predict_prints_one_line_per_text(tmp_path):
 
 
 def test_help_version_and_flag_errors_load_no_framework():
-    """`--help`, `--version` and a bad flag are parsed without Keras,
-    TensorFlow or JAX (a new process: this one has them loaded)."""
+    """`--help`, `--version`, a bad flag, a bad setting and a folder that
+    is no run are answered without Keras, TensorFlow or JAX (a new
+    process: this one has them loaded)."""
     code = (
         "import contextlib, io, sys\n"
         "from keras_attnpred import cli\n"
         "for argv in (['--help'], ['--version'], ['train', '--help'],\n"
-        "             ['predict', '--help'], ['predict', '--no-such-flag']):\n"
+        "             ['predict', '--help'], ['predict', '--no-such-flag'],\n"
+        "             ['train', '--task', 'sentiment', '--data', 'a.csv',\n"
+        "              '--epochs', '0', '--out', 'x'],\n"
+        "             ['predict', 'nowhere', 'a text'],\n"
+        "             ['evaluate', 'nowhere', '--data', 'a.csv']):\n"
         "    out = io.StringIO()\n"
         "    with contextlib.redirect_stdout(out), "
         "contextlib.redirect_stderr(out):\n"

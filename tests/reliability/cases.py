@@ -916,8 +916,9 @@ case(FLAGS, "attnpred evaluate", "--max-examples -1",
     lambda env: cli(env, "evaluate", "run", "--data", "x",
                     "--max-examples", "-1"))
 case(FLAGS, "attnpred predict", "no texts",
-     Exits(r"the following arguments are required: texts"))(
-    lambda env: cli(env, "predict", "run"))
+     Exits(r"give texts, - to read them from standard input, or --input "
+           r"FILE"))(
+    lambda env: cli(env, "predict", env.runs["classification"]))
 case(FLAGS, "attnpred demo", "--epochs 0",
      Exits(r"`epochs` must be an integer >= 1. Received: epochs=0"))(
     lambda env: cli(env, "demo", "--epochs", "0", "--out", env.tmp / "d"))
