@@ -14,29 +14,35 @@ class EpochCopies(keras.callbacks.Callback):
     `monitor` (lowest `val_loss`, highest `val_accuracy`; the earliest of
     equal ones, as `ModelCheckpoint` picks them). Epochs count from 1.
 
-    Put it before `EarlyStopping`, which may restore other weights at the
-    end of the same epoch.
+    With `EarlyStopping(restore_best_weights=True)` the model holds the
+    best weights after `fit`, so the last epoch's need a copy; without it
+    the model holds the last epoch's, and `copy_last=False` saves that
+    copy.
     """
 
-    def __init__(self, monitor):
+    def __init__(self, monitor, copy_last=True):
         super().__init__()
         self.monitor = monitor
+        self.copy_last = copy_last
         self.lower_is_better = monitor.endswith("loss")
         self.last = self.best = None
         self.last_epoch = self.best_epoch = self.best_value = None
 
     def on_epoch_end(self, epoch, logs=None):
-        weights = self.model.get_weights()
-        self.last, self.last_epoch = weights, epoch + 1
+        self.last_epoch = epoch + 1
         value = (logs or {}).get(self.monitor)
-        if value is None or not math.isfinite(float(value)):
+        value = None if value is None else float(value)
+        improved = value is not None and math.isfinite(value) and (
+            self.best_value is None
+            or (value < self.best_value if self.lower_is_better
+                else value > self.best_value)
+        )
+        if not (improved or self.copy_last):
             return
-        value = float(value)
-        if self.best_value is None or (
-            value < self.best_value
-            if self.lower_is_better
-            else value > self.best_value
-        ):
+        weights = self.model.get_weights()
+        if self.copy_last:
+            self.last = weights
+        if improved:
             self.best, self.best_epoch, self.best_value = (
                 weights, epoch + 1, value
             )

@@ -224,8 +224,12 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         make_run_directory(out_dir)
         check_same_run(backup_dir, config)
         callbacks = training_callbacks(model, config, out_dir, train_batches)
-        # First: `EarlyStopping` may restore other weights at an epoch's end.
-        copies = EpochCopies(config.monitor)
+        # `EarlyStopping` puts the best weights back when `fit` ends: then
+        # the last epoch's need a copy of their own.
+        copies = EpochCopies(
+            config.monitor,
+            copy_last=config.early_stopping_patience is not None,
+        )
         callbacks.insert(0, copies)
         if config.attention_maps is not None:
             callbacks += _image_callbacks(

@@ -421,3 +421,22 @@ def test_attention_maps_of_a_translator_trained_on_a_prepared_folder(
     assert _summaries(out / "logs" / "attention") == {
         (f"attention/example_{i}", 0) for i in range(3)}
     assert not (out / "logs" / "confusion_matrix").exists()
+
+
+def test_with_early_stopping_the_last_model_is_the_last_epoch(tmp_path):
+    """`EarlyStopping` restores the best weights when it stops; the last
+    epoch's model is kept all the same."""
+    from keras_attnpred.serialization import load_model
+
+    out = str(tmp_path / "run")
+    seen = WeightsByEpoch()
+    run = train(sentiment_config(tmp_path, epochs=5, model="rnn",
+                                 early_stopping_patience=1),
+                out, callbacks=[Scramble(epoch=2), seen], verbose=0)
+    weights = run.metrics["weights"]
+    last = weights["last_epoch"]
+    assert last == run.metrics["epochs_completed"] < 5  # stopped early
+    assert weights["epoch"] < last
+    assert_weights(load_model(os.path.join(out, "checkpoints/last.keras")),
+                   seen.weights[last])
+    assert_weights(run.model, seen.weights[weights["epoch"]])
