@@ -310,7 +310,7 @@ case(LONG, "Translator.translate", "6,000 words: cut to max_length",
         ["the cat " * 3000, "the cat " * 6]))  # max_length 12
 case(LONG, "LabeledTexts.from_csv", "a 1 MB field (over csv's limit)",
      Gives(lambda texts: len(texts.texts[0]) == 1_000_000))(
-    lambda env: csv(env, "text,label\n" + "a" * 1_000_000 + ",1\n"))
+    lambda env: csv(env, "text,label\n" + "a" * 1_000_000 + ",0\n"))
 case(LONG, "greedy_search", "max_length over the position table",
      Raises(r"must not exceed the target position embedding's "
             r"sequence_length=12. Received: max_length=100"))(
@@ -558,6 +558,42 @@ case(LABELS, "attnpred evaluate", "unknown class name",
     lambda env: cli(env, "evaluate", env.runs["classification"], "--data",
                     env.write("lab.csv", "text,label\nhello,neutral\n")))
 
+case(LABELS, "LabeledTexts.from_csv", "a typo 100000 among 0/1 labels",
+     Raises(r"data.csv, line 3: label '100000' leaves a gap in the class "
+            r"ids: .* no row has label 2"))(
+    lambda env: csv(env, "text,label\nok,0\nhm,100000\nfine,1\n"))
+case(LABELS, "LabeledTexts.from_csv", "99999999999 among 0/1 (MemoryError)",
+     Raises(r"data.csv, line 4: label '99999999999' leaves a gap"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,99999999999\n"))
+case(LABELS, "LabeledTexts.from_csv", "class ids from 1 (no 0)",
+     Raises(r"data.csv, line 2: label '1' leaves a gap .* no row has "
+            r"label 0"))(
+    lambda env: csv(env, "text,label\nok,1\nfine,2\n"))
+case(LABELS, "LabeledTexts.from_csv", "a gap, given label_names: allowed",
+     Gives(lambda t: (t.labels.tolist(), t.label_names)
+           == ([0, 2], ("a", "b", "c"))))(
+    lambda env: csv(env, "text,label\nok,0\nfine,2\n",
+                    label_names=["a", "b", "c"]))
+case(LABELS, "LabeledTexts.from_csv", "one 'neutral' among 0/1",
+     Raises(r"data.csv, line 4: label 'neutral' is not a class id, but "
+            r"the other labels are"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,neutral\n"))
+case(LABELS, "LabeledTexts.from_csv",
+     "one 'neutral' among 0/1, given label_names",
+     Raises(r"data.csv, line 4: unknown label 'neutral'; expected a class "
+            r"id in \[0, 2\) or one of \['negative', 'positive'\]"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,neutral\n",
+                    label_names=["negative", "positive"]))
+case(LABELS, "LabeledTexts.from_csv", "one '1' among names",
+     Raises(r"data.csv, line 3: unknown label '1'; expected one of "
+            r"\['neg', 'pos'\] \(the other labels are names"))(
+    lambda env: csv(env, "text,label\nok,pos\nhm,1\nfine,neg\n"))
+case(LABELS, "attnpred train", "one 'neutral' among 0/1 labels",
+     Exits(r"lab.csv, line 4: label 'neutral' is not a class id"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--out",
+                    env.tmp / "run", "--data", env.write(
+                        "lab.csv", "text,label\nok,0\nfine,1\nhm,neutral\n")))
+
 # --- malformed CSV/TSV ------------------------------------------------------
 
 case(MALFORMED, "LabeledTexts.from_csv", "unclosed quote",
@@ -586,7 +622,7 @@ case(MALFORMED, "LabeledTexts.from_csv", "binary file",
     lambda env: csv(env, bytes(range(256)), name="bin.csv"))
 case(MALFORMED, "LabeledTexts.from_csv", 'on_error="skip"',
      Gives(lambda t: (len(t), t.skipped) == (1, 2)))(
-    lambda env: csv(env, "text,label\nok,1\nabc,1,2\nxyz\n",
+    lambda env: csv(env, "text,label\nok,0\nabc,1,2\nxyz\n",
                     on_error="skip"))
 case(MALFORMED, "LabeledTexts.from_csv", 'on_error="ignore"',
      Raises(r"`on_error` must be one of \['raise', 'skip'\]. Received: "
