@@ -218,6 +218,9 @@ def _training_config(args, fields=_TRAINING_FLAGS):
                     f"Received: {value!r}"
                 ) from None
         values[field] = value
+    sha256 = getattr(args, "data_sha256", None)
+    if sha256:
+        values["train_path"] = _pinned(values.get("train_path"), sha256)
     needed = ("task",) if values.get("prepared") else ("task", "train_path")
     for required in needed:
         if required not in values:
@@ -227,6 +230,28 @@ def _training_config(args, fields=_TRAINING_FLAGS):
                 "--prepared data)"
             )
     return TrainingConfig.from_dict(values)
+
+
+def _pinned(paths, digests):
+    """`paths` with `#sha256=HEX` appended, one digest per path."""
+    many = isinstance(paths, list)
+    listed = paths if many else [paths]
+    if paths is None or len(digests) != len(listed):
+        raise CommandError(
+            "--data-sha256 takes one SHA-256 per --data file. Received: "
+            f"{len(digests)} for {0 if paths is None else len(listed)} "
+            "file(s)"
+        )
+    pinned = []
+    for path, digest in zip(listed, digests):
+        if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF"
+                                    for c in digest):
+            raise CommandError(
+                "--data-sha256 must be 64 hex digits. Received: "
+                f"{digest!r}"
+            )
+        pinned.append(f"{path.split('#sha256=')[0]}#sha256={digest.lower()}")
+    return pinned if many else pinned[0]
 
 
 def _print_json(values):
@@ -574,6 +599,22 @@ def _with_default(field, options):
     return dict(options, help=help_text)
 
 
+def _add_download_flags(parser):
+    parser.add_argument(
+        "--data-sha256",
+        nargs="+",
+        metavar="HEX",
+        help="the SHA-256 of each --data file, checked before it is read "
+        "(in a config file: PATH#sha256=HEX)",
+    )
+    parser.add_argument(
+        "--max-download-mb",
+        type=float,
+        help="refuse URL downloads of more megabytes than this "
+        "(default: 10240)",
+    )
+
+
 def _add_training_arguments(parser, data_help, prepared_help):
     """The options `train` and `pretrain` share."""
     parser.add_argument(
@@ -582,6 +623,7 @@ def _add_training_arguments(parser, data_help, prepared_help):
     parser.add_argument("--data", nargs="+", metavar="PATH", help=data_help)
     parser.add_argument("--prepared", metavar="DIR", help=prepared_help)
     parser.add_argument("--out", required=True, help="run directory")
+    _add_download_flags(parser)
     for field, options in _TRAINING_FLAGS.items():
         parser.add_argument(
             _flag(field), dest=field, **_with_default(field, options)
@@ -648,6 +690,7 @@ def build_parser():
     prepare_parser.add_argument(
         "--out", required=True, help="the folder to write"
     )
+    _add_download_flags(prepare_parser)
     for field in _PREPARE_FLAGS:
         prepare_parser.add_argument(
             _flag(field), dest=field,
@@ -764,6 +807,17 @@ def build_parser():
     return parser
 
 
+def _download_limit(args):
+    import contextlib
+
+    limit = getattr(args, "max_download_mb", None)
+    if limit is None:
+        return contextlib.nullcontext()
+    from keras_attnpred.data import text_file
+
+    return text_file.download_limit(limit)
+
+
 def _is_expected(error):
     """Whether `error` is the user's to fix, reported in one line."""
     # ModuleNotFoundError: an optional package (sentencepiece,
@@ -784,7 +838,8 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        with _download_limit(args):
+            args.handler(args)
     except Exception as error:
         if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):
             raise

@@ -926,6 +926,20 @@ case(FLAGS, "attnpred train", "--data missing",
      Exits(r"none.csv: no such file"))(
     lambda env: cli(env, "train", "--task", "sentiment", "--data",
                     env.tmp / "none.csv", "--out", env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data /dev/null (was 'no such file')",
+     Exits(r"/dev/null: not a regular file"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data",
+                    "/dev/null", "--out", env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data-sha256 of the wrong file",
+     Exits(r"reviews.csv: the sha256 file hash does not match"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data",
+                    env.runs["reviews"], "--data-sha256", "0" * 64, "--out",
+                    env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data-sha256 for 2 files, 1 given",
+     Exits(r"--data-sha256 takes one SHA-256 per --data file. Received: 1 "
+           r"for 2 file\(s\)"))(
+    lambda env: cli(env, "train", "--task", "translation", "--data", "a",
+                    "b", "--data-sha256", "0" * 64, "--out", env.tmp / "run"))
 case(FLAGS, "attnpred train", "--data with 3 files",
      Exits(r"expected one file or two aligned files, got 3"))(
     lambda env: cli(env, "train", "--task", "translation", "--data", "a",
