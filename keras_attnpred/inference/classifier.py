@@ -304,7 +304,7 @@ def _read_json_object(path):
     try:
         with open(path, encoding="utf-8") as f:
             value = json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"Corrupt classifier file {path}: {error}") from None
     if not isinstance(value, dict):
         raise ValueError(

@@ -256,7 +256,7 @@ class Translator:
         try:
             with open(config_path, encoding="utf-8") as f:
                 config = json.load(f)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise ValueError(
                 f"Corrupt translator settings file {config_path}: {error}"
             ) from None

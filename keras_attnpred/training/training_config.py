@@ -2,6 +2,7 @@ import dataclasses
 import json
 import math
 import os
+import reprlib
 
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 
@@ -362,7 +363,7 @@ class TrainingConfig:
         if not isinstance(values, dict):
             raise ValueError(
                 "A training configuration must be a mapping. "
-                f"Received: {type(values).__name__} {values!r}"
+                f"Received: {type(values).__name__} {_short(values)}"
             )
         fields = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - fields)
@@ -370,7 +371,7 @@ class TrainingConfig:
             raise ValueError(
                 f"Unknown training configuration keys: {unknown}. "
                 f"Known keys: {sorted(fields)}. Received: "
-                + ", ".join(f"{key}={values[key]!r}" for key in unknown)
+                + ", ".join(f"{key}={_short(values[key])}" for key in unknown)
             )
         needed = ("task",) if values.get("prepared") else (
             "task", "train_path"
@@ -408,7 +409,7 @@ class TrainingConfig:
             import yaml
 
             try:
-                values = yaml.safe_load(text)
+                values = yaml.load(text, Loader=_config_loader())
             except yaml.YAMLError as error:
                 raise ValueError(
                     f"{path}: not valid YAML: {error}"
@@ -416,8 +417,13 @@ class TrainingConfig:
         else:
             try:
                 values = json.loads(text)
-            except json.JSONDecodeError as error:
+            except (json.JSONDecodeError, RecursionError) as error:
                 raise ValueError(f"{path}: not valid JSON: {error}") from None
+            if _depth(values) > MAX_CONFIG_DEPTH:
+                raise ValueError(
+                    f"{path}: not a training configuration: nested deeper "
+                    f"than {MAX_CONFIG_DEPTH} levels."
+                )
         if values is None:
             values = {}
         try:
@@ -464,6 +470,57 @@ class TrainingConfig:
         return self.task in ("classification", "sentiment")
 
 
+# A configuration is a mapping of values and lists: a few levels deep.
+MAX_CONFIG_DEPTH = 16
+
+
+def _depth(value):
+    """How deeply lists and dicts nest in `value` (0 for a scalar), counted
+    without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_CONFIG_DEPTH:
+                stack.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _config_loader():
+    """PyYAML's safe loader without aliases (`*name`), nested at most
+    `MAX_CONFIG_DEPTH` levels: a few hundred bytes of aliases expand to
+    gigabytes (a "billion laughs"), deep nesting overflows the stack."""
+    import yaml
+
+    class ConfigLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    "aliases (*name) are not allowed in a configuration",
+                    event.start_mark,
+                )
+            if self.depth >= MAX_CONFIG_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    f"nested deeper than {MAX_CONFIG_DEPTH} levels",
+                    event.start_mark,
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return ConfigLoader
+
+
 _PATH_FIELDS = (
     "train_path", "validation_path", "test_path", "prepared", "init_from"
 )
@@ -483,8 +540,23 @@ def _expand_variables(values):
     return values
 
 
+def _short(value, limit=200):
+    """`repr(value)`, cut: an error message must not print (or build) a
+    huge value."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    short = reprlib.Repr()
+    short.maxlevel = 2
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 10
+    short.maxstring = short.maxother = limit
+    text = short.repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def _bad(name, value, expected):
-    raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+    raise ValueError(
+        f"`{name}` must be {expected}. Received: {name}={_short(value)}"
+    )
 
 
 def _is_int(value, minimum):

@@ -391,7 +391,7 @@ def _read_json(directory, name):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         _corrupt(directory, name, f"not valid JSON ({error})")
 
 

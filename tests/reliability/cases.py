@@ -883,6 +883,47 @@ case(CONFIG, "TrainingConfig", "validation_fraction=1.0",
 case(CONFIG, "TrainingConfig", "3 training files for translation",
      Raises(r"`train_path` must be a path or a list of two aligned files"))(
     lambda env: config(task="translation", train_path=["a", "b", "c"]))
+# A "billion laughs": 9 levels of 10 aliases, 10**9 strings once expanded.
+ALIAS_BOMB = "".join(
+    [f"a0: &a0 [{'x, ' * 9}x]\n"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)]
+    + ["task: sentiment\ntrain_path: x.csv\nlabel_names: *a8\n"])
+case(CONFIG, "TrainingConfig.from_file", "YAML alias bomb (562 bytes)",
+     Raises(r"run.yaml: not valid YAML: aliases \(\*name\) are not allowed "
+            r"in a configuration"))(
+    lambda env: config_file(env, "run.yaml", ALIAS_BOMB))
+case(CONFIG, "TrainingConfig", "10**9 shared strings: not printed",
+     Raises(r"`label_names` must be a non-empty list of distinct str. "
+            r"Received: label_names=\[\[\[\.\.\.\], .{0,200}$"))(
+    lambda env: config(label_names=__import__("functools").reduce(
+        lambda inner, _: [inner] * 10, range(9), ["x"] * 10)))
+case(CONFIG, "TrainingConfig.from_file", "YAML nested 100,000 deep",
+     Raises(r"run.yaml: not valid YAML: nested deeper than 16 levels"))(
+    lambda env: config_file(env, "run.yaml",
+                            "task: " + "[" * 100_000 + "]" * 100_000))
+case(CONFIG, "TrainingConfig.from_file", "JSON nested 100,000 deep",
+     Raises(r"run.json: not valid JSON: maximum recursion depth"))(
+    lambda env: config_file(env, "run.json",
+                            '{"task": ' + "[" * 100_000 + "]" * 100_000 + "}"))
+case(CONFIG, "TrainingConfig.from_file", "JSON nested 100 deep",
+     Raises(r"run.json: not a training configuration: nested deeper than 16 "
+            r"levels"))(
+    lambda env: config_file(env, "run.json",
+                            '{"task": ' + "[" * 100 + "]" * 100 + "}"))
+case(CONFIG, "TrainingConfig.from_file", "a 1 MB unknown value",
+     Raises(r"Received: epoch='xxxx*'\.\.\. \(1,000,000 characters\)$"))(
+    lambda env: config_file(env, "run.yaml", "task: sentiment\n"
+                            "train_path: x\nepoch: " + "x" * 1_000_000))
+case(CONFIG, "TrainingRun.load", "config.json nested 100,000 deep",
+     Raises(r"Corrupt run file .*config.json: not valid JSON \(maximum "
+            r"recursion depth"))(
+    lambda env: _training().TrainingRun.load(str(damaged_run(
+        env, "classification", "config.json", "[" * 100_000))))
+case(CONFIG, "attnpred train", "--config: YAML alias bomb",
+     Exits(r"bomb.yaml: not valid YAML: aliases \(\*name\) are not "
+           r"allowed"))(
+    lambda env: cli(env, "train", "--config", env.write("bomb.yaml", ALIAS_BOMB),
+                    "--out", env.tmp / "run"))
 case(CONFIG, "attnpred train", "--config missing",
      Exits(r"config file not found: .*none.yaml"))(
     lambda env: cli(env, "train", "--config", env.tmp / "none.yaml",
