@@ -4,6 +4,7 @@ import math
 import os
 import reprlib
 
+from keras_attnpred.validation import MAX_BIGRAM_BUCKETS
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 
 # Plain Python on purpose: a command line can read and check a configuration
@@ -139,7 +140,7 @@ class TrainingConfig:
             ints, as in `classification_dataset`.
         max_examples: optional int > 0, keep only the first examples of the
             training part, for quick runs.
-        bigram_buckets: optional int > 0, classifiers only: add hashed
+        bigram_buckets: optional int in [1, 2**24], classifiers only: add hashed
             bigram embeddings with this many rows to the token embeddings
             (`HashedBigramEmbedding`); `vocabulary_size` must then be at
             most 46,340.
@@ -320,6 +321,11 @@ class TrainingConfig:
             self.bucket_boundaries = list(boundaries)
         _int("max_examples", self.max_examples, 1, True)
         _int("bigram_buckets", self.bigram_buckets, 1, True)
+        if self.bigram_buckets is not None and (
+            self.bigram_buckets > MAX_BIGRAM_BUCKETS
+        ):
+            _bad("bigram_buckets", self.bigram_buckets,
+                 f"at most {MAX_BIGRAM_BUCKETS:,} (2**24 rows)")
         _int("average_last_epochs", self.average_last_epochs, 2, True)
         for name in ("dropout", "activation_dropout"):
             if getattr(self, name) is not None:

@@ -6,6 +6,7 @@ from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training.training_config import TrainingConfig
+from keras_attnpred.validation import check_vocabulary_fits
 
 
 class TrainingRun:
@@ -91,9 +92,10 @@ class TrainingRun:
         if self._tokenizers[name] is None and self.directory is not None:
             from keras_attnpred.text import load_tokenizer
 
-            self._tokenizers[name] = load_tokenizer(
-                os.path.join(self.directory, name)
-            )
+            path = os.path.join(self.directory, name)
+            tokenizer = load_tokenizer(path)
+            check_vocabulary_fits(self.model, name, tokenizer, f" in {path}")
+            self._tokenizers[name] = tokenizer
         return self._tokenizers[name]
 
     def __repr__(self):

@@ -454,6 +454,14 @@ case(DTYPE, "build_transformer_classifier", 'max_length="16"',
      Raises(r"`max_length` must be a positive integer. Received: "
             r"max_length='16'"))(
     lambda env: _models().build_transformer_classifier(100, 2, "16"))
+case(DTYPE, "Translator.translate", "beam_width=100000",
+     Raises(r"`beam_width` must be at most 256: .* Received: "
+            r"beam_width=100000"))(
+    lambda env: translator(env).translate(["the cat"], beam_width=100000))
+case(DTYPE, "HashedBigramEmbedding", "num_buckets=10**12",
+     Raises(r"`num_buckets` must be at most 16,777,216"))(
+    lambda env: __import__("keras_attnpred.layers").layers
+    .HashedBigramEmbedding(100, 10**12, 8))
 case(DTYPE, "build_rnn_classifier", "units=-1",
      Raises(r"`units` must be a positive integer. Received: units=-1"))(
     lambda env: _models().build_rnn_classifier(100, 2, units=-1))
@@ -732,6 +740,54 @@ case(VOCABULARY, "attnpred predict", "run with an empty vocabulary",
     lambda env: cli(env, "predict", damaged_run(
         env, "classification", "tokenizer/vocabulary.txt", ""), "good"))
 
+RESERVED = "[PAD]\n[UNK]\n[START]\n[END]\n"
+case(VOCABULARY, "SubwordTokenizer.load", "a token with a NUL byte",
+     Raises(r"Corrupt vocabulary file .*vocabulary.txt: token 5 holds a NUL "
+            r"character"))(
+    lambda env: damaged_tokenizer(env, "vocabulary.txt",
+                                  RESERVED + "a\nx\x00y\n"))
+case(VOCABULARY, "SubwordTokenizer.load", "a 300-byte token",
+     Raises(r"Corrupt vocabulary file .*vocabulary.txt: token 5 is 302 bytes "
+            r"long, over the 256 bytes TensorFlow Text takes"))(
+    lambda env: damaged_tokenizer(env, "vocabulary.txt",
+                                  RESERVED + "a\n" + "é" * 151 + "\n"))
+case(VOCABULARY, "SubwordTokenizer.load", "max_bytes_per_word: 10**12",
+     Raises(r"Corrupt tokenizer settings file .*tokenizer.json: "
+            r"`max_bytes_per_word` must be at most 2147483647"))(
+    lambda env: damaged_tokenizer(env, "tokenizer.json", json.dumps(
+        {"class_name": "SubwordTokenizer", "max_bytes_per_word": 10**12})))
+
+
+def grown_vocabulary(env, kind, name):
+    """A run copy whose tokenizer `name` has 500 more tokens than the
+    model's embedding rows."""
+    directory = env.run_copy(kind)
+    path = directory / name / "vocabulary.txt"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(f"zz{i}\n" for i in range(500)))
+    return directory
+
+
+case(VOCABULARY, "TrainingRun.predict", "vocabulary larger than the model",
+     Raises(r"The tokenizer in .*tokenizer has \d+ tokens, more than the "
+            r"\d+ rows of the model's embedding"))(
+    lambda env: _training().TrainingRun.load(str(grown_vocabulary(
+        env, "classification", "tokenizer"))).predict(["zz7 zz499"]))
+case(VOCABULARY, "Translator.load", "target vocabulary larger than the model",
+     Raises(r"The target_tokenizer in .*target_tokenizer has \d+ tokens, "
+            r"more than the \d+ rows"))(
+    lambda env: _inference().Translator.load(str(grown_vocabulary(
+        env, "translation", "target_tokenizer"))))
+case(VOCABULARY, "attnpred predict", "vocabulary larger than the model",
+     Exits(r"The tokenizer in .*tokenizer has \d+ tokens, more than"))(
+    lambda env: cli(env, "predict", grown_vocabulary(
+        env, "classification", "tokenizer"), "zz7 zz499"))
+case(VOCABULARY, "attnpred predict", "a vocabulary token with a NUL byte",
+     Exits(r"Corrupt vocabulary file .*vocabulary.txt: token 5 holds a NUL"))(
+    lambda env: cli(env, "predict", damaged_run(
+        env, "classification", "tokenizer/vocabulary.txt",
+        RESERVED + "a\nx\x00y\n"), "good"))
+
 # --- missing or corrupt model, run and backup files -------------------------
 
 case(MODEL, "serialization.load_model", "missing file",
@@ -981,6 +1037,19 @@ case(FLAGS, "attnpred train", "--data-sha256 for 2 files, 1 given",
            r"for 2 file\(s\)"))(
     lambda env: cli(env, "train", "--task", "translation", "--data", "a",
                     "b", "--data-sha256", "0" * 64, "--out", env.tmp / "run"))
+case(FLAGS, "attnpred predict", "--beam-width 100000 (asked for 147 GiB)",
+     Exits(r"`beam_width` must be at most 256"))(
+    lambda env: cli(env, "predict", env.runs["translation"], "--beam-width",
+                    "100000", "the cat"))
+case(FLAGS, "attnpred train", "--bigram-buckets 1000000000000",
+     Exits(r"`bigram_buckets` must be at most 16,777,216 \(2\*\*24 rows\). "
+           r"Received: bigram_buckets=1000000000000"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data", "x",
+                    "--out", "x", "--bigram-buckets", "1000000000000"))
+case(FLAGS, "attnpred train", "--bigram-buckets 1e12",
+     Exits(r"argument --bigram-buckets: invalid int value: '1e12'"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data", "x",
+                    "--out", "x", "--bigram-buckets", "1e12"))
 case(FLAGS, "attnpred train", "--data with 3 files",
      Exits(r"expected one file or two aligned files, got 3"))(
     lambda env: cli(env, "train", "--task", "translation", "--data", "a",
