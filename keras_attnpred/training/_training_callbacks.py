@@ -7,17 +7,18 @@ import keras
 import numpy as np
 
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._backup import AtomicBackup
 from keras_attnpred.training.training_diverged_error import (
     TrainingDivergedError,
 )
 
 
-def training_callbacks(model, config, out_dir, train_batches):
+def training_callbacks(model, config, out_dir, train_batches, resume=None):
     """The callbacks of `fit`, in the order they must run.
 
     Create them inside the strategy's scope, after the model. TensorBoard
     logs need TensorFlow (its summary writer): without it they are left
-    out.
+    out. `resume`: the `_backup.ResumePoint` to restore first, or None.
     """
     backup_dir = os.path.join(out_dir, files.BACKUP)
     callbacks = [
@@ -25,7 +26,7 @@ def training_callbacks(model, config, out_dir, train_batches):
         _EpochSeeds(model, config.seed),
         # Before the backup and the checkpoint: a NaN epoch is never saved.
         _StopOnNonFiniteLoss(out_dir),
-        keras.callbacks.BackupAndRestore(backup_dir),
+        AtomicBackup(backup_dir, resume),
         keras.callbacks.ModelCheckpoint(
             os.path.join(out_dir, files.BEST),
             monitor=config.monitor,

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_attnpred.data import PreparedDataset
+from keras_attnpred.training import _backup
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training._checkpoint_averaging import EpochWeights
@@ -22,7 +23,7 @@ from keras_attnpred.training._pretrained_encoder import (
 )
 from keras_attnpred.training._pretrained_encoder import with_pretrained_settings
 from keras_attnpred.training._resume_checks import check_same_run
-from keras_attnpred.training._resume_checks import resumed_epoch
+from keras_attnpred.training._resume_checks import data_fingerprint
 from keras_attnpred.training._run_directory import directory_to_write
 from keras_attnpred.training._run_directory import make_run_directory
 from keras_attnpred.training._run_directory import save_run
@@ -50,10 +51,16 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
 
     An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
-    continues after the last completed epoch
-    (`keras.callbacks.BackupAndRestore`). Only `epochs` and
-    `early_stopping_patience` may change in between; other changes raise a
-    `ValueError` rather than mix two runs. Resuming gives the same weights
+    continues after the last completed epoch. The backup of each epoch is
+    written to a temporary file and renamed into place, the one before kept
+    until then, so a kill at any moment leaves one to resume from; an
+    unreadable one is named with the ways out. A run stopped after its
+    last epoch (in the final evaluation or while saving) is evaluated and
+    saved by the rerun without training again. Only `epochs` and
+    `early_stopping_patience` may change in between; other settings, other
+    data or another tokenizer (compared by a SHA-256 of the token ids and
+    of the tokenizer files) raise a `ValueError` rather than mix two runs.
+    Resuming gives the same weights
     as an uninterrupted run on one CPU: the batches of epoch `e` are
     shuffled with seed `config.seed + e` and the dropout seeds are reset at
     every epoch from the epoch number, so neither depends on what ran
@@ -66,13 +73,17 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     out_dir/config.json              TrainingConfig.to_dict()
     out_dir/model.keras              the final model
     out_dir/checkpoints/best.keras   the model of the best epoch (`monitor`)
-    out_dir/backup/                  BackupAndRestore and the settings it
-                                     was made with (emptied when done)
+    out_dir/backup/                  the last two epochs' weights, the
+                                     settings and data fingerprint they
+                                     were made with, after training the
+                                     final weights (emptied once the run
+                                     is saved)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration); only
                                      where TensorFlow is installed
-    out_dir/metrics.json             final metrics and run facts
+    out_dir/metrics.json             final metrics and run facts (written
+                                     last: the run is complete with it)
     classification: out_dir/tokenizer/, out_dir/labels.json
     translation:    out_dir/source_tokenizer/, out_dir/target_tokenizer/,
                     out_dir/translator.json ({"max_length": N})
@@ -164,8 +175,21 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
     backup_dir = make_run_directory(out_dir)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
-    first_epoch = min(resumed_epoch(backup_dir), config.epochs)
-    check_same_run(backup_dir, config)
+    # Training over, the run not yet saved: evaluate and save, no training.
+    trained = _backup.read_trained(backup_dir)
+    resume = None if trained is not None else _backup.resume_point(backup_dir)
+    if trained is not None and trained.get("epochs") != config.epochs:
+        raise ValueError(
+            f"{out_dir} holds a run that finished training with "
+            f"epochs={trained.get('epochs')} and was stopped before it was "
+            "saved. Run the same command to save it, or delete "
+            f"{backup_dir} to start over. Received: epochs={config.epochs}"
+        )
+    first_epoch = min(resume.epoch if resume else 0, config.epochs)
+    check_same_run(
+        backup_dir, config, data_fingerprint(dataset, tokenizers),
+        resuming=trained is not None or resume is not None,
+    )
     keras.utils.set_random_seed(config.seed)
     divisor = batch_divisor(strategy)
     train_batches = _batches(config, dataset, "train", divisor, shuffle=True)
@@ -189,63 +213,39 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         )
         if verbose != 0:
             _print_plan(config, dataset, model, train_batches, padding,
-                        first_epoch)
-        callbacks = training_callbacks(model, config, out_dir, train_batches)
-        epoch_weights = None
-        if config.average_last_epochs is not None:
-            # The best epoch is at most `patience` epochs before the last.
-            epoch_weights = EpochWeights(
-                config.average_last_epochs
-                + (config.early_stopping_patience or config.epochs)
+                        first_epoch, trained is not None)
+        if trained is None:
+            trained = _fit(
+                config, out_dir, model, train_batches, validation_data,
+                resume, first_epoch, padding, extra_callbacks, verbose,
             )
-            callbacks.append(epoch_weights)
-        write_hparams(config, os.path.join(out_dir, files.LOGS))
-
-        start = time.perf_counter()
-        history = model.fit(
-            keras_data(train_batches),
-            epochs=config.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks + list(extra_callbacks),
-            shuffle=False,  # the batches are shuffled by epoch already
-            verbose=verbose,
-        )
-        seconds = time.perf_counter() - start
-        averaging = None
-        if epoch_weights is not None and history.epoch:
-            scores = history.history[config.monitor]
-            best = np.argmin(scores) if config.monitor == "val_loss" else (
-                np.argmax(scores)
+            # The final weights outlive a kill from here on: a rerun
+            # evaluates and saves them without training.
+            _backup.save_trained(backup_dir, model, trained)
+        else:
+            _backup.load_weights(
+                model, os.path.join(backup_dir, _backup.TRAINED_WEIGHTS)
             )
-            averaging = average_checkpoints(
-                model,
-                epoch_weights,
-                int(history.epoch[best]) + 1,
-                config.average_last_epochs,
-                lambda: _evaluate(model, validation_data, 0),
-                config.monitor,
-            )
-
-        metrics = {
-            name: _evaluate(model, keras_data(batches), verbose)
-            for name, batches in evaluation.items()
-        }
-    # BackupAndRestore removes its directory once fit ends; keep the layout.
-    os.makedirs(backup_dir, exist_ok=True)
+        for name, batches in evaluation.items():
+            if name not in trained["evaluation"]:
+                trained["evaluation"][name] = _evaluate(
+                    model, keras_data(batches), verbose
+                )
+                _backup.save_trained_facts(backup_dir, trained)
+    metrics = {name: trained["evaluation"][name] for name in evaluation}
     metrics.update(
-        training_seconds=seconds,
+        training_seconds=trained["training_seconds"],
         parameter_count=int(model.count_params()),
-        padding_fraction=float(padding),
-        epochs_completed=int(first_epoch + len(history.epoch)),
+        padding_fraction=trained["padding_fraction"],
+        epochs_completed=trained["epochs_completed"],
         num_replicas=num_replicas(strategy),
-        history={
-            key: [float(value) for value in values]
-            for key, values in history.history.items()
-        },
+        history=trained["history"],
     )
-    if averaging is not None:
-        metrics["checkpoint_averaging"] = averaging
+    if trained.get("checkpoint_averaging") is not None:
+        metrics["checkpoint_averaging"] = trained["checkpoint_averaging"]
     save_run(out_dir, config, model, metrics, dataset, tokenizers)
+    # Only now, with metrics.json (written last) in place.
+    _backup.clear(backup_dir)
     return TrainingRun(
         config=config,
         model=model,
@@ -254,6 +254,61 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         directory=out_dir,
         **(tokenizers or {}),
     )
+
+
+def _fit(config, out_dir, model, train_batches, validation_data, resume,
+         first_epoch, padding, extra_callbacks, verbose):
+    """Trains `model` (inside the strategy's scope); returns the facts of
+    `fit` that `metrics.json` reports, JSON-ready."""
+    callbacks = training_callbacks(
+        model, config, out_dir, train_batches, resume
+    )
+    epoch_weights = None
+    if config.average_last_epochs is not None:
+        # The best epoch is at most `patience` epochs before the last.
+        epoch_weights = EpochWeights(
+            config.average_last_epochs
+            + (config.early_stopping_patience or config.epochs)
+        )
+        callbacks.append(epoch_weights)
+    write_hparams(config, os.path.join(out_dir, files.LOGS))
+
+    start = time.perf_counter()
+    history = model.fit(
+        keras_data(train_batches),
+        epochs=config.epochs,
+        validation_data=validation_data,
+        callbacks=callbacks + list(extra_callbacks),
+        shuffle=False,  # the batches are shuffled by epoch already
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    averaging = None
+    if epoch_weights is not None and history.epoch:
+        scores = history.history[config.monitor]
+        best = np.argmin(scores) if config.monitor == "val_loss" else (
+            np.argmax(scores)
+        )
+        averaging = average_checkpoints(
+            model,
+            epoch_weights,
+            int(history.epoch[best]) + 1,
+            config.average_last_epochs,
+            lambda: _evaluate(model, validation_data, 0),
+            config.monitor,
+        )
+    return {
+        "epochs": config.epochs,
+        "training_seconds": seconds,
+        "padding_fraction": float(padding),
+        "epochs_completed": int(first_epoch + len(history.epoch)),
+        "history": {
+            key: [float(value) for value in values]
+            for key, values in history.history.items()
+        },
+        "checkpoint_averaging": averaging,
+        "evaluation": {},
+    }
 
 
 def _dataset(config):
@@ -294,7 +349,8 @@ def _batches(config, dataset, part, divisor, shuffle):
     )
 
 
-def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
+def _print_plan(config, dataset, model, train_batches, padding, first_epoch,
+                trained=False):
     """What the run will train on, before the first epoch."""
     source = config.prepared or config.train_path
     print(f"Training a {config.model} {config.task} model on {source}")
@@ -306,7 +362,9 @@ def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
         "positions padding"
     )
     print(f"  model: {model.count_params():,} parameters")
-    if first_epoch:
+    if trained:
+        print("  training is over: evaluating and saving the run")
+    elif first_epoch:
         print(f"  resuming after epoch {first_epoch}")
 
 
