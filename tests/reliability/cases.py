@@ -1226,6 +1226,33 @@ case(SERVING, "TFLiteTranslator.translate", "[] and texts without tokens",
     lambda env: (env.tflite_translator.translate([]),
                  env.tflite_translator.translate(["", " "])))
 
+# Default-ignorable characters: ICU's case folding (the SavedModel, Keras)
+# drops them, Python's did not (the TFLite text model's input).
+INVISIBLE = {
+    "U+00AD soft hyphen": "a good\u00adfilm",
+    "U+200B zero-width space": "good\u200b film\u200b",
+    "U+2060 word joiner": "a\u2060good film",
+    "U+FEFF byte-order mark": "\ufeffgood film",
+}
+for _name, _text in INVISIBLE.items():
+    case(SERVING, "TFLiteClassifier.predict", _name,
+         Gives(lambda r: np.allclose(r[0], r[1], atol=1e-5)
+               and np.allclose(r[0], r[2], atol=1e-5)))(
+        lambda env, text=_text: (
+            env.tflite_classifier.predict([text]),
+            classify(env, [text.encode()])["probabilities"],
+            probabilities(run(env).predict([text]))))
+case(SERVING, "TFLiteClassifier.predict", "id -1 (was wrapped to another row)",
+     Raises(r"`inputs` must hold token ids in \[0, \d+\) \(the vocabulary "
+            r"size\). Received: ids from -1 to 4"))(
+    lambda env: _export().TFLiteClassifier(
+        env.export("classifier_tflite_ids")).predict([[4, -1]]))
+case(SERVING, "TFLiteClassifier.predict", "id past the vocabulary",
+     Raises(r"`inputs` must hold token ids in \[0, \d+\) \(the vocabulary "
+            r"size\). Received: ids from 4 to 1000000"))(
+    lambda env: _export().TFLiteClassifier(
+        env.export("classifier_tflite_ids")).predict([[4, 10**6]]))
+
 # Empty and all-empty batches, over-long texts.
 case(SERVING, "classifier SavedModel serving_default", "batch of 0 texts",
      Gives(lambda o: o["probabilities"].shape == (0, 2)
