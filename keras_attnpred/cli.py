@@ -826,11 +826,26 @@ def _is_expected(error):
         error, (CommandError, ValueError, OSError, ModuleNotFoundError)
     ):
         return True
+    # TensorFlow's ResourceExhaustedError when the disk fills up.
+    from keras_attnpred._atomic_files import is_disk_full
+
+    if is_disk_full(error):
+        return True
     # Looked up rather than imported: `--help` must not load TensorFlow.
     module = sys.modules.get("keras_attnpred.training.training_diverged_error")
     return module is not None and isinstance(
         error, module.TrainingDivergedError
     )
+
+
+def _name_the_folder(error, message, args):
+    """A full disk that names no file gets the folder being written."""
+    from keras_attnpred._atomic_files import is_disk_full
+
+    out = getattr(args, "out", None)
+    if out and is_disk_full(error) and getattr(error, "filename", None) is None:
+        return f"No space left on device while writing into {out}: {message}"
+    return message
 
 
 def main(argv=None):
@@ -844,6 +859,7 @@ def main(argv=None):
         if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):
             raise
         message = " ".join(str(error).split())
+        message = _name_the_folder(error, message, args)
         print(f"attnpred {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0

@@ -250,3 +250,39 @@ def test_a_full_disk_while_backing_up_is_one_line_naming_the_file(
         "config.json", "data.json", "epoch-1.weights.h5",
         "training_metadata.json"]
     assert cli.main(["train", "--config", str(path), "--out", str(out)]) == 0
+
+
+def test_other_full_disks_in_training_are_one_line(tmp_path, monkeypatch,
+                                                   capsys):
+    import tensorflow as tf
+
+    from keras_attnpred import cli
+
+    config = tiny_config(tmp_path, epochs=1)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    first, second = tmp_path / "first", tmp_path / "second"
+
+    def checkpoint_full(self, epoch, logs=None):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def logs_full(self, epoch, logs=None):
+        # TensorFlow's summary writer: a traceback before.
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "events.out.tfevents; No space left on device")
+
+    for out, target, failure, expected in (
+        (first, keras.callbacks.ModelCheckpoint, checkpoint_full,
+         f"[Errno 28] No space left on device while writing {first}/"
+         "checkpoints/best.keras; backup/ keeps the last epoch"),
+        (second, keras.callbacks.TensorBoard, logs_full,
+         f"No space left on device while writing into {second}: "
+         "events.out.tfevents; No space left on device"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(target, "on_epoch_end", failure)
+            code = cli.main(["train", "--config", str(path), "--out",
+                             str(out)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1, err
+        assert err[0].startswith(f"attnpred train: error: {expected}"), err
