@@ -1234,11 +1234,11 @@ INVISIBLE = {
     "U+2060 word joiner": "a\u2060good film",
     "U+FEFF byte-order mark": "\ufeffgood film",
 }
-for _name, _text in INVISIBLE.items():
+for _name, _invisible in INVISIBLE.items():
     case(SERVING, "TFLiteClassifier.predict", _name,
          Gives(lambda r: np.allclose(r[0], r[1], atol=1e-5)
                and np.allclose(r[0], r[2], atol=1e-5)))(
-        lambda env, text=_text: (
+        lambda env, text=_invisible: (
             env.tflite_classifier.predict([text]),
             classify(env, [text.encode()])["probabilities"],
             probabilities(run(env).predict([text]))))
