@@ -260,6 +260,10 @@ def _download(url, target):
                 )
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp's 0600 -> what any new file gets (0644 under umask 022).
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
