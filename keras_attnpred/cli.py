@@ -120,6 +120,11 @@ _TRAINING_FLAGS = {
     "mask_rate": dict(
         type=float, help="pretraining: the share of words to predict"
     ),
+    "lora_rank": dict(
+        type=int,
+        help="with --init-from: fine-tune with LoRA updates of this rank "
+        "(the encoder's weights stay frozen)",
+    ),
     "init_from": dict(
         metavar="RUN",
         help="fine-tune a Transformer classifier from the encoder of a "

@@ -41,6 +41,8 @@ def build_model(config, dataset):
         classes = len(dataset.label_names)
         if config.init_from is not None:
             backbone = pretrained_backbone(config)
+            if config.lora_rank is not None:
+                backbone.enable_lora(config.lora_rank)
             return models.TextClassifier(
                 backbone,
                 classes,

@@ -81,8 +81,9 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     `metrics.json` holds `"train"`, `"validation"` and (with a `test_path`)
     `"test"`, each `{"loss", "accuracy"}` of the final model evaluated
     without dropout (for translation the token accuracy without padding),
-    and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
-    (of the training batches' inputs), `"epochs_completed"`, `"history"`
+    and `"training_seconds"`, `"parameter_count"`,
+    `"trainable_parameter_count"`, `"padding_fraction"` (of the training
+    batches' inputs), `"epochs_completed"`, `"history"`
     (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
     both validation scores and the weights kept).
@@ -235,6 +236,9 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
     metrics.update(
         training_seconds=seconds,
         parameter_count=int(model.count_params()),
+        trainable_parameter_count=int(
+            sum(np.prod(v.shape) for v in model.trainable_weights)
+        ),
         padding_fraction=float(padding),
         epochs_completed=int(first_epoch + len(history.epoch)),
         num_replicas=num_replicas(strategy),
@@ -305,7 +309,11 @@ def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
         f"an epoch, {padding:.1%} of the input "
         "positions padding"
     )
-    print(f"  model: {model.count_params():,} parameters")
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    print(
+        f"  model: {model.count_params():,} parameters, "
+        f"{trainable:,} of them trained"
+    )
     if first_epoch:
         print(f"  resuming after epoch {first_epoch}")
 

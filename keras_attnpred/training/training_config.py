@@ -156,6 +156,11 @@ class TrainingConfig:
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
             `max_length` unless a shorter one is given.
+        lora_rank: optional int > 0, with `init_from`: fine-tune with LoRA
+            (`TransformerEncoderBackbone.enable_lora`): the encoder stays
+            frozen but for rank-`lora_rank` updates of its projections; the
+            classifier head trains in full. The saved model has the updates
+            merged.
 
     Example:
 
@@ -209,6 +214,7 @@ class TrainingConfig:
     bidirectional: bool = True
     mask_rate: float = 0.15
     init_from: object = None
+    lora_rank: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -337,6 +343,13 @@ class TrainingConfig:
                     f"init_from={self.init_from!r} with task={self.task!r} "
                     f"and model={self.model!r}"
                 )
+        _int("lora_rank", self.lora_rank, 1, True)
+        if self.lora_rank is not None and self.init_from is None:
+            raise ValueError(
+                "`lora_rank` fine-tunes a pretrained encoder: give "
+                f"`init_from` too. Received: lora_rank={self.lora_rank} and "
+                "init_from=None"
+            )
         if self.task == "pretraining" and self.model != "transformer":
             _bad("model", self.model,
                  "'transformer' for pretraining (an encoder backbone)")
