@@ -28,7 +28,6 @@ import json
 import os
 
 import numpy as np
-
 from _data_dir import default_data_dir
 
 
