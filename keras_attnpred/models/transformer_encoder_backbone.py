@@ -206,6 +206,21 @@ class TransformerEncoderBackbone(keras.Model):
             return_attention_scores=return_attention_scores,
         )
 
+    def layer_depths(self):
+        """The depth of each weight, by its variable path: 0 for the
+        embeddings, `i + 1` for encoder block `i`, `num_layers` for the final
+        normalisation; e.g. for layer-wise learning-rate decay."""
+        depths = {}
+        for depth, layers in [
+            (0, [self.token_embedding, self.bigram_embedding]),
+            *[(i + 1, [block]) for i, block in enumerate(self.encoder_blocks)],
+            (self.num_layers, [self.final_norm]),
+        ]:
+            for layer in layers:
+                if layer is not None:
+                    depths.update({v.path: depth for v in layer.weights})
+        return depths
+
     def enable_lora(self, rank):
         """Parameter-efficient fine-tuning (LoRA, Hu et al. 2021): freezes
         every weight of the backbone and gives each attention and

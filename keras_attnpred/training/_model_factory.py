@@ -5,6 +5,7 @@ import keras
 from keras_attnpred import models
 from keras_attnpred.models.presets import resolve_transformer_config
 from keras_attnpred.training._pretrained_encoder import pretrained_backbone
+from keras_attnpred.training.layerwise_decay_adamw import LayerwiseDecayAdamW
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
 
 
@@ -86,9 +87,10 @@ def model_dim(config):
 DEFAULT_TRANSFORMER_WARMUP = 4000
 
 
-def build_optimizer(config, total_steps):
+def build_optimizer(config, total_steps, model=None):
     """Adam (AdamW with a `weight_decay`), with the learning rate schedule
-    of `config` over `total_steps` steps."""
+    of `config` over `total_steps` steps; with `layer_decay`, a
+    `LayerwiseDecayAdamW` over the encoder of `model`."""
     kwargs = {}
     if config.clipnorm is not None:
         kwargs["clipnorm"] = config.clipnorm
@@ -109,6 +111,17 @@ def build_optimizer(config, total_steps):
             alpha=0.05 if config.learning_rate_decay == "cosine" else 1.0,
             warmup_target=config.learning_rate if warmup else None,
             warmup_steps=warmup or 0,
+        )
+    if config.layer_decay is not None:
+        backbone = model.backbone
+        top = backbone.num_layers + 1
+        multipliers = {
+            path: config.layer_decay ** (top - depth)
+            for path, depth in backbone.layer_depths().items()
+        }
+        return LayerwiseDecayAdamW(
+            multipliers, learning_rate=learning_rate,
+            weight_decay=config.weight_decay, **kwargs,
         )
     if config.weight_decay:
         return keras.optimizers.AdamW(

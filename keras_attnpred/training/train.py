@@ -183,7 +183,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         model = build_model(config, dataset)
         model.compile(
             optimizer=build_optimizer(
-                config, config.epochs * len(train_batches)
+                config, config.epochs * len(train_batches), model
             ),
             loss=build_loss(config),
             metrics=[build_accuracy(config)],

@@ -161,6 +161,11 @@ class TrainingConfig:
             frozen but for rank-`lora_rank` updates of its projections; the
             classifier head trains in full. The saved model has the updates
             merged.
+        layer_decay: optional float in (0, 1], Transformer classifiers:
+            layer-wise learning-rate decay (`LayerwiseDecayAdamW`): the
+            rate of encoder block `i` of `L` is multiplied by
+            `layer_decay ** (L - i)`, of the embeddings by
+            `layer_decay ** (L + 1)`; the head keeps the full rate.
 
     Example:
 
@@ -215,6 +220,7 @@ class TrainingConfig:
     mask_rate: float = 0.15
     init_from: object = None
     lora_rank: object = None
+    layer_decay: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -344,6 +350,17 @@ class TrainingConfig:
                     f"and model={self.model!r}"
                 )
         _int("lora_rank", self.lora_rank, 1, True)
+        if self.layer_decay is not None:
+            _number("layer_decay", self.layer_decay, 0, None)
+            if self.layer_decay > 1 or not self.is_classification or (
+                self.model != "transformer"
+            ):
+                raise ValueError(
+                    "`layer_decay` must be in (0, 1], for a Transformer "
+                    "classifier. Received: "
+                    f"layer_decay={self.layer_decay} with task="
+                    f"{self.task!r} and model={self.model!r}"
+                )
         if self.lora_rank is not None and self.init_from is None:
             raise ValueError(
                 "`lora_rank` fine-tunes a pretrained encoder: give "
