@@ -120,6 +120,11 @@ _TRAINING_FLAGS = {
     "mask_rate": dict(
         type=float, help="pretraining: the share of words to predict"
     ),
+    "objective": dict(
+        choices=["mlm", "electra"],
+        help="pretraining: masked-language modelling or ELECTRA's "
+        "replaced-token detection",
+    ),
     "lora_rank": dict(
         type=int,
         help="with --init-from: fine-tune with LoRA updates of this rank "

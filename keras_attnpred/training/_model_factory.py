@@ -26,17 +26,34 @@ def build_model(config, dataset):
     )
     sizes = dataset.vocabulary_sizes
     if config.task == "pretraining":
-        backbone = models.TransformerEncoderBackbone(
-            sizes["tokenizer"],
-            config.max_length,
-            activation_dropout=config.activation_dropout,
-            bigram_buckets=config.bigram_buckets,
-            name="transformer_encoder",
-            **resolve_transformer_config(
-                config.preset, None, None, None, None, config.dropout
-            ),
+        encoder_sizes = resolve_transformer_config(
+            config.preset, None, None, None, None, config.dropout
         )
-        return models.MaskedLanguageModel(backbone)
+
+        def encoder(sizes_, name):
+            return models.TransformerEncoderBackbone(
+                sizes["tokenizer"],
+                config.max_length,
+                activation_dropout=config.activation_dropout,
+                bigram_buckets=config.bigram_buckets,
+                name=name,
+                **sizes_,
+            )
+
+        backbone = encoder(encoder_sizes, "transformer_encoder")
+        if config.objective == "mlm":
+            return models.MaskedLanguageModel(backbone)
+        # ELECTRA's generator: a quarter of the discriminator's width.
+        generator_sizes = dict(
+            encoder_sizes,
+            model_dim=encoder_sizes["model_dim"] // 4,
+            num_heads=max(1, encoder_sizes["num_heads"] // 4),
+            intermediate_dim=encoder_sizes["intermediate_dim"] // 4,
+        )
+        generator = models.MaskedLanguageModel(
+            encoder(generator_sizes, "generator_encoder"), name="generator"
+        )
+        return models.ElectraPretrainer(generator, backbone, seed=config.seed)
     if config.is_classification:
         vocabulary = sizes["tokenizer"]
         classes = len(dataset.label_names)
@@ -130,9 +147,24 @@ def build_optimizer(config, total_steps, model=None):
     return keras.optimizers.Adam(learning_rate, **kwargs)
 
 
+def pretraining_batch_settings(config):
+    """The `PreparedBatches` arguments of a pretraining `config` (none for
+    other tasks)."""
+    if config.task != "pretraining":
+        return {}
+    return {
+        "mask_rate": config.mask_rate,
+        "labels_in_inputs": config.objective == "electra",
+    }
+
+
 def build_loss(config):
+    """The loss to compile with; None for ELECTRA, whose model computes its
+    own."""
     from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 
+    if config.objective == "electra":
+        return None
     if not config.is_classification:
         return MaskedSparseCategoricalCrossentropy(
             label_smoothing=config.label_smoothing
@@ -145,8 +177,15 @@ def build_loss(config):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def build_accuracy(config):
-    """The `"accuracy"` metric: for translation, over real tokens only."""
+def build_metrics(config):
+    """The metrics to compile with: `"accuracy"`, for translation over real
+    tokens only; none for ELECTRA, whose model tracks its own."""
+    if config.objective == "electra":
+        return []
+    return [_accuracy(config)]
+
+
+def _accuracy(config):
     from keras_attnpred.models import MaskedSparseCategoricalAccuracy
 
     if config.is_classification:

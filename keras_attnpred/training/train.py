@@ -13,10 +13,11 @@ from keras_attnpred.training._checkpoint_averaging import average_checkpoints
 from keras_attnpred.training._data_settings import resolve_data_settings
 from keras_attnpred.training._distribution import batch_divisor
 from keras_attnpred.training._distribution import num_replicas
-from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
+from keras_attnpred.training._model_factory import build_metrics
 from keras_attnpred.training._model_factory import build_model
 from keras_attnpred.training._model_factory import build_optimizer
+from keras_attnpred.training._model_factory import pretraining_batch_settings
 from keras_attnpred.training._pretrained_encoder import (
     check_pretrained_tokenizer,
 )
@@ -186,7 +187,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
                 config, config.epochs * len(train_batches), model
             ),
             loss=build_loss(config),
-            metrics=[build_accuracy(config)],
+            metrics=build_metrics(config),
         )
         if verbose != 0:
             _print_plan(config, dataset, model, train_batches, padding,
@@ -280,10 +281,7 @@ def _dataset(config):
 
 
 def _batches(config, dataset, part, divisor, shuffle):
-    masking = (
-        {"mask_rate": config.mask_rate}
-        if config.task == "pretraining" else {}
-    )
+    masking = pretraining_batch_settings(config)
     return dataset.batches(
         part,
         config.max_length,

@@ -18,6 +18,7 @@ TOKENIZERS = ("wordpiece", "sentencepiece")
 RNNS = ("gru", "lstm")
 MONITORS = ("val_loss", "val_accuracy")
 LEARNING_RATE_DECAYS = ("cosine",)
+OBJECTIVES = ("mlm", "electra")
 # The settings that make a prepared dataset (`prepare`); the others are
 # training's own.
 PREPARATION_FIELDS = (
@@ -152,6 +153,10 @@ class TrainingConfig:
         bidirectional: bool, RNN classifiers: run the RNN both ways.
         mask_rate: float in (0, 1), pretraining: the share of words to
             predict (whole-word masking, `mask_token_ids`).
+        objective: pretraining: `"mlm"` (masked-language modelling,
+            `MaskedLanguageModel`) or `"electra"` (replaced-token
+            detection, `ElectraPretrainer`, with a generator a quarter of
+            the encoder's width).
         init_from: optional path of a pretraining run (`attnpred
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
@@ -218,6 +223,7 @@ class TrainingConfig:
     rnn: str = "gru"
     bidirectional: bool = True
     mask_rate: float = 0.15
+    objective: str = "mlm"
     init_from: object = None
     lora_rank: object = None
     layer_decay: object = None
@@ -339,6 +345,12 @@ class TrainingConfig:
         _int("units", self.units, 1, True)
         _bool("bidirectional", self.bidirectional)
         _number("mask_rate", self.mask_rate, 0, 1)
+        _choice("objective", self.objective, OBJECTIVES)
+        if self.objective != "mlm" and self.task != "pretraining":
+            raise ValueError(
+                "`objective` is a pretraining setting. Received: "
+                f"objective={self.objective!r} with task={self.task!r}"
+            )
         if self.init_from is not None:
             if not isinstance(self.init_from, str) or not self.init_from:
                 _bad("init_from", self.init_from, "None or a run directory")

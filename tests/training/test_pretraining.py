@@ -534,3 +534,38 @@ def test_lora_rank_needs_init_from():
         TrainingConfig.from_dict(
             {**FINE_TUNING, "train_path": "x.csv", "lora_rank": 4}
         )
+
+
+def test_electra_pretraining_and_fine_tuning_its_discriminator(
+    pretrained, tmp_path
+):
+    run = train(
+        {**PRETRAINING, "prepared": pretrained.prepared,
+         "objective": "electra", "epochs": 3},
+        str(tmp_path / "electra"), verbose=0,
+    )
+    history = run.metrics["history"]
+    assert history["generator_loss"][-1] < history["generator_loss"][0]
+    assert history["discriminator_loss"][-1] < history["discriminator_loss"][0]
+    assert 0 < run.metrics["validation"]["accuracy"] <= 1
+    loaded = TrainingRun.load(str(tmp_path / "electra"))
+    assert loaded.config.objective == "electra"
+    # Evaluated again from its folder: the discriminator's accuracy.
+    again = loaded.evaluate(PreparedDataset.load(pretrained.prepared),
+                            part="validation")
+    assert set(again) == {"accuracy", "loss"}
+    config = with_pretrained_settings(TrainingConfig.from_dict({
+        **FINE_TUNING, "train_path": pretrained.reviews,
+        "init_from": str(tmp_path / "electra"),
+    }))
+    dataset, _ = prepare_in_memory(config, tokenizers_from=config.init_from)
+    classifier = build_model(config, dataset)
+    assert_same_weights(weights(classifier.backbone),
+                        weights(loaded.model.discriminator))
+
+
+def test_objective_is_a_pretraining_setting():
+    with pytest.raises(ValueError, match="objective='electra' with task="):
+        TrainingConfig.from_dict(
+            {**FINE_TUNING, "train_path": "x.csv", "objective": "electra"}
+        )
