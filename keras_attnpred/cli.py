@@ -120,6 +120,21 @@ _TRAINING_FLAGS = {
     "mask_rate": dict(
         type=float, help="pretraining: the share of words to predict"
     ),
+    "objective": dict(
+        choices=["mlm", "electra"],
+        help="pretraining: masked-language modelling or ELECTRA's "
+        "replaced-token detection",
+    ),
+    "lora_rank": dict(
+        type=int,
+        help="with --init-from: fine-tune with LoRA updates of this rank "
+        "(the encoder's weights stay frozen)",
+    ),
+    "layer_decay": dict(
+        type=float,
+        help="Transformer classifiers: multiply each lower encoder block's "
+        "learning rate by this (layer-wise decay, e.g. 0.8)",
+    ),
     "init_from": dict(
         metavar="RUN",
         help="fine-tune a Transformer classifier from the encoder of a "

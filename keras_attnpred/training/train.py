@@ -14,10 +14,11 @@ from keras_attnpred.training._checkpoint_averaging import average_checkpoints
 from keras_attnpred.training._data_settings import resolve_data_settings
 from keras_attnpred.training._distribution import batch_divisor
 from keras_attnpred.training._distribution import num_replicas
-from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
+from keras_attnpred.training._model_factory import build_metrics
 from keras_attnpred.training._model_factory import build_model
 from keras_attnpred.training._model_factory import build_optimizer
+from keras_attnpred.training._model_factory import pretraining_batch_settings
 from keras_attnpred.training._pretrained_encoder import (
     check_pretrained_tokenizer,
 )
@@ -92,8 +93,9 @@ def train(config, out_dir, callbacks=None, verbose="auto"):
     `metrics.json` holds `"train"`, `"validation"` and (with a `test_path`)
     `"test"`, each `{"loss", "accuracy"}` of the final model evaluated
     without dropout (for translation the token accuracy without padding),
-    and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
-    (of the training batches' inputs), `"epochs_completed"`, `"history"`
+    and `"training_seconds"`, `"parameter_count"`,
+    `"trainable_parameter_count"`, `"padding_fraction"` (of the training
+    batches' inputs), `"epochs_completed"`, `"history"`
     (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
     both validation scores and the weights kept).
@@ -206,10 +208,10 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
         model = build_model(config, dataset)
         model.compile(
             optimizer=build_optimizer(
-                config, config.epochs * len(train_batches)
+                config, config.epochs * len(train_batches), model
             ),
             loss=build_loss(config),
-            metrics=[build_accuracy(config)],
+            metrics=build_metrics(config),
         )
         if verbose != 0:
             _print_plan(config, dataset, model, train_batches, padding,
@@ -236,6 +238,9 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose):
     metrics.update(
         training_seconds=trained["training_seconds"],
         parameter_count=int(model.count_params()),
+        trainable_parameter_count=int(
+            sum(np.prod(v.shape) for v in model.trainable_weights)
+        ),
         padding_fraction=trained["padding_fraction"],
         epochs_completed=trained["epochs_completed"],
         num_replicas=num_replicas(strategy),
@@ -331,10 +336,7 @@ def _dataset(config):
 
 
 def _batches(config, dataset, part, divisor, shuffle):
-    masking = (
-        {"mask_rate": config.mask_rate}
-        if config.task == "pretraining" else {}
-    )
+    masking = pretraining_batch_settings(config)
     return dataset.batches(
         part,
         config.max_length,
@@ -361,7 +363,11 @@ def _print_plan(config, dataset, model, train_batches, padding, first_epoch,
         f"an epoch, {padding:.1%} of the input "
         "positions padding"
     )
-    print(f"  model: {model.count_params():,} parameters")
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    print(
+        f"  model: {model.count_params():,} parameters, "
+        f"{trainable:,} of them trained"
+    )
     if trained:
         print("  training is over: evaluating and saving the run")
     elif first_epoch:

@@ -20,6 +20,7 @@ TOKENIZERS = ("wordpiece", "sentencepiece")
 RNNS = ("gru", "lstm")
 MONITORS = ("val_loss", "val_accuracy")
 LEARNING_RATE_DECAYS = ("cosine",)
+OBJECTIVES = ("mlm", "electra")
 # The settings that make a prepared dataset (`prepare`); the others are
 # training's own.
 PREPARATION_FIELDS = (
@@ -154,10 +155,24 @@ class TrainingConfig:
         bidirectional: bool, RNN classifiers: run the RNN both ways.
         mask_rate: float in (0, 1), pretraining: the share of words to
             predict (whole-word masking, `mask_token_ids`).
+        objective: pretraining: `"mlm"` (masked-language modelling,
+            `MaskedLanguageModel`) or `"electra"` (replaced-token
+            detection, `ElectraPretrainer`, with a generator a quarter of
+            the encoder's width).
         init_from: optional path of a pretraining run (`attnpred
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
             `max_length` unless a shorter one is given.
+        lora_rank: optional int > 0, with `init_from`: fine-tune with LoRA
+            (`TransformerEncoderBackbone.enable_lora`): the encoder stays
+            frozen but for rank-`lora_rank` updates of its projections; the
+            classifier head trains in full. The saved model has the updates
+            merged.
+        layer_decay: optional float in (0, 1], Transformer classifiers:
+            layer-wise learning-rate decay (`LayerwiseDecayAdamW`): the
+            rate of encoder block `i` of `L` is multiplied by
+            `layer_decay ** (L - i)`, of the embeddings by
+            `layer_decay ** (L + 1)`; the head keeps the full rate.
 
     Example:
 
@@ -210,7 +225,10 @@ class TrainingConfig:
     rnn: str = "gru"
     bidirectional: bool = True
     mask_rate: float = 0.15
+    objective: str = "mlm"
     init_from: object = None
+    lora_rank: object = None
+    layer_decay: object = None
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -334,6 +352,12 @@ class TrainingConfig:
         _int("units", self.units, 1, True)
         _bool("bidirectional", self.bidirectional)
         _number("mask_rate", self.mask_rate, 0, 1)
+        _choice("objective", self.objective, OBJECTIVES)
+        if self.objective != "mlm" and self.task != "pretraining":
+            raise ValueError(
+                "`objective` is a pretraining setting. Received: "
+                f"objective={self.objective!r} with task={self.task!r}"
+            )
         if self.init_from is not None:
             if not isinstance(self.init_from, str) or not self.init_from:
                 _bad("init_from", self.init_from, "None or a run directory")
@@ -344,6 +368,24 @@ class TrainingConfig:
                     f"init_from={self.init_from!r} with task={self.task!r} "
                     f"and model={self.model!r}"
                 )
+        _int("lora_rank", self.lora_rank, 1, True)
+        if self.layer_decay is not None:
+            _number("layer_decay", self.layer_decay, 0, None)
+            if self.layer_decay > 1 or not self.is_classification or (
+                self.model != "transformer"
+            ):
+                raise ValueError(
+                    "`layer_decay` must be in (0, 1], for a Transformer "
+                    "classifier. Received: "
+                    f"layer_decay={self.layer_decay} with task="
+                    f"{self.task!r} and model={self.model!r}"
+                )
+        if self.lora_rank is not None and self.init_from is None:
+            raise ValueError(
+                "`lora_rank` fine-tunes a pretrained encoder: give "
+                f"`init_from` too. Received: lora_rank={self.lora_rank} and "
+                "init_from=None"
+            )
         if self.task == "pretraining" and self.model != "transformer":
             _bad("model", self.model,
                  "'transformer' for pretraining (an encoder backbone)")

@@ -5,6 +5,7 @@ from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
+from keras_attnpred.training._model_factory import pretraining_batch_settings
 from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.validation import check_vocabulary_fits
 
@@ -237,10 +238,7 @@ class TrainingRun:
             batch_size=batch_size or self.config.batch_size,
             bucket_boundaries=self.config.bucket_boundaries,
             head_tokens=self.config.head_tokens,
-            **(
-                {"mask_rate": self.config.mask_rate}
-                if self.config.task == "pretraining" else {}
-            ),
+            **pretraining_batch_settings(self.config),
         )
         values = self.model.evaluate(
             keras_data(batches), return_dict=True, verbose=0
