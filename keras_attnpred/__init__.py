@@ -31,6 +31,7 @@ _SUBPACKAGES = (
 _REGISTERING = (
     "keras_attnpred.layers",
     "keras_attnpred.models",
+    "keras_attnpred.training.layerwise_decay_adamw",
     "keras_attnpred.training.transformer_schedule",
 )
 

@@ -148,6 +148,21 @@ _TRAINING_FLAGS = {
     "mask_rate": dict(
         type=float, help="pretraining: the share of words to predict"
     ),
+    "objective": dict(
+        choices=["mlm", "electra"],
+        help="pretraining: masked-language modelling or ELECTRA's "
+        "replaced-token detection",
+    ),
+    "lora_rank": dict(
+        type=int,
+        help="with --init-from: fine-tune with LoRA updates of this rank "
+        "(the encoder's weights stay frozen)",
+    ),
+    "layer_decay": dict(
+        type=float,
+        help="Transformer classifiers: multiply each lower encoder block's "
+        "learning rate by this (layer-wise decay, e.g. 0.8)",
+    ),
     "attention_maps": dict(
         type=int,
         metavar="N",
@@ -254,6 +269,9 @@ def _training_config(args, fields=_TRAINING_FLAGS):
                     f"Received: {value!r}"
                 ) from None
         values[field] = value
+    sha256 = getattr(args, "data_sha256", None)
+    if sha256:
+        values["train_path"] = _pinned(values.get("train_path"), sha256)
     needed = ("task",) if values.get("prepared") else ("task", "train_path")
     for required in needed:
         if required not in values:
@@ -263,6 +281,28 @@ def _training_config(args, fields=_TRAINING_FLAGS):
                 "--prepared data)"
             )
     return TrainingConfig.from_dict(values)
+
+
+def _pinned(paths, digests):
+    """`paths` with `#sha256=HEX` appended, one digest per path."""
+    many = isinstance(paths, list)
+    listed = paths if many else [paths]
+    if paths is None or len(digests) != len(listed):
+        raise CommandError(
+            "--data-sha256 takes one SHA-256 per --data file. Received: "
+            f"{len(digests)} for {0 if paths is None else len(listed)} "
+            "file(s)"
+        )
+    pinned = []
+    for path, digest in zip(listed, digests):
+        if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF"
+                                    for c in digest):
+            raise CommandError(
+                "--data-sha256 must be 64 hex digits. Received: "
+                f"{digest!r}"
+            )
+        pinned.append(f"{path.split('#sha256=')[0]}#sha256={digest.lower()}")
+    return pinned if many else pinned[0]
 
 
 def _print_json(values):
@@ -899,6 +939,22 @@ def _with_default(field, options):
     return dict(options, help=help_text)
 
 
+def _add_download_flags(parser):
+    parser.add_argument(
+        "--data-sha256",
+        nargs="+",
+        metavar="HEX",
+        help="the SHA-256 of each --data file, checked before it is read "
+        "(in a config file: PATH#sha256=HEX; default: not checked)",
+    )
+    parser.add_argument(
+        "--max-download-mb",
+        type=float,
+        help="refuse URL downloads of more megabytes than this "
+        "(default: 10240)",
+    )
+
+
 def _add_training_arguments(parser, data_help, prepared_help):
     """The options `train` and `pretrain` share."""
     parser.add_argument(
@@ -917,6 +973,7 @@ def _add_training_arguments(parser, data_help, prepared_help):
         "--out", required=True, help="run directory (required)"
     )
     _add_overwrite_flag(parser)
+    _add_download_flags(parser)
     for field, options in _TRAINING_FLAGS.items():
         parser.add_argument(
             _flag(field), dest=field, **_with_default(field, options)
@@ -1011,6 +1068,7 @@ def build_parser():
     prepare_parser.add_argument(
         "--out", required=True, help="the folder to write (required)"
     )
+    _add_download_flags(prepare_parser)
     for field in _PREPARE_FLAGS:
         prepare_parser.add_argument(
             _flag(field), dest=field,
@@ -1216,6 +1274,17 @@ class _Commands:
         )
 
 
+def _download_limit(args):
+    import contextlib
+
+    limit = getattr(args, "max_download_mb", None)
+    if limit is None:
+        return contextlib.nullcontext()
+    from keras_attnpred.data import text_file
+
+    return text_file.download_limit(limit)
+
+
 def _is_expected(error):
     """Whether `error` is the user's to fix, reported in one line."""
     # ModuleNotFoundError: an optional package (sentencepiece,
@@ -1224,11 +1293,26 @@ def _is_expected(error):
         error, (CommandError, ValueError, OSError, ModuleNotFoundError)
     ):
         return True
+    # TensorFlow's ResourceExhaustedError when the disk fills up.
+    from keras_attnpred._atomic_files import is_disk_full
+
+    if is_disk_full(error):
+        return True
     # Looked up rather than imported: `--help` must not load TensorFlow.
     module = sys.modules.get("keras_attnpred.training.training_diverged_error")
     return module is not None and isinstance(
         error, module.TrainingDivergedError
     )
+
+
+def _name_the_folder(error, message, args):
+    """A full disk that names no file gets the folder being written."""
+    from keras_attnpred._atomic_files import is_disk_full
+
+    out = getattr(args, "out", None)
+    if out and is_disk_full(error) and getattr(error, "filename", None) is None:
+        return f"No space left on device while writing into {out}: {message}"
+    return message
 
 
 def main(argv=None):
@@ -1245,7 +1329,8 @@ def main(argv=None):
     elif extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
-        args.handler(args)
+        with _download_limit(args):
+            args.handler(args)
     except BrokenPipeError:
         # The reader went away (`attnpred predict ... | head`): stop
         # quietly, and keep Python from failing on the final flush.
@@ -1256,6 +1341,7 @@ def main(argv=None):
         if not _is_expected(error) or os.environ.get("ATTNPRED_DEBUG"):
             raise
         message = " ".join(str(error).split())
+        message = _name_the_folder(error, message, args)
         print(f"attnpred {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0

@@ -11,6 +11,42 @@ import numpy as np
 # (JAX runs without 64-bit integers by default): vocabulary_size**2 - 1 must
 # stay below 2**31.
 MAX_BIGRAM_VOCABULARY_SIZE = 46340
+# Rows of a hashed bigram table: 2**24 rows of 128 float32 are 8 GiB
+# already; 10**12 asked for terabytes and died in the allocator.
+MAX_BIGRAM_BUCKETS = 2**24
+# Hypotheses per text in beam search: its memory and time grow linearly
+# (with the batch, the vocabulary and the length); published systems use
+# 4-12, and 100,000 asked for 147 GiB.
+MAX_BEAM_WIDTH = 256
+
+
+def model_vocabulary_sizes(model):
+    """`{"tokenizer" | "source_tokenizer" | "target_tokenizer": rows}`: the
+    embedding rows of a task model of the package (empty for others)."""
+    sizes = {}
+    backbone = getattr(model, "backbone", None)
+    if isinstance(getattr(backbone, "vocabulary_size", None), int):
+        sizes["tokenizer"] = backbone.vocabulary_size
+    for side in ("source", "target"):
+        size = getattr(model, f"{side}_vocabulary_size", None)
+        if isinstance(size, int):
+            sizes[f"{side}_tokenizer"] = size
+    return sizes
+
+
+def check_vocabulary_fits(model, name, tokenizer, where=""):
+    """Raises when `tokenizer` (the model's `name`) gives ids past the
+    model's embedding: each would fail deep in a gather, or in a TFLite
+    model answer from another row."""
+    rows = model_vocabulary_sizes(model).get(name)
+    size = getattr(tokenizer, "vocabulary_size", None)
+    if rows is None or not isinstance(size, int) or size <= rows:
+        return
+    raise ValueError(
+        f"The {name}{where} has {size} tokens, more than the {rows} rows of "
+        "the model's embedding: it is not the vocabulary the model was "
+        f"trained with. Received: {name}.vocabulary_size={size}"
+    )
 
 
 def check_positive_int(name, value, allow_none=False, minimum=1):

@@ -33,7 +33,7 @@ def test_import_loads_no_tensorflow_on_jax():
         "False False", "False TextClassifier"]
 
 
-def _load_after(imports, tmp_path):
+def _load_after(imports, tmp_path, lines=2):
     """Runs `imports`, then `import keras` and loads a classifier and a
     schedule in a new JAX process (it starts faster; the registration is
     the same on every backend); returns their class names."""
@@ -54,13 +54,37 @@ def _load_after(imports, tmp_path):
         timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"},
     )
     assert result.returncode == 0, (imports, result.stderr[-2000:])
-    return result.stdout.split()[-2:]
+    return result.stdout.split()[-lines:]
+
+
+def _registering_modules():
+    """The modules of the package that register a class with Keras."""
+    root = os.path.join(os.path.dirname(keras_attnpred.__file__))
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            if not name.endswith(".py") or name == "serialization.py":
+                continue
+            with open(path, encoding="utf-8") as f:
+                if "\n@register\n" not in f.read():
+                    continue
+            relative = os.path.relpath(path[:-3], os.path.dirname(root))
+            found.append(relative.replace(os.sep, "."))
+    return sorted(found)
 
 
 def test_bare_import_then_keras_registers_every_class(tmp_path):
-    """`import keras_attnpred` first, Keras after: `load_model` works."""
-    assert _load_after("import keras_attnpred", tmp_path) == [
-        "TextClassifier", "TransformerSchedule"]
+    """`import keras_attnpred` first, Keras after: `load_model` works, and
+    every module that registers a class has run."""
+    modules = _registering_modules()
+    assert "keras_attnpred.training.transformer_schedule" in modules
+    imports = ("import sys, keras_attnpred\n"
+               f"modules = {modules!r}\n"
+               "import keras\n"
+               "print([m for m in modules if m not in sys.modules])")
+    assert _load_after(imports, tmp_path, lines=3) == [
+        "[]", "TextClassifier", "TransformerSchedule"]
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """Strict readers for text datasets: classification texts and parallel pairs.
 
 Plain Python and NumPy: importing this subpackage loads neither Keras nor
-TensorFlow (Keras is imported only to download a URL). Every reader takes a
-local path or a URL; bad rows raise a `ValueError` naming file and line, or
+TensorFlow. Every reader takes a local path or a URL (downloaded once,
+complete or not at all, see `text_file.resolve`; `PATH#sha256=HEX` pins
+its content); bad rows raise a `ValueError` naming file and line, or
 are skipped and counted with `on_error="skip"`. `read_labeled_texts` and
 `read_parallel_texts` take any path a run's data settings accept (also
 `tfds:NAME[:SPLIT]`) and pick the reader.

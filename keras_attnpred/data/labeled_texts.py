@@ -136,12 +136,13 @@ class LabeledTexts:
         (without a header: as the first row).
 
         Labels: with `label_names`, a label is either one of those names or,
-        when every label is a whole number, an index into them; any other
-        label is an error. Without `label_names`, labels that are all whole
-        numbers are used as class ids (`label_names` becomes
-        `("0", "1", ...)` up to the largest); otherwise the distinct labels
-        become the classes in sorted order. Surrounding whitespace in labels
-        is ignored.
+        when most labels are whole numbers, an index into them; any other
+        label is an error. Without `label_names`, labels that are mostly
+        whole numbers are class ids, which must run from 0 without gaps
+        (`label_names` becomes `("0", "1", ...)`); otherwise the distinct
+        labels become the classes in sorted order. A label of the other
+        kind than most (a `neutral` among 0/1, a `7` among names) is an
+        error naming its line. Surrounding whitespace in labels is ignored.
 
         Args:
             path_or_url: local path, or an `http(s)://` URL downloaded once
@@ -359,40 +360,78 @@ def _checked_label_names(label_names):
 
 
 def _label_ids(kept, label_names, errors):
-    """Maps label strings to class ids; returns ids, names and kept rows."""
+    """Maps label strings to class ids; returns ids, names and kept rows.
+
+    A file's labels are either class names or class ids (whole numbers),
+    whichever most of its labels are: a label of the other kind is the one
+    at fault (a `neutral` among 0/1 labels is named, not the `0`s). Class
+    ids without `label_names` must run from 0 without gaps: a stray
+    `100000` among 0/1 labels would otherwise make 100,001 classes.
+    """
     values = [label for _, _, label in kept]
     given = label_names
-    by_name = given is not None and set(values) <= set(given)
-    as_ids = not by_name and all(_CLASS_ID.fullmatch(v) for v in values)
+    names = set(given or ())
+    styles = [
+        "name" if value in names
+        else "id" if _CLASS_ID.fullmatch(value)
+        else "name" if given is None
+        else None  # neither one of the given names nor an id
+        for value in values
+    ]
+    counts = {style: styles.count(style) for style in ("name", "id")}
+    if counts["name"] != counts["id"]:
+        style = max(counts, key=counts.get)
+    else:  # A tie: the first label decides.
+        style = next((s for s in styles if s is not None), "name")
     if given is None:
-        if as_ids:
-            largest = max((int(v) for v in values), default=-1)
-            label_names = tuple(str(i) for i in range(largest + 1))
+        if style == "id":
+            present = {int(v) for v, s in zip(values, styles) if s == "id"}
+            first_gap = next(i for i in range(len(present) + 1)
+                             if i not in present)
+            label_names = tuple(str(i) for i in range(first_gap))
         else:
-            label_names = tuple(sorted(set(values)))
-        by_name = not as_ids
+            label_names = tuple(
+                sorted({v for v, s in zip(values, styles) if s == "name"})
+            )
     ids, good = [], []
     index = {label: i for i, label in enumerate(label_names)}
-    for row in kept:
+    for row, row_style in zip(kept, styles):
         line, _, value = row
-        if by_name or not as_ids:
-            if value not in index:
-                errors(
-                    line,
-                    f"unknown label {value!r}; expected one of "
-                    f"{list(label_names)}.",
-                )
-                continue
-            ids.append(index[value])
-        else:
-            if int(value) >= len(label_names):
-                errors(
-                    line,
-                    f"unknown label {value!r}: class ids must lie in "
-                    f"[0, {len(label_names)}) for label_names "
-                    f"{list(label_names)}.",
-                )
-                continue
-            ids.append(int(value))
+        problem = None
+        if row_style is None:
+            problem = (
+                f"unknown label {value!r}; expected one of "
+                f"{list(label_names)}."
+                if style == "name"
+                else f"unknown label {value!r}; expected a class id in "
+                f"[0, {len(label_names)}) or one of {list(label_names)}."
+            )
+        elif row_style == "name" and style == "id" and given is None:
+            problem = (
+                f"label {value!r} is not a class id, but the other labels "
+                "are (whole numbers from 0). Fix the label, or give "
+                "label_names (--label-names) to name the classes."
+            )
+        elif row_style == "id" and style == "name":
+            problem = (
+                f"unknown label {value!r}; expected one of "
+                f"{list(label_names)} (the other labels are names, not "
+                "class ids)."
+            )
+        elif row_style == "id" and int(value) >= len(label_names):
+            problem = (
+                f"unknown label {value!r}: class ids must lie in "
+                f"[0, {len(label_names)}) for label_names "
+                f"{list(label_names)}."
+                if given is not None
+                else f"label {value!r} leaves a gap in the class ids: "
+                "integer labels must run from 0 without gaps, and no row "
+                f"has label {len(label_names)}. Fix the label, or give "
+                "label_names (--label-names) to name every class."
+            )
+        if problem is not None:
+            errors(line, problem)
+            continue
+        ids.append(index[value] if row_style == "name" else int(value))
         good.append(row)
     return np.asarray(ids, dtype=np.int32), label_names, good

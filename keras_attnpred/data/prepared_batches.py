@@ -66,6 +66,9 @@ class PreparedBatches:
             out.
         mask_rate: float in (0, 1), pretraining: the share of words to
             predict.
+        labels_in_inputs: bool, pretraining: the inputs also hold the
+            labels as `"mask_labels"` (`ElectraPretrainer` needs the
+            original pieces).
 
     Example:
 
@@ -96,6 +99,7 @@ class PreparedBatches:
         seed=0,
         batch_divisor=1,
         mask_rate=0.15,
+        labels_in_inputs=False,
     ):
         self.dataset = dataset
         self.part = dataset.part(part)
@@ -142,6 +146,8 @@ class PreparedBatches:
                 f"mask_rate={mask_rate}"
             )
         self.mask_rate = mask_rate
+        check_bool("labels_in_inputs", labels_in_inputs)
+        self.labels_in_inputs = labels_in_inputs
         self.lengths = np.maximum(
             np.minimum(dataset.lengths(part), self.max_length), 1
         )
@@ -234,7 +240,10 @@ class PreparedBatches:
             self.mask_rate,
             self.dataset.word_starts,
         )
-        return {"token_ids": masked, "mask_positions": positions}, labels
+        inputs = {"token_ids": masked, "mask_positions": positions}
+        if self.labels_in_inputs:
+            inputs["mask_labels"] = labels
+        return inputs, labels
 
     def padding_fraction(self):
         """The share of padding among the input positions of this epoch's

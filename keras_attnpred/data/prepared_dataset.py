@@ -415,7 +415,7 @@ def read_description(directory):
     try:
         with open(path, encoding="utf-8") as f:
             description = json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"Corrupt {path}: not valid JSON ({error})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise ValueError(

@@ -12,13 +12,24 @@ import hashlib
 import itertools
 import logging
 import os
+import re
+import signal
 import sys
+import tempfile
+import threading
 import urllib.parse
+import urllib.request
 import zlib
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _URL_SCHEMES = ("http", "https", "ftp")
 ON_ERROR_CHOICES = ("raise", "skip")
+# `PATH#sha256=HEX` pins a file (a config file's way to give a hash).
+_PIN = re.compile(r"#sha256=([0-9a-fA-F]{64})$")
+# The largest download, unless `download_limit` says otherwise: a server
+# that never ends its body must not fill the disk.
+DEFAULT_MAX_DOWNLOAD_MB = 10240
+_max_download_mb = DEFAULT_MAX_DOWNLOAD_MB
 
 logger = logging.getLogger("keras_attnpred.data")
 
@@ -42,12 +53,44 @@ def is_url(path_or_url):
     return scheme.lower() in _URL_SCHEMES
 
 
-def file_name(path_or_url):
-    """The last path component, without a URL's query string or fragment."""
+def split_pin(path_or_url):
+    """`(path_or_url, sha256 or None)`: a `#sha256=HEX` suffix split off."""
     check_path(path_or_url)
+    text = os.fspath(path_or_url)
+    match = _PIN.search(text)
+    if match is None:
+        return path_or_url, None
+    return text[: match.start()], match.group(1).lower()
+
+
+def file_name(path_or_url):
+    """The last path component, without a URL's query string or fragment
+    (or a `#sha256=` pin)."""
+    check_path(path_or_url)
+    path_or_url, _ = split_pin(path_or_url)
     if is_url(path_or_url):
         return os.path.basename(urllib.parse.urlsplit(path_or_url).path)
     return os.path.basename(os.fspath(path_or_url))
+
+
+@contextlib.contextmanager
+def download_limit(max_mb):
+    """Downloads inside are refused past `max_mb` megabytes (MiB), the
+    default being `DEFAULT_MAX_DOWNLOAD_MB` (`attnpred --max-download-mb`).
+    """
+    global _max_download_mb
+    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or (
+        not 0 < max_mb < float("inf")
+    ):
+        raise ValueError(
+            "`max_download_mb` must be a positive number. Received: "
+            f"max_download_mb={max_mb!r}"
+        )
+    previous, _max_download_mb = _max_download_mb, max_mb
+    try:
+        yield
+    finally:
+        _max_download_mb = previous
 
 
 def check_on_error(on_error):
@@ -84,68 +127,177 @@ def _hash_error(name, file_hash, actual):
 def resolve(path_or_url, file_hash=None, cache_dir=None):
     """Returns a local path for `path_or_url`, downloading a URL once.
 
-    A URL goes through `keras.utils.get_file` into
-    `<cache_dir or ~/.keras>/datasets/keras_attnpred/`; later calls find it
-    there and do not download again. With `file_hash` (SHA-256 or MD5 hex
-    digest) the file is verified, whether downloaded or local.
+    A URL is downloaded into
+    `<cache_dir or $KERAS_HOME or ~/.keras>/datasets/keras_attnpred/`;
+    later calls find it there and do not download again. A download goes
+    to a temporary file that is renamed into place only once complete: the
+    body must have the server's `Content-Length` when it gives one, and at
+    most `download_limit` megabytes (default `DEFAULT_MAX_DOWNLOAD_MB`).
+    An unwritable cache folder is an error, never a fall-back to a shared
+    temporary folder. With `file_hash` (SHA-256 or MD5 hex digest), or a
+    `#sha256=HEX` suffix on the path or URL, the file is verified, whether
+    downloaded, cached or local.
 
     Raises:
-        ValueError: the file does not exist, or its hash does not match.
+        ValueError: the file does not exist, is not a regular file, its
+            hash does not match, or a download failed (named).
     """
-    check_path(path_or_url)
+    path_or_url, pinned = split_pin(path_or_url)
     if file_hash is not None:
         file_hash = str(file_hash).lower()
+    if pinned is not None:
+        if file_hash is not None and file_hash != pinned:
+            raise ValueError(
+                f"{path_or_url}: two different hashes given, "
+                f"file_hash={file_hash!r} and #sha256={pinned}."
+            )
+        file_hash = pinned
     if not is_url(path_or_url):
         path = os.fspath(path_or_url)
         if os.path.isdir(path):
             raise ValueError(f"{path}: a directory, not a file.")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise ValueError(f"{path}: no such file.")
+        if not os.path.isfile(path):
+            # /dev/null, a pipe, a socket: not data to read twice.
+            raise ValueError(
+                f"{path}: not a regular file (a device, pipe or socket); "
+                "give a file."
+            )
         if file_hash is not None:
             actual = hash_of(path, file_hash)
             if actual != file_hash:
                 raise _hash_error(path, file_hash, actual)
         return path
 
-    # Imported here so that reading local files never loads Keras (and with
-    # it TensorFlow or JAX).
-    import keras
-
     url = str(path_or_url)
     # The URL's own hash in the cache name: two URLs that end in the same
     # file name (".../en/train.gz", ".../de/train.gz") never share a file.
     key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
     fname = f"{key}-{file_name(url) or 'download'}"
-    if cache_dir is not None:
-        # `get_file` swaps an unwritable cache_dir, a missing one included,
-        # for /tmp/.keras without a word: make sure the user's one is used.
-        cache_dir = os.path.expanduser(cache_dir)
-        os.makedirs(cache_dir, exist_ok=True)
+    directory = os.path.join(_cache_root(cache_dir), "datasets",
+                             "keras_attnpred")
     try:
-        path = keras.utils.get_file(
-            fname,
-            origin=url,
-            file_hash=file_hash,
-            cache_subdir=os.path.join("datasets", "keras_attnpred"),
-            cache_dir=cache_dir,
-        )
-    except ValueError as error:
-        if file_hash is None or "hash" not in str(error):
-            raise
-        target = os.path.join(
-            os.path.expanduser(cache_dir or keras.config.keras_home()),
-            "datasets",
-            "keras_attnpred",
-            fname,
-        )
-        actual = hash_of(target, file_hash) if os.path.exists(target) else "?"
-        # A file that failed its check must not stay in the cache.
-        if os.path.exists(target):
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"{url}: cannot create the download cache {directory} ({error}). "
+            "Give a writable `cache_dir` or set KERAS_HOME."
+        ) from None
+    target = os.path.join(directory, fname)
+    if os.path.isfile(target) and file_hash is not None:
+        if hash_of(target, file_hash) != file_hash:
+            os.remove(target)  # stale or replaced: download it again
+    if not os.path.isfile(target):
+        _download(url, target)
+    if file_hash is not None:
+        actual = hash_of(target, file_hash)
+        if actual != file_hash:
+            # A file that failed its check must not stay in the cache.
             os.remove(target)
-        raise _hash_error(url, file_hash, actual) from None
-    except Exception as error:
-        raise ValueError(f"{url}: download failed: {error}") from error
-    return path
+            raise _hash_error(url, file_hash, actual)
+    return target
+
+
+def _cache_root(cache_dir):
+    if cache_dir is not None:
+        return os.path.expanduser(os.fspath(cache_dir))
+    # As Keras, without its fall-back to /tmp/.keras (world-writable: a
+    # file planted there would be read as the download).
+    home = os.environ.get("KERAS_HOME")
+    return home or os.path.join(os.path.expanduser("~"), ".keras")
+
+
+def _download(url, target):
+    """Downloads `url` to `target`: a temporary file next to it, renamed
+    when complete (a run killed mid-download leaves no file at `target`)."""
+    directory, name = os.path.split(target)
+    # Left by a run killed mid-download (SIGKILL): never read, removed now.
+    for leftover in os.listdir(directory):
+        if leftover.startswith(f".{name}.") and leftover.endswith(".part"):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(directory, leftover))
+    limit = int(_max_download_mb * 2**20)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{name}.", suffix=".part", dir=directory
+        )
+    except OSError as error:
+        raise ValueError(
+            f"{url}: cannot write the download cache {directory} ({error}). "
+            "Give a writable `cache_dir` or set KERAS_HOME."
+        ) from None
+    try:
+        with _sigterm_cleans_up(), os.fdopen(handle, "wb") as out:
+            try:
+                response = urllib.request.urlopen(url, timeout=60)
+            except Exception as error:
+                raise ValueError(f"{url}: download failed: {error}") from None
+            with response:
+                length = response.headers.get("Content-Length")
+                expected = int(length) if length and length.isdigit() else None
+                if expected is not None and expected > limit:
+                    raise _too_large(url, f"{expected:,} bytes announced")
+                received = 0
+                while True:
+                    try:
+                        chunk = response.read(1 << 20)
+                    except Exception as error:
+                        raise ValueError(
+                            f"{url}: download failed after {received:,} "
+                            f"bytes: {error!r}"
+                        ) from None
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    if received > limit:
+                        raise _too_large(url, f"over {limit:,} bytes so far")
+                    out.write(chunk)
+            if expected is not None and received != expected:
+                raise ValueError(
+                    f"{url}: download cut short: {received:,} of the "
+                    f"{expected:,} bytes the server announced "
+                    "(Content-Length). Try again."
+                )
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp's 0600 -> what any new file gets (0644 under umask 022).
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _too_large(url, what):
+    return ValueError(
+        f"{url}: the download is larger than the limit of "
+        f"{_max_download_mb:g} MB ({what}). Raise it with --max-download-mb "
+        "(`text_file.download_limit`) if the file is meant to be that big."
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up():
+    """SIGTERM during a download exits through Python's cleanup (removing
+    the partial file) instead of killing the process where it stands."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield  # someone else handles SIGTERM
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _decoded_lines(stream, name):
@@ -192,7 +344,7 @@ def open_lines(path_or_url, file_hash=None, cache_dir=None):
         perhaps the last. Decoding errors raise a `ValueError` naming the
         file and the 1-based line.
     """
-    name = str(path_or_url)
+    name = str(split_pin(path_or_url)[0])
     path = resolve(path_or_url, file_hash=file_hash, cache_dir=cache_dir)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC

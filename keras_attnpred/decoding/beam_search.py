@@ -8,6 +8,7 @@ from keras_attnpred.decoding.beam_loop import beam_loop
 from keras_attnpred.decoding.step_decoder import step_decoder
 from keras_attnpred.reserved_ids import END_ID
 from keras_attnpred.reserved_ids import START_ID
+from keras_attnpred.validation import MAX_BEAM_WIDTH
 from keras_attnpred.validation import check_positive_int
 
 
@@ -65,7 +66,7 @@ def beam_search(
             `(batch, T, vocabulary_size)`, causal in the target.
         source_ids: int array or tensor `(batch, S)`, the source ids padded
             with 0.
-        beam_width: int, the live hypotheses kept per row.
+        beam_width: int in [1, 256], the live hypotheses kept per row.
         n_best: int, the hypotheses returned per row, best first; at most
             `beam_width`.
         length_penalty: float >= 0, the GNMT `alpha` above.
@@ -148,6 +149,13 @@ def beam_search(
 def check_beam_arguments(beam_width, n_best, length_penalty):
     """`(beam_width, n_best, length_penalty)` validated, as int, int, float."""
     beam_width = check_positive_int("beam_width", beam_width)
+    if beam_width > MAX_BEAM_WIDTH:
+        raise ValueError(
+            f"`beam_width` must be at most {MAX_BEAM_WIDTH}: the search keeps "
+            "that many hypotheses of every text, each with its scores over "
+            "the whole vocabulary at every step. Received: "
+            f"beam_width={beam_width}"
+        )
     n_best = check_positive_int("n_best", n_best)
     if n_best > beam_width:
         raise ValueError(

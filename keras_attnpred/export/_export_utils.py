@@ -2,6 +2,7 @@
 the TF Serving version layout, warmup records and TFLite conversion."""
 
 import contextlib
+import contextvars
 import json
 import os
 import shutil
@@ -11,6 +12,8 @@ import warnings
 import keras
 import numpy as np
 
+from keras_attnpred._atomic_files import disk_full_error
+from keras_attnpred._atomic_files import is_disk_full
 from keras_attnpred.quiet import native_stderr_silenced
 from keras_attnpred.quiet import tensorflow_asked_to_be_quiet
 from keras_attnpred.validation import check_positive_int
@@ -25,6 +28,8 @@ TEXT_CUSTOM_OPS = (
 WARMUP_FILENAME = "tf_serving_warmup_requests"
 TFLITE_DIRNAME = "tflite"
 EXPORT_CONFIG_FILENAME = "export.json"
+# TF Serving reads version folder names as int64.
+MAX_VERSION = 2**63 - 1
 
 
 def require_tensorflow_backend():
@@ -113,6 +118,7 @@ def saved_model_arguments(
             "`warmup_texts` must be a non-empty list of str. "
             f"Received: warmup_texts={warmup_texts!r}"
         )
+    version = check_version(version, allow_none=True)
     if version is None:
         version = next_version(base_dir)
     return exported, version, texts
@@ -125,14 +131,67 @@ def existing_versions(base_dir):
     return sorted(
         int(name)
         for name in os.listdir(base_dir)
-        if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))
+        if name.isascii() and name.isdigit()
+        and os.path.isdir(os.path.join(base_dir, name))
     )
 
 
 def next_version(*base_dirs):
     """One more than the largest version found in any of `base_dirs`."""
     versions = [v for base in base_dirs for v in existing_versions(base)]
-    return max(versions, default=0) + 1
+    version = max(versions, default=0) + 1
+    if version > MAX_VERSION:
+        raise ValueError(
+            f"No version is left after {max(versions)} in "
+            f"{', '.join(map(str, base_dirs))}: TF Serving reads versions as "
+            f"int64, at most {MAX_VERSION}. Export into a new base folder."
+        )
+    return version
+
+
+def check_version(version, allow_none=False):
+    """`version` as an int in [1, 2**63 - 1] (TF Serving's int64)."""
+    version = check_positive_int("version", version, allow_none=allow_none)
+    if version is not None and version > MAX_VERSION:
+        raise ValueError(
+            f"`version` must be at most {MAX_VERSION} (2**63 - 1): TF Serving "
+            f"reads versions as int64. Received: version={version}"
+        )
+    return version
+
+
+# The versions of `publish_together`, waiting to be renamed into place.
+_pending = contextvars.ContextVar("pending_versions", default=None)
+
+
+@contextlib.contextmanager
+def publish_together():
+    """Versions written inside (`versioned_directory`) are published all
+    together when the block ends, or none of them: `--format both` never
+    leaves a SavedModel without its TFLite models."""
+    pending = []
+    token = _pending.set(pending)
+    try:
+        yield
+    except BaseException:
+        for temporary, _, _ in pending:
+            shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    finally:
+        _pending.reset(token)
+    published = []
+    try:
+        for temporary, final, version in pending:
+            _publish(temporary, final, version)
+            published.append((temporary, final))
+    except BaseException:
+        for temporary, final in published:
+            # Unpublished again: a version of one format alone is not kept.
+            with contextlib.suppress(OSError):
+                os.rename(final, temporary)
+        for temporary, _, _ in pending:
+            shutil.rmtree(temporary, ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -142,26 +201,56 @@ def versioned_directory(base_dir, version):
     The folder is made inside `base_dir` (same file system) under a name
     TF Serving ignores (not a number), and renamed into place in one step
     once everything is written: a server watching `base_dir` never sees a
-    half-written version. On an error it is removed.
+    half-written version. On an error it is removed. Inside
+    `publish_together`, the rename waits for the end of that block. The
+    published folder gets the permissions of any new folder (0755 under
+    the usual umask 022), not `mkdtemp`'s 0700, so that a server running
+    as another user can read it.
 
     Raises:
-        ValueError: `base_dir/version` exists already (never overwritten).
+        ValueError: `base_dir/version` exists already (never overwritten),
+            or `version` is outside [1, 2**63 - 1].
+        OSError: the disk filled up (naming the version; nothing of it is
+            published).
     """
-    version = check_positive_int("version", version)
+    version = check_version(version)
     base_dir = os.fspath(base_dir)
     final = os.path.join(base_dir, str(version))
     _refuse_existing(final, version)
     os.makedirs(base_dir, exist_ok=True)
     temporary = tempfile.mkdtemp(prefix=f".{version}.incomplete-", dir=base_dir)
     try:
-        yield temporary
-        _refuse_existing(final, version)
-        # A rename onto an existing empty folder would succeed on POSIX, so
-        # the check above runs again right before it.
-        os.rename(temporary, final)
+        try:
+            yield temporary
+        except Exception as error:
+            if is_disk_full(error):
+                raise disk_full_error(
+                    final, " (nothing of this version was published)"
+                ) from error
+            raise
+        os.chmod(temporary, 0o777 & ~_umask())
+        pending = _pending.get()
+        if pending is not None:
+            pending.append((temporary, final, version))
+        else:
+            _publish(temporary, final, version)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+
+
+def _publish(temporary, final, version):
+    _refuse_existing(final, version)
+    # A rename onto an existing empty folder would succeed on POSIX, so
+    # the check above runs again right before it.
+    os.rename(temporary, final)
+
+
+def _umask():
+    # Read by setting it: os has no getter (it is set back at once).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _refuse_existing(path, version):

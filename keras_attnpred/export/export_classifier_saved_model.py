@@ -52,8 +52,8 @@ def export_classifier_saved_model(
             `TrainingRun`.
         base_dir: str, the model's base folder; its name is the model name
             on the server.
-        version: positive int; default one more than the largest version in
-            `base_dir` (1 for a new one).
+        version: int in [1, 2**63 - 1]; default one more than the largest
+            version in `base_dir` (1 for a new one).
         warmup_texts: list of str for the warmup requests; a default pair
             otherwise.
 

@@ -8,6 +8,7 @@ from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.models import RNNEncoderBackbone
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
+from keras_attnpred.validation import model_vocabulary_sizes
 
 CONFIG_FILENAME = "classifier.json"
 TEXT_MODEL = "text"
@@ -191,6 +192,10 @@ def export_classifier_tflite(
             "tokenizer": classifier.tokenizer.KIND,
             "batch_size": batch_size,
             "sequence_length": length,
+            # The embedding rows: `TFLiteClassifier` refuses ids past them.
+            "vocabulary_size": model_vocabulary_sizes(model).get(
+                "tokenizer", classifier.tokenizer.vocabulary_size
+            ),
             "lowercase": classifier.tokenizer.lowercase,
             "strip_accents": classifier.tokenizer.strip_accents,
             "models": {

@@ -24,9 +24,12 @@ def export_run(
     the TFLite models to `base_dir/tflite/VERSION/`
     (`export_classifier_tflite` or `export_translator_tflite`). TF Serving
     ignores the non-numeric `tflite` folder. Both are written to temporary
-    folders and renamed into place when complete; an existing version is
-    never overwritten. Without `version`, both get one more than the largest
-    version in either place.
+    folders and renamed into place together once both are complete (an
+    error in either publishes neither); an existing version is never
+    overwritten. Without `version`, both get one more than the largest
+    version in either place. The folders get the usual permissions (0755
+    and 0644 under umask 022), readable by a server running as another
+    user.
 
     For a classifier's full int8 model, `representative_texts` default to
     256 texts drawn (seeded) from the run's training file; when that file
@@ -40,7 +43,8 @@ def export_run(
         run: a run directory or `TrainingRun`.
         base_dir: str, the model's base folder.
         format: `"saved_model"`, `"tflite"` or `"both"`.
-        version: positive int, or None for the next free one.
+        version: int in [1, 2**63 - 1] (TF Serving's int64), or None for
+            the next free one.
         batch_size: int, the fixed batch of the TFLite models.
         representative_texts: list of str for the int8 calibration.
 
@@ -60,18 +64,6 @@ def export_run(
     >>> export_run(sentiment_run, "exports/sentiment", format="saved_model")
     {'saved_model': 'exports/sentiment/2'}
     """
-    from keras_attnpred.export.export_classifier_saved_model import (
-        export_classifier_saved_model,
-    )
-    from keras_attnpred.export.export_classifier_tflite import (
-        export_classifier_tflite,
-    )
-    from keras_attnpred.export.export_translator_saved_model import (
-        export_translator_saved_model,
-    )
-    from keras_attnpred.export.export_translator_tflite import (
-        export_translator_tflite,
-    )
     from keras_attnpred.training import TrainingRun
 
     check_choice("format", format, FORMATS)
@@ -91,6 +83,7 @@ def export_run(
         )
     base_dir = os.fspath(base_dir)
     tflite_base = os.path.join(base_dir, utils.TFLITE_DIRNAME)
+    version = utils.check_version(version, allow_none=True)
     if version is None:
         version = utils.next_version(base_dir, tflite_base)
     classification = run.config.is_classification
@@ -110,6 +103,30 @@ def export_run(
         utils.check_convertible_quantization(run.model, classification)
     exported = run.classifier if classification else run.translator
     written = {}
+    # "both": the two versions are renamed into place together at the end,
+    # or neither is (a full disk in the TFLite part left a SavedModel).
+    with utils.publish_together():
+        _export(run, exported, base_dir, tflite_base, format, version,
+                batch_size, representative_texts, written)
+    return written
+
+
+def _export(run, exported, base_dir, tflite_base, format, version,
+            batch_size, representative_texts, written):
+    from keras_attnpred.export.export_classifier_saved_model import (
+        export_classifier_saved_model,
+    )
+    from keras_attnpred.export.export_classifier_tflite import (
+        export_classifier_tflite,
+    )
+    from keras_attnpred.export.export_translator_saved_model import (
+        export_translator_saved_model,
+    )
+    from keras_attnpred.export.export_translator_tflite import (
+        export_translator_tflite,
+    )
+
+    classification = run.config.is_classification
     if format in ("saved_model", "both"):
         export = (
             export_classifier_saved_model
@@ -133,7 +150,6 @@ def export_run(
                     exported, directory, batch_size=batch_size
                 )
         written["tflite"] = os.path.join(tflite_base, str(version))
-    return written
 
 
 def _training_sample(run):

@@ -65,7 +65,7 @@ def export_translator_saved_model(
             loads from (a saved translator or a translation run), or a
             `TrainingRun`.
         base_dir: str, the model's base folder.
-        version: positive int; default the next free version.
+        version: int in [1, 2**63 - 1]; default the next free version.
         warmup_texts: list of str for the warmup requests.
 
     Returns:

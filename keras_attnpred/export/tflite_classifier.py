@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import unicodedata
 
 import numpy as np
@@ -64,6 +65,10 @@ class TFLiteClassifier:
         self.tokenizer_kind = config.get("tokenizer", "wordpiece")
         self._fold_case = self.lowercase and self.tokenizer_kind == "wordpiece"
         self.label_names = config.get("label_names")
+        # The embedding rows: ids past them would be gathered from memory
+        # past the table (negative ones wrapped around). None: an export
+        # from before this was recorded, only negative ids are refused.
+        self.vocabulary_size = config.get("vocabulary_size")
         self._runner = self._interpreter.get_signature_runner()
         (name, details), = self._runner.get_input_details().items()
         self.input_name = name
@@ -81,7 +86,29 @@ class TFLiteClassifier:
 
     def __call__(self, batch):
         """Runs one batch of exactly the model's input shape; a dict."""
+        if not self.takes_text:
+            self._check_ids(batch)
         return self._runner(**{self.input_name: batch})
+
+    def _check_ids(self, ids):
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            return
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                "`inputs` must be integer token ids. Received: ids of dtype "
+                f"{ids.dtype}"
+            )
+        low, high = int(ids.min()), int(ids.max())
+        limit = self.vocabulary_size
+        if low < 0 or (limit is not None and high >= limit):
+            bound = f"[0, {limit}) (the vocabulary size)" if limit else (
+                "[0, vocabulary size)"
+            )
+            raise ValueError(
+                f"`inputs` must hold token ids in {bound}. Received: ids "
+                f"from {low} to {high}"
+            )
 
     def predict(self, inputs):
         """Probabilities `(n, classes)` of texts or of token id rows.
@@ -101,6 +128,8 @@ class TFLiteClassifier:
             ]
             filler = b""
         else:
+            for row in inputs:
+                self._check_ids(np.asarray(row))
             rows = list(pad_ids(list(inputs), self.sequence_length))
             filler = np.zeros((self.sequence_length,), "int32")
         results = []
@@ -119,10 +148,11 @@ def normalize(text, lowercase=True, strip_accents=False):
     """The normalisation of `SubwordTokenizer`, in plain Python.
 
     Accents are stripped as the tokenizer does (NFD, then no combining
-    marks). For case folding the tokenizer uses ICU's NFKC_Casefold; NFKC,
-    `str.casefold` and NFKC again give the same for text without
-    default-ignorable code points (such as U+00AD, the soft hyphen, which
-    ICU removes).
+    marks). For case folding the tokenizer uses ICU's NFKC_Casefold: NFKC,
+    `str.casefold` and NFKC again, without the default-ignorable code
+    points (U+00AD soft hyphen, U+200B zero-width space, U+2060 word
+    joiner, U+FEFF, variation selectors, ...), which ICU removes. Code
+    points newer than Python's Unicode data may still differ.
     """
     # As the tokenizer: every Unicode space separator becomes " ".
     text = "".join(
@@ -136,7 +166,18 @@ def normalize(text, lowercase=True, strip_accents=False):
             if unicodedata.category(c) != "Mn"
         )
     if lowercase:
+        text = _DEFAULT_IGNORABLE.sub("", text)
         text = unicodedata.normalize(
             "NFKC", unicodedata.normalize("NFKC", text).casefold()
         )
     return text
+
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): what
+# NFKC_Casefold maps to nothing. Python's unicodedata has no such property.
+_DEFAULT_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+    "\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]"
+)

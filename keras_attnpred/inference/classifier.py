@@ -10,6 +10,7 @@ from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_texts
+from keras_attnpred.validation import check_vocabulary_fits
 
 MODEL_FILENAME = "model.keras"
 TOKENIZER_DIRNAME = "tokenizer"
@@ -82,6 +83,7 @@ class Classifier:
                 f"{type(tokenizer).__name__}"
             )
         self.model = upgrade_legacy_model(model)
+        check_vocabulary_fits(self.model, "tokenizer", tokenizer)
         self.tokenizer = tokenizer
         self.label_names = _check_label_names(label_names, self.model)
         self.max_length = check_positive_int("max_length", max_length)
@@ -304,7 +306,7 @@ def _read_json_object(path):
     try:
         with open(path, encoding="utf-8") as f:
             value = json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"Corrupt classifier file {path}: {error}") from None
     if not isinstance(value, dict):
         raise ValueError(

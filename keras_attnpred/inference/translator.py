@@ -19,6 +19,7 @@ from keras_attnpred.serialization import load_model
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
 from keras_attnpred.validation import check_texts
+from keras_attnpred.validation import check_vocabulary_fits
 
 MODEL_FILENAME = "model.keras"
 SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
@@ -103,6 +104,11 @@ class Translator:
             model = upgrade_legacy_model(model)
         except ValueError:
             pass  # Any other model decodes without caches.
+        for name, tokenizer in (
+            ("source_tokenizer", source_tokenizer),
+            ("target_tokenizer", target_tokenizer),
+        ):
+            check_vocabulary_fits(model, name, tokenizer)
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
@@ -256,7 +262,7 @@ class Translator:
         try:
             with open(config_path, encoding="utf-8") as f:
                 config = json.load(f)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise ValueError(
                 f"Corrupt translator settings file {config_path}: {error}"
             ) from None
@@ -271,18 +277,29 @@ class Translator:
             ) from None
         # Inference only: the optimizer and loss are not needed.
         model = load_model(model_path, compile=False)
-        return cls(
-            model,
-            load_tokenizer(source_path),
-            load_tokenizer(target_path),
-            max_length=max_length,
-        )
+        tokenizers = {}
+        for name, path in (
+            ("source_tokenizer", source_path),
+            ("target_tokenizer", target_path),
+        ):
+            tokenizers[name] = load_tokenizer(path)
+            check_vocabulary_fits(
+                _upgraded(model), name, tokenizers[name], f" in {path}"
+            )
+        return cls(model, **tokenizers, max_length=max_length)
 
     def __repr__(self):
         return (
             f"{type(self).__name__}(model={self.model.name!r}, "
             f"max_length={self.max_length})"
         )
+
+
+def _upgraded(model):
+    try:
+        return upgrade_legacy_model(model)
+    except ValueError:
+        return model
 
 
 def _best_of_beam(model, source_ids, **kwargs):

@@ -4,6 +4,7 @@ from keras import ops
 from keras_attnpred.layers.attention_utils import check_rank
 from keras_attnpred.layers.attention_utils import dtype_with_quantized_sublayers
 from keras_attnpred.serialization import register
+from keras_attnpred.validation import MAX_BIGRAM_BUCKETS
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
@@ -79,6 +80,11 @@ class HashedBigramEmbedding(keras.layers.Layer):
                 f"Received: vocabulary_size={vocabulary_size}"
             )
         check_positive_int("num_buckets", num_buckets)
+        if num_buckets > MAX_BIGRAM_BUCKETS:
+            raise ValueError(
+                f"`num_buckets` must be at most {MAX_BIGRAM_BUCKETS:,} "
+                f"(2**24 rows). Received: num_buckets={num_buckets}"
+            )
         check_positive_int("embedding_dim", embedding_dim)
         check_bool("mask_zero", mask_zero)
         self.vocabulary_size = vocabulary_size

@@ -4,7 +4,7 @@
 Encoder backbones (`TransformerEncoderBackbone`, `RNNEncoderBackbone`) map
 token ids to encoded sequences and move between models; task models
 (`TextClassifier`, `TransformerTranslator`, `RNNTranslator`,
-`MaskedLanguageModel` for pretraining) add a head and
+`MaskedLanguageModel` and `ElectraPretrainer` for pretraining) add a head and
 expose what decoding, explanations and exports need as methods. The
 `build_*` functions are the friendly constructors. Logits are float32
 (safe under mixed precision); every model saves to `.keras` and reloads with
@@ -19,6 +19,7 @@ from keras_attnpred.models.build_transformer_classifier import (
 from keras_attnpred.models.build_transformer_translator import (
     build_transformer_translator,
 )
+from keras_attnpred.models.electra_pretrainer import ElectraPretrainer
 from keras_attnpred.models.first_token_pooling import FirstTokenPooling
 from keras_attnpred.models.masked_language_model import MaskedLanguageModel
 from keras_attnpred.models.masked_sparse_categorical_accuracy import (

@@ -206,6 +206,50 @@ class TransformerEncoderBackbone(keras.Model):
             return_attention_scores=return_attention_scores,
         )
 
+    def layer_depths(self):
+        """The depth of each weight, by its variable path: 0 for the
+        embeddings, `i + 1` for encoder block `i`, `num_layers` for the final
+        normalisation; e.g. for layer-wise learning-rate decay."""
+        depths = {}
+        for depth, layers in [
+            (0, [self.token_embedding, self.bigram_embedding]),
+            *[(i + 1, [block]) for i, block in enumerate(self.encoder_blocks)],
+            (self.num_layers, [self.final_norm]),
+        ]:
+            for layer in layers:
+                if layer is not None:
+                    depths.update({v.path: depth for v in layer.weights})
+        return depths
+
+    def enable_lora(self, rank):
+        """Parameter-efficient fine-tuning (LoRA, Hu et al. 2021): freezes
+        every weight of the backbone and gives each attention and
+        feed-forward projection a trainable rank-`rank` update (Keras's
+        `enable_lora` of `Dense` and `EinsumDense`). Saving the model merges
+        the updates into the kernels, so a saved or exported model is an
+        ordinary one.
+
+        Args:
+            rank: int > 0, the rank of the updates.
+        """
+        check_positive_int("rank", rank)
+        projections = [
+            layer
+            for block in self.encoder_blocks
+            for layer in block._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.EinsumDense | keras.layers.Dense)
+        ]
+        for layer in projections:
+            layer.enable_lora(rank)
+        lora = {
+            id(variable)
+            for layer in projections
+            for variable in (layer.lora_kernel_a, layer.lora_kernel_b)
+        }
+        for variable in self.variables:
+            if id(variable) not in lora:
+                variable.trainable = False
+
     @property
     def output_dim(self):
         """The width of `"sequence_output"`."""

@@ -7,6 +7,7 @@ from keras_attnpred.layers import TokenAndPositionEmbedding
 from keras_attnpred.layers import TransformerDecoder
 from keras_attnpred.layers import TransformerEncoder
 from keras_attnpred.layers.dot_product_attention import DotProductAttention
+from keras_attnpred.models.electra_pretrainer import ElectraPretrainer
 from keras_attnpred.models.masked_language_model import MaskedLanguageModel
 from keras_attnpred.models.rnn_encoder_backbone import RNNEncoderBackbone
 from keras_attnpred.models.rnn_translator import RNNTranslator
@@ -17,7 +18,11 @@ from keras_attnpred.models.transformer_encoder_backbone import (
 from keras_attnpred.models.transformer_translator import TransformerTranslator
 
 TASK_CLASSES = (
-    TextClassifier, TransformerTranslator, RNNTranslator, MaskedLanguageModel
+    TextClassifier,
+    TransformerTranslator,
+    RNNTranslator,
+    MaskedLanguageModel,
+    ElectraPretrainer,
 )
 
 

@@ -38,7 +38,7 @@ def read_tokenizer_config(directory, cls=None):
         raise ValueError(
             f"Missing tokenizer settings file: {config_path}"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(
             f"Corrupt tokenizer settings file {config_path}: {error}"
         ) from None

@@ -13,6 +13,10 @@ from keras_attnpred.validation import check_positive_int
 
 VOCABULARY_FILENAME = "vocabulary.txt"
 _FORMAT_VERSION = 1
+# What TensorFlow Text's FastWordpieceTokenizer takes: longer tokens (after
+# "##") and larger word limits end in a RuntimeError or TypeError of its own.
+MAX_TOKEN_BYTES = 256
+MAX_BYTES_PER_WORD = 2**31 - 1
 
 
 class SubwordTokenizer(TokenizerBase):
@@ -86,6 +90,12 @@ class SubwordTokenizer(TokenizerBase):
         check_bool("lowercase", lowercase)
         check_bool("strip_accents", strip_accents)
         check_positive_int("max_bytes_per_word", max_bytes_per_word)
+        if max_bytes_per_word > MAX_BYTES_PER_WORD:
+            raise ValueError(
+                f"`max_bytes_per_word` must be at most {MAX_BYTES_PER_WORD} "
+                "(an int32 in TensorFlow Text's kernel). Received: "
+                f"max_bytes_per_word={max_bytes_per_word}"
+            )
         problem = _vocabulary_problem(vocabulary)
         if problem is not None:
             raise ValueError(f"Invalid `vocabulary`: {problem}")
@@ -323,6 +333,16 @@ def _vocabulary_problem(vocabulary):
             return (
                 f"token {index} is empty or has surrounding whitespace: "
                 f"{token!r}"
+            )
+        if "\x00" in token:
+            return f"token {index} holds a NUL character: {token[:40]!r}"
+        size = len(token.removeprefix(SubwordTokenizer.SUFFIX_INDICATOR)
+                   .encode("utf-8", "surrogatepass"))
+        if size > MAX_TOKEN_BYTES:
+            return (
+                f"token {index} is {size} bytes long, over the "
+                f"{MAX_TOKEN_BYTES} bytes TensorFlow Text takes: "
+                f"{token[:40]!r}..."
             )
         if token in seen:
             return f"token {token!r} occurs twice (second at id {index})"

@@ -4,7 +4,10 @@ checkpoints, TensorBoard and a run directory that reloads.
 `prepare` reads and tokenizes a dataset once (TensorFlow Text); `train`
 on the folder it writes needs no TensorFlow on another backend, where
 distribution goes through `keras.distribution`. Training on raw data
-prepares it in memory first, then takes the same path.
+prepares it in memory first, then takes the same path. `task:
+"pretraining"` (`attnpred pretrain`) pretrains a Transformer encoder, and
+`init_from` fine-tunes it (`lora_rank` for LoRA, `layer_decay` with
+`LayerwiseDecayAdamW`).
 
 The names load on first use, so that reading a `TrainingConfig` (the
 command line's `--help`) imports neither Keras nor TensorFlow.
@@ -16,6 +19,7 @@ import types
 
 _NAMES = {
     "get_strategy": "get_strategy",
+    "LayerwiseDecayAdamW": "layerwise_decay_adamw",
     "prepare": "prepare",
     "train": "train",
     "TrainingConfig": "training_config",

@@ -5,6 +5,7 @@ import keras
 from keras_attnpred import models
 from keras_attnpred.models.presets import resolve_transformer_config
 from keras_attnpred.training._pretrained_encoder import pretrained_backbone
+from keras_attnpred.training.layerwise_decay_adamw import LayerwiseDecayAdamW
 from keras_attnpred.training.transformer_schedule import TransformerSchedule
 
 
@@ -25,22 +26,41 @@ def build_model(config, dataset):
     )
     sizes = dataset.vocabulary_sizes
     if config.task == "pretraining":
-        backbone = models.TransformerEncoderBackbone(
-            sizes["tokenizer"],
-            config.max_length,
-            activation_dropout=config.activation_dropout,
-            bigram_buckets=config.bigram_buckets,
-            name="transformer_encoder",
-            **resolve_transformer_config(
-                config.preset, None, None, None, None, config.dropout
-            ),
+        encoder_sizes = resolve_transformer_config(
+            config.preset, None, None, None, None, config.dropout
         )
-        return models.MaskedLanguageModel(backbone)
+
+        def encoder(sizes_, name):
+            return models.TransformerEncoderBackbone(
+                sizes["tokenizer"],
+                config.max_length,
+                activation_dropout=config.activation_dropout,
+                bigram_buckets=config.bigram_buckets,
+                name=name,
+                **sizes_,
+            )
+
+        backbone = encoder(encoder_sizes, "transformer_encoder")
+        if config.objective == "mlm":
+            return models.MaskedLanguageModel(backbone)
+        # ELECTRA's generator: a quarter of the discriminator's width.
+        generator_sizes = dict(
+            encoder_sizes,
+            model_dim=encoder_sizes["model_dim"] // 4,
+            num_heads=max(1, encoder_sizes["num_heads"] // 4),
+            intermediate_dim=encoder_sizes["intermediate_dim"] // 4,
+        )
+        generator = models.MaskedLanguageModel(
+            encoder(generator_sizes, "generator_encoder"), name="generator"
+        )
+        return models.ElectraPretrainer(generator, backbone, seed=config.seed)
     if config.is_classification:
         vocabulary = sizes["tokenizer"]
         classes = len(dataset.label_names)
         if config.init_from is not None:
             backbone = pretrained_backbone(config)
+            if config.lora_rank is not None:
+                backbone.enable_lora(config.lora_rank)
             return models.TextClassifier(
                 backbone,
                 classes,
@@ -84,9 +104,10 @@ def model_dim(config):
 DEFAULT_TRANSFORMER_WARMUP = 4000
 
 
-def build_optimizer(config, total_steps):
+def build_optimizer(config, total_steps, model=None):
     """Adam (AdamW with a `weight_decay`), with the learning rate schedule
-    of `config` over `total_steps` steps."""
+    of `config` over `total_steps` steps; with `layer_decay`, a
+    `LayerwiseDecayAdamW` over the encoder of `model`."""
     kwargs = {}
     if config.clipnorm is not None:
         kwargs["clipnorm"] = config.clipnorm
@@ -108,6 +129,17 @@ def build_optimizer(config, total_steps):
             warmup_target=config.learning_rate if warmup else None,
             warmup_steps=warmup or 0,
         )
+    if config.layer_decay is not None:
+        backbone = model.backbone
+        top = backbone.num_layers + 1
+        multipliers = {
+            path: config.layer_decay ** (top - depth)
+            for path, depth in backbone.layer_depths().items()
+        }
+        return LayerwiseDecayAdamW(
+            multipliers, learning_rate=learning_rate,
+            weight_decay=config.weight_decay, **kwargs,
+        )
     if config.weight_decay:
         return keras.optimizers.AdamW(
             learning_rate, weight_decay=config.weight_decay, **kwargs
@@ -115,9 +147,24 @@ def build_optimizer(config, total_steps):
     return keras.optimizers.Adam(learning_rate, **kwargs)
 
 
+def pretraining_batch_settings(config):
+    """The `PreparedBatches` arguments of a pretraining `config` (none for
+    other tasks)."""
+    if config.task != "pretraining":
+        return {}
+    return {
+        "mask_rate": config.mask_rate,
+        "labels_in_inputs": config.objective == "electra",
+    }
+
+
 def build_loss(config):
+    """The loss to compile with; None for ELECTRA, whose model computes its
+    own."""
     from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 
+    if config.objective == "electra":
+        return None
     if not config.is_classification:
         return MaskedSparseCategoricalCrossentropy(
             label_smoothing=config.label_smoothing
@@ -130,8 +177,15 @@ def build_loss(config):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def build_accuracy(config):
-    """The `"accuracy"` metric: for translation, over real tokens only."""
+def build_metrics(config):
+    """The metrics to compile with: `"accuracy"`, for translation over real
+    tokens only; none for ELECTRA, whose model tracks its own."""
+    if config.objective == "electra":
+        return []
+    return [_accuracy(config)]
+
+
+def _accuracy(config):
     from keras_attnpred.models import MaskedSparseCategoricalAccuracy
 
     if config.is_classification:

@@ -4,11 +4,11 @@
 """
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 
+from keras_attnpred import _atomic_files
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._distribution import chief_and_worker_name
 
@@ -44,11 +44,13 @@ def save_run(out_dir, config, model, metrics, dataset, tokenizers=None):
 
     `tokenizers` maps tokenizer folder names to tokenizers learned in this
     call; without it the folders of the `PreparedDataset` are copied (which
-    needs no TensorFlow).
+    needs no TensorFlow). Each file is written whole or not at all, and
+    `metrics.json` last: a run directory with it is complete.
     """
-    model.save(os.path.join(out_dir, files.MODEL))
+    _atomic_files.write_atomically(
+        os.path.join(out_dir, files.MODEL), model.save, suffix=".keras"
+    )
     save_json(out_dir, files.CONFIG, config.to_dict())
-    save_json(out_dir, files.METRICS, metrics)
     for name in dataset.tokenizer_names:
         target = os.path.join(out_dir, name)
         if tokenizers is not None:
@@ -64,9 +66,8 @@ def save_run(out_dir, config, model, metrics, dataset, tokenizers=None):
     elif config.is_translation:
         save_json(out_dir, files.TRANSLATOR,
                   {"max_length": config.max_length})
+    save_json(out_dir, files.METRICS, metrics)
 
 
 def save_json(out_dir, name, value):
-    with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=2)
-        f.write("\n")
+    _atomic_files.write_json(os.path.join(out_dir, name), value)

@@ -6,11 +6,12 @@ import shutil
 
 import keras
 
+from keras_attnpred.training import _backup
 from keras_attnpred.training import _run_files as files
 
-# `BackupAndRestore` writes this at the end of every epoch: a run holding it
-# resumes.
-_BACKUP_STATE = "training_metadata.json"
+# What the backup holds of a run to resume: an epoch's state, or the
+# trained weights of a run not saved yet.
+_BACKUP_STATE = (_backup.METADATA, _backup.TRAINED)
 # Everything `train` writes into a run directory.
 _RUN_ENTRIES = (
     files.CONFIG,
@@ -30,8 +31,9 @@ _RUN_ENTRIES = (
 def is_finished_run(out_dir):
     """Whether `out_dir` holds a finished run: a final model and no backup
     to resume from."""
-    return os.path.isfile(os.path.join(out_dir, files.MODEL)) and (
-        not os.path.isfile(os.path.join(out_dir, files.BACKUP, _BACKUP_STATE))
+    return os.path.isfile(os.path.join(out_dir, files.MODEL)) and not any(
+        os.path.isfile(os.path.join(out_dir, files.BACKUP, name))
+        for name in _BACKUP_STATE
     )
 
 

@@ -6,18 +6,21 @@ import os
 import keras
 import numpy as np
 
+from keras_attnpred._atomic_files import disk_full_error
+from keras_attnpred._atomic_files import is_disk_full
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._backup import AtomicBackup
 from keras_attnpred.training.training_diverged_error import (
     TrainingDivergedError,
 )
 
 
-def training_callbacks(model, config, out_dir, train_batches):
+def training_callbacks(model, config, out_dir, train_batches, resume=None):
     """The callbacks of `fit`, in the order they must run.
 
     Create them inside the strategy's scope, after the model. TensorBoard
     logs need TensorFlow (its summary writer): without it they are left
-    out.
+    out. `resume`: the `_backup.ResumePoint` to restore first, or None.
     """
     backup_dir = os.path.join(out_dir, files.BACKUP)
     callbacks = [
@@ -25,8 +28,8 @@ def training_callbacks(model, config, out_dir, train_batches):
         _EpochSeeds(model, config.seed),
         # Before the backup and the checkpoint: a NaN epoch is never saved.
         _StopOnNonFiniteLoss(out_dir),
-        keras.callbacks.BackupAndRestore(backup_dir),
-        keras.callbacks.ModelCheckpoint(
+        AtomicBackup(backup_dir, resume),
+        _BestCheckpoint(
             os.path.join(out_dir, files.BEST),
             monitor=config.monitor,
             save_best_only=True,
@@ -78,6 +81,22 @@ def write_hparams(config, log_dir):
             "config", json.dumps(config.to_dict(), indent=2), step=0
         )
     writer.close()
+
+
+class _BestCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`ModelCheckpoint` whose full-disk error names `best.keras` (h5py's
+    and zipfile's name no file)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        try:
+            super().on_epoch_end(epoch, logs)
+        except OSError as error:
+            if is_disk_full(error):
+                raise disk_full_error(
+                    self.filepath, "; backup/ keeps the last epoch: free "
+                    "space and run the same command to resume"
+                ) from error
+            raise
 
 
 class _EpochOrder(keras.callbacks.Callback):

@@ -3,8 +3,10 @@ import shutil
 import time
 
 import keras
+import numpy as np
 
 from keras_attnpred.data import PreparedDataset
+from keras_attnpred.training import _backup
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training._checkpoint_averaging import EpochWeights
@@ -14,16 +16,17 @@ from keras_attnpred.training._distribution import batch_divisor
 from keras_attnpred.training._distribution import num_replicas
 from keras_attnpred.training._kept_weights import EpochCopies
 from keras_attnpred.training._kept_weights import keep_best_weights
-from keras_attnpred.training._model_factory import build_accuracy
 from keras_attnpred.training._model_factory import build_loss
+from keras_attnpred.training._model_factory import build_metrics
 from keras_attnpred.training._model_factory import build_model
 from keras_attnpred.training._model_factory import build_optimizer
+from keras_attnpred.training._model_factory import pretraining_batch_settings
 from keras_attnpred.training._pretrained_encoder import (
     check_pretrained_tokenizer,
 )
 from keras_attnpred.training._pretrained_encoder import with_pretrained_settings
 from keras_attnpred.training._resume_checks import check_same_run
-from keras_attnpred.training._resume_checks import resumed_epoch
+from keras_attnpred.training._resume_checks import data_fingerprint
 from keras_attnpred.training._run_directory import directory_to_write
 from keras_attnpred.training._run_directory import make_run_directory
 from keras_attnpred.training._run_directory import save_run
@@ -63,10 +66,16 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
 
     An interrupted run resumes:
     call `train` again with the same configuration and `out_dir`, and it
-    continues after the last completed epoch
-    (`keras.callbacks.BackupAndRestore`). Only `epochs` and
-    `early_stopping_patience` may change in between; other changes raise a
-    `ValueError` rather than mix two runs. Resuming gives the same weights
+    continues after the last completed epoch. The backup of each epoch is
+    written to a temporary file and renamed into place, the one before kept
+    until then, so a kill at any moment leaves one to resume from; an
+    unreadable one is named with the ways out. A run stopped after its
+    last epoch (in the final evaluation or while saving) is evaluated and
+    saved by the rerun without training again. Only `epochs` and
+    `early_stopping_patience` may change in between; other settings, other
+    data or another tokenizer (compared by a SHA-256 of the token ids and
+    of the tokenizer files) raise a `ValueError` rather than mix two runs.
+    Resuming gives the same weights
     as an uninterrupted run on one CPU: the batches of epoch `e` are
     shuffled with seed `config.seed + e` and the dropout seeds are reset at
     every epoch from the epoch number, so neither depends on what ran
@@ -83,13 +92,17 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
                                      better)
     out_dir/checkpoints/best.keras   the model of the best epoch (`monitor`)
     out_dir/checkpoints/last.keras   the model of the last epoch
-    out_dir/backup/                  BackupAndRestore and the settings it
-                                     was made with (emptied when done)
+    out_dir/backup/                  the last two epochs' weights, the
+                                     settings and data fingerprint they
+                                     were made with, after training the
+                                     final weights (emptied once the run
+                                     is saved)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration); only
                                      where TensorFlow is installed
-    out_dir/metrics.json             final metrics and run facts
+    out_dir/metrics.json             final metrics and run facts (written
+                                     last: the run is complete with it)
     classification: out_dir/tokenizer/, out_dir/labels.json
     translation:    out_dir/source_tokenizer/, out_dir/target_tokenizer/,
                     out_dir/translator.json ({"max_length": N})
@@ -98,8 +111,9 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     `metrics.json` holds `"train"`, `"validation"` and (with a `test_path`)
     `"test"`, each `{"loss", "accuracy"}` of the run's model evaluated
     without dropout (for translation the token accuracy without padding),
-    and `"training_seconds"`, `"parameter_count"`, `"padding_fraction"`
-    (of the training batches' inputs), `"epochs_completed"`, `"history"`
+    and `"training_seconds"`, `"parameter_count"`,
+    `"trainable_parameter_count"`, `"padding_fraction"` (of the training
+    batches' inputs), `"epochs_completed"`, `"history"`
     (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
     both validation scores and the weights kept), and `"weights"`: what
@@ -192,7 +206,18 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     backup_dir = os.path.join(out_dir, files.BACKUP)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
-    first_epoch = min(resumed_epoch(backup_dir), config.epochs)
+    # Training over, the run not yet saved: evaluate and save, no training.
+    trained = _backup.read_trained(backup_dir)
+    resume = None if trained is not None else _backup.resume_point(backup_dir)
+    if trained is not None and trained.get("epochs") != config.epochs:
+        raise ValueError(
+            f"{out_dir} holds a run that finished training with "
+            f"epochs={trained.get('epochs')} and was stopped before it was "
+            "saved. Run the same command to save it, or delete "
+            f"{backup_dir} to start over. Received: epochs={config.epochs}"
+        )
+    first_epoch = min(resume.epoch if resume else 0, config.epochs)
+    fingerprint = data_fingerprint(dataset, tokenizers)
     keras.utils.set_random_seed(config.seed)
     divisor = batch_divisor(strategy)
     train_batches = _batches(config, dataset, "train", divisor, shuffle=True)
@@ -209,89 +234,67 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         model = build_model(config, dataset)
         model.compile(
             optimizer=build_optimizer(
-                config, config.epochs * len(train_batches)
+                config, config.epochs * len(train_batches), model
             ),
             loss=build_loss(config),
-            metrics=[build_accuracy(config)],
+            metrics=build_metrics(config),
         )
         if verbose != 0:
             _print_plan(config, dataset, model, train_batches, padding,
-                        first_epoch)
+                        first_epoch, trained is not None)
         # Settings, data and model are good: only now is the run directory
         # written (and a finished run replaced).
         if replace:
             remove_run(out_dir)
         make_run_directory(out_dir)
-        check_same_run(backup_dir, config)
-        callbacks = training_callbacks(model, config, out_dir, train_batches)
-        # `EarlyStopping` puts the best weights back when `fit` ends: then
-        # the last epoch's need a copy of their own.
-        copies = EpochCopies(
-            config.monitor,
-            copy_last=config.early_stopping_patience is not None,
+        check_same_run(
+            backup_dir, config, fingerprint,
+            resuming=trained is not None or resume is not None,
         )
-        callbacks.insert(0, copies)
-        if config.attention_maps is not None:
-            callbacks += _image_callbacks(
-                config, dataset, tokenizers, evaluation["validation"],
-                out_dir, verbose,
+        if trained is None:
+            images = []
+            if config.attention_maps is not None:
+                images = _image_callbacks(
+                    config, dataset, tokenizers, evaluation["validation"],
+                    out_dir, verbose,
+                )
+            trained = _fit(
+                config, out_dir, model, train_batches, validation_data,
+                resume, first_epoch, padding, images + extra_callbacks,
+                verbose,
             )
-        epoch_weights = None
-        if config.average_last_epochs is not None:
-            # The best epoch is at most `patience` epochs before the last.
-            epoch_weights = EpochWeights(
-                config.average_last_epochs
-                + (config.early_stopping_patience or config.epochs)
+            # The final weights outlive a kill from here on: a rerun
+            # evaluates and saves them without training.
+            _backup.save_trained(backup_dir, model, trained)
+        else:
+            _backup.load_weights(
+                model, os.path.join(backup_dir, _backup.TRAINED_WEIGHTS)
             )
-            callbacks.append(epoch_weights)
-        write_hparams(config, os.path.join(out_dir, files.LOGS))
-
-        start = time.perf_counter()
-        history = model.fit(
-            keras_data(train_batches),
-            epochs=config.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks + list(extra_callbacks),
-            shuffle=False,  # the batches are shuffled by epoch already
-            verbose=verbose,
-        )
-        seconds = time.perf_counter() - start
-        epochs_done = int(first_epoch + len(history.epoch))
-        weights = keep_best_weights(model, copies, out_dir, epochs_done)
-        averaging = None
-        if epoch_weights is not None and history.epoch:
-            averaging = average_checkpoints(
-                model,
-                epoch_weights,
-                weights["epoch"],
-                config.average_last_epochs,
-                lambda: _evaluate(model, validation_data, 0),
-                config.monitor,
-            )
-            if averaging["kept"].startswith("average"):
-                weights.update(kept="average", epochs=averaging["epochs"])
-
-        metrics = {
-            name: _evaluate(model, keras_data(batches), verbose)
-            for name, batches in evaluation.items()
-        }
-    # BackupAndRestore removes its directory once fit ends; keep the layout.
-    os.makedirs(backup_dir, exist_ok=True)
+        for name, batches in evaluation.items():
+            if name not in trained["evaluation"]:
+                trained["evaluation"][name] = _evaluate(
+                    model, keras_data(batches), verbose
+                )
+                _backup.save_trained_facts(backup_dir, trained)
+    metrics = {name: trained["evaluation"][name] for name in evaluation}
     metrics.update(
-        training_seconds=seconds,
+        training_seconds=trained["training_seconds"],
         parameter_count=int(model.count_params()),
-        padding_fraction=float(padding),
-        epochs_completed=epochs_done,
-        weights=weights,
+        trainable_parameter_count=int(
+            sum(np.prod(v.shape) for v in model.trainable_weights)
+        ),
+        padding_fraction=trained["padding_fraction"],
+        epochs_completed=trained["epochs_completed"],
+        # Absent from a backup written before it was recorded.
+        weights=trained.get("weights"),
         num_replicas=num_replicas(strategy),
-        history={
-            key: [float(value) for value in values]
-            for key, values in history.history.items()
-        },
+        history=trained["history"],
     )
-    if averaging is not None:
-        metrics["checkpoint_averaging"] = averaging
+    if trained.get("checkpoint_averaging") is not None:
+        metrics["checkpoint_averaging"] = trained["checkpoint_averaging"]
     save_run(out_dir, config, model, metrics, dataset, tokenizers)
+    # Only now, with metrics.json (written last) in place.
+    _backup.clear(backup_dir)
     return TrainingRun(
         config=config,
         model=model,
@@ -300,6 +303,70 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         directory=out_dir,
         **(tokenizers or {}),
     )
+
+
+def _fit(config, out_dir, model, train_batches, validation_data, resume,
+         first_epoch, padding, extra_callbacks, verbose):
+    """Trains `model` (inside the strategy's scope); returns the facts of
+    `fit` that `metrics.json` reports, JSON-ready."""
+    callbacks = training_callbacks(
+        model, config, out_dir, train_batches, resume
+    )
+    # `EarlyStopping` puts the best weights back when `fit` ends: then the
+    # last epoch's need a copy of their own.
+    copies = EpochCopies(
+        config.monitor,
+        copy_last=config.early_stopping_patience is not None,
+    )
+    callbacks.insert(0, copies)
+    epoch_weights = None
+    if config.average_last_epochs is not None:
+        # The best epoch is at most `patience` epochs before the last.
+        epoch_weights = EpochWeights(
+            config.average_last_epochs
+            + (config.early_stopping_patience or config.epochs)
+        )
+        callbacks.append(epoch_weights)
+    write_hparams(config, os.path.join(out_dir, files.LOGS))
+
+    start = time.perf_counter()
+    history = model.fit(
+        keras_data(train_batches),
+        epochs=config.epochs,
+        validation_data=validation_data,
+        callbacks=callbacks + list(extra_callbacks),
+        shuffle=False,  # the batches are shuffled by epoch already
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    epochs_done = int(first_epoch + len(history.epoch))
+    # The run's model is the best epoch's; the last one's goes beside it.
+    weights = keep_best_weights(model, copies, out_dir, epochs_done)
+    averaging = None
+    if epoch_weights is not None and history.epoch:
+        averaging = average_checkpoints(
+            model,
+            epoch_weights,
+            weights["epoch"],
+            config.average_last_epochs,
+            lambda: _evaluate(model, validation_data, 0),
+            config.monitor,
+        )
+        if averaging["kept"].startswith("average"):
+            weights.update(kept="average", epochs=averaging["epochs"])
+    return {
+        "epochs": config.epochs,
+        "training_seconds": seconds,
+        "padding_fraction": float(padding),
+        "epochs_completed": epochs_done,
+        "weights": weights,
+        "history": {
+            key: [float(value) for value in values]
+            for key, values in history.history.items()
+        },
+        "checkpoint_averaging": averaging,
+        "evaluation": {},
+    }
 
 
 def _dataset(config):
@@ -322,10 +389,7 @@ def _dataset(config):
 
 
 def _batches(config, dataset, part, divisor, shuffle):
-    masking = (
-        {"mask_rate": config.mask_rate}
-        if config.task == "pretraining" else {}
-    )
+    masking = pretraining_batch_settings(config)
     return dataset.batches(
         part,
         config.max_length,
@@ -340,7 +404,8 @@ def _batches(config, dataset, part, divisor, shuffle):
     )
 
 
-def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
+def _print_plan(config, dataset, model, train_batches, padding, first_epoch,
+                trained=False):
     """What the run will train on, before the first epoch."""
     source = config.prepared or config.train_path
     print(f"Training a {config.model} {config.task} model on {source}")
@@ -351,8 +416,14 @@ def _print_plan(config, dataset, model, train_batches, padding, first_epoch):
         f"an epoch, {padding:.1%} of the input "
         "positions padding"
     )
-    print(f"  model: {model.count_params():,} parameters")
-    if first_epoch:
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    print(
+        f"  model: {model.count_params():,} parameters, "
+        f"{trainable:,} of them trained"
+    )
+    if trained:
+        print("  training is over: evaluating and saving the run")
+    elif first_epoch:
         print(f"  resuming after epoch {first_epoch}")
 
 

@@ -2,7 +2,9 @@ import dataclasses
 import json
 import math
 import os
+import reprlib
 
+from keras_attnpred.validation import MAX_BIGRAM_BUCKETS
 from keras_attnpred.validation import MAX_BIGRAM_VOCABULARY_SIZE
 
 # Plain Python on purpose: a command line can read and check a configuration
@@ -18,6 +20,7 @@ TOKENIZERS = ("wordpiece", "sentencepiece")
 RNNS = ("gru", "lstm")
 MONITORS = ("val_loss", "val_accuracy")
 LEARNING_RATE_DECAYS = ("cosine",)
+OBJECTIVES = ("mlm", "electra")
 # The settings that make a prepared dataset (`prepare`); the others are
 # training's own.
 PREPARATION_FIELDS = (
@@ -142,7 +145,7 @@ class TrainingConfig:
             ints, as in `classification_dataset`.
         max_examples: optional int > 0, keep only the first examples of the
             training part, for quick runs.
-        bigram_buckets: optional int > 0, classifiers only: add hashed
+        bigram_buckets: optional int in [1, 2**24], classifiers only: add hashed
             bigram embeddings with this many rows to the token embeddings
             (`HashedBigramEmbedding`); `vocabulary_size` must then be at
             most 46,340.
@@ -156,10 +159,24 @@ class TrainingConfig:
         bidirectional: bool, RNN classifiers: run the RNN both ways.
         mask_rate: float in (0, 1), pretraining: the share of words to
             predict (whole-word masking, `mask_token_ids`).
+        objective: pretraining: `"mlm"` (masked-language modelling,
+            `MaskedLanguageModel`) or `"electra"` (replaced-token
+            detection, `ElectraPretrainer`, with a generator a quarter of
+            the encoder's width).
         init_from: optional path of a pretraining run (`attnpred
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
             `max_length` unless a shorter one is given.
+        lora_rank: optional int > 0, with `init_from`: fine-tune with LoRA
+            (`TransformerEncoderBackbone.enable_lora`): the encoder stays
+            frozen but for rank-`lora_rank` updates of its projections; the
+            classifier head trains in full. The saved model has the updates
+            merged.
+        layer_decay: optional float in (0, 1], Transformer classifiers:
+            layer-wise learning-rate decay (`LayerwiseDecayAdamW`): the
+            rate of encoder block `i` of `L` is multiplied by
+            `layer_decay ** (L - i)`, of the embeddings by
+            `layer_decay ** (L + 1)`; the head keeps the full rate.
         attention_maps: optional int > 0: at the end of every epoch, write
             the attention of this many validation texts to TensorBoard
             (`AttentionMapCallback`, `logs/attention/`) and, for
@@ -218,7 +235,10 @@ class TrainingConfig:
     rnn: str = "gru"
     bidirectional: bool = True
     mask_rate: float = 0.15
+    objective: str = "mlm"
     init_from: object = None
+    lora_rank: object = None
+    layer_decay: object = None
     attention_maps: object = None
 
     def __post_init__(self):
@@ -334,6 +354,11 @@ class TrainingConfig:
             self.bucket_boundaries = list(boundaries)
         _int("max_examples", self.max_examples, 1, True)
         _int("bigram_buckets", self.bigram_buckets, 1, True)
+        if self.bigram_buckets is not None and (
+            self.bigram_buckets > MAX_BIGRAM_BUCKETS
+        ):
+            _bad("bigram_buckets", self.bigram_buckets,
+                 f"at most {MAX_BIGRAM_BUCKETS:,} (2**24 rows)")
         _int("average_last_epochs", self.average_last_epochs, 2, True)
         for name in ("dropout", "activation_dropout"):
             if getattr(self, name) is not None:
@@ -346,6 +371,12 @@ class TrainingConfig:
         _int("units", self.units, 1, True)
         _bool("bidirectional", self.bidirectional)
         _number("mask_rate", self.mask_rate, 0, 1)
+        _choice("objective", self.objective, OBJECTIVES)
+        if self.objective != "mlm" and self.task != "pretraining":
+            raise ValueError(
+                "`objective` is a pretraining setting. Received: "
+                f"objective={self.objective!r} with task={self.task!r}"
+            )
         if self.init_from is not None:
             if not isinstance(self.init_from, str) or not self.init_from:
                 _bad("init_from", self.init_from, "None or a run directory")
@@ -356,6 +387,24 @@ class TrainingConfig:
                     f"init_from={self.init_from!r} with task={self.task!r} "
                     f"and model={self.model!r}"
                 )
+        _int("lora_rank", self.lora_rank, 1, True)
+        if self.layer_decay is not None:
+            _number("layer_decay", self.layer_decay, 0, None)
+            if self.layer_decay > 1 or not self.is_classification or (
+                self.model != "transformer"
+            ):
+                raise ValueError(
+                    "`layer_decay` must be in (0, 1], for a Transformer "
+                    "classifier. Received: "
+                    f"layer_decay={self.layer_decay} with task="
+                    f"{self.task!r} and model={self.model!r}"
+                )
+        if self.lora_rank is not None and self.init_from is None:
+            raise ValueError(
+                "`lora_rank` fine-tunes a pretrained encoder: give "
+                f"`init_from` too. Received: lora_rank={self.lora_rank} and "
+                "init_from=None"
+            )
         if self.task == "pretraining" and self.model != "transformer":
             _bad("model", self.model,
                  "'transformer' for pretraining (an encoder backbone)")
@@ -381,7 +430,7 @@ class TrainingConfig:
         if not isinstance(values, dict):
             raise ValueError(
                 "A training configuration must be a mapping. "
-                f"Received: {type(values).__name__} {values!r}"
+                f"Received: {type(values).__name__} {_short(values)}"
             )
         fields = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - fields)
@@ -389,7 +438,7 @@ class TrainingConfig:
             raise ValueError(
                 f"Unknown training configuration keys: {unknown}. "
                 f"Known keys: {sorted(fields)}. Received: "
-                + ", ".join(f"{key}={values[key]!r}" for key in unknown)
+                + ", ".join(f"{key}={_short(values[key])}" for key in unknown)
             )
         needed = ("task",) if values.get("prepared") else (
             "task", "train_path"
@@ -427,7 +476,7 @@ class TrainingConfig:
             import yaml
 
             try:
-                values = yaml.safe_load(text)
+                values = yaml.load(text, Loader=_config_loader())
             except yaml.YAMLError as error:
                 raise ValueError(
                     f"{path}: not valid YAML: {error}"
@@ -435,8 +484,13 @@ class TrainingConfig:
         else:
             try:
                 values = json.loads(text)
-            except json.JSONDecodeError as error:
+            except (json.JSONDecodeError, RecursionError) as error:
                 raise ValueError(f"{path}: not valid JSON: {error}") from None
+            if _depth(values) > MAX_CONFIG_DEPTH:
+                raise ValueError(
+                    f"{path}: not a training configuration: nested deeper "
+                    f"than {MAX_CONFIG_DEPTH} levels."
+                )
         if values is None:
             values = {}
         try:
@@ -483,6 +537,57 @@ class TrainingConfig:
         return self.task in ("classification", "sentiment")
 
 
+# A configuration is a mapping of values and lists: a few levels deep.
+MAX_CONFIG_DEPTH = 16
+
+
+def _depth(value):
+    """How deeply lists and dicts nest in `value` (0 for a scalar), counted
+    without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_CONFIG_DEPTH:
+                stack.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _config_loader():
+    """PyYAML's safe loader without aliases (`*name`), nested at most
+    `MAX_CONFIG_DEPTH` levels: a few hundred bytes of aliases expand to
+    gigabytes (a "billion laughs"), deep nesting overflows the stack."""
+    import yaml
+
+    class ConfigLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    "aliases (*name) are not allowed in a configuration",
+                    event.start_mark,
+                )
+            if self.depth >= MAX_CONFIG_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    f"nested deeper than {MAX_CONFIG_DEPTH} levels",
+                    event.start_mark,
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return ConfigLoader
+
+
 _PATH_FIELDS = (
     "train_path", "validation_path", "test_path", "prepared", "init_from"
 )
@@ -502,8 +607,23 @@ def _expand_variables(values):
     return values
 
 
+def _short(value, limit=200):
+    """`repr(value)`, cut: an error message must not print (or build) a
+    huge value."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    short = reprlib.Repr()
+    short.maxlevel = 2
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 10
+    short.maxstring = short.maxother = limit
+    text = short.repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def _bad(name, value, expected):
-    raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+    raise ValueError(
+        f"`{name}` must be {expected}. Received: {name}={_short(value)}"
+    )
 
 
 def _is_int(value, minimum):

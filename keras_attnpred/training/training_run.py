@@ -8,7 +8,9 @@ from keras_attnpred.models import upgrade_legacy_model
 from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
+from keras_attnpred.training._model_factory import pretraining_batch_settings
 from keras_attnpred.training.training_config import TrainingConfig
+from keras_attnpred.validation import check_vocabulary_fits
 
 # The models of a run: `model.keras` and `checkpoints/last.keras`.
 WEIGHTS = ("best", "last")
@@ -99,9 +101,10 @@ class TrainingRun:
         if self._tokenizers[name] is None and self.directory is not None:
             from keras_attnpred.text import load_tokenizer
 
-            self._tokenizers[name] = load_tokenizer(
-                os.path.join(self.directory, name)
-            )
+            path = os.path.join(self.directory, name)
+            tokenizer = load_tokenizer(path)
+            check_vocabulary_fits(self.model, name, tokenizer, f" in {path}")
+            self._tokenizers[name] = tokenizer
         return self._tokenizers[name]
 
     def __repr__(self):
@@ -319,10 +322,7 @@ class TrainingRun:
             batch_size=batch_size or self.config.batch_size,
             bucket_boundaries=self.config.bucket_boundaries,
             head_tokens=self.config.head_tokens,
-            **(
-                {"mask_rate": self.config.mask_rate}
-                if self.config.task == "pretraining" else {}
-            ),
+            **pretraining_batch_settings(self.config),
         )
 
     def _check_prepared(self, dataset):
@@ -468,7 +468,7 @@ def _read_json(directory, name):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         _corrupt(directory, name, f"not valid JSON ({error})")
 
 

@@ -48,11 +48,16 @@ def test_columns_by_index_skip_the_header(reviews_csv):
 
 
 def test_integer_labels_are_class_ids(tmp_path):
-    rows = [["t", "y"], ["a", "2"], ["b", "0"]]
+    rows = [["t", "y"], ["a", "2"], ["b", "0"], ["c", "1"]]
     path = write_rows(tmp_path / "ids.csv", rows)
     data = LabeledTexts.from_csv(path, "t", "y")
-    np.testing.assert_array_equal(data.labels, [2, 0])
+    np.testing.assert_array_equal(data.labels, [2, 0, 1])
     assert data.label_names == ("0", "1", "2")
+    # Without class 1 the ids leave a gap: an error, not an empty class.
+    path = write_rows(tmp_path / "gap.csv", rows[:3])
+    with pytest.raises(ValueError, match=r"gap.csv, line 2: label '2' "
+                       r"leaves a gap .* no row has label 1"):
+        LabeledTexts.from_csv(path, "t", "y")
 
 
 def test_label_names_fix_the_classes_by_name_or_index(reviews_csv):

@@ -134,3 +134,33 @@ def test_save_and_reload(tmp_path):
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         tiny_backbone(**kwargs)
+
+
+def test_enable_lora_trains_only_the_updates_and_saving_merges_them(tmp_path):
+    backbone = tiny_backbone(dropout=0.0)
+    ids = token_ids()
+    before = to_numpy(backbone(ids)["sequence_output"])
+    backbone.enable_lora(2)
+    # 2 blocks x (query, key, value, output, 2 feed-forward) x (A, B).
+    names = [v.path for v in backbone.trainable_weights]
+    assert len(names) == 2 * 6 * 2
+    assert all("lora_kernel" in name for name in names)
+    # The updates start at zero: the backbone computes what it did.
+    np.testing.assert_allclose(
+        to_numpy(backbone(ids)["sequence_output"]), before, atol=1e-6
+    )
+    rng = np.random.default_rng(0)
+    for variable in backbone.trainable_weights:
+        variable.assign(rng.normal(size=variable.shape) * 0.2)
+    tuned = to_numpy(backbone(ids)["sequence_output"])
+    assert not np.allclose(tuned, before, atol=1e-3)
+    reloaded = save_and_reload(backbone, tmp_path)
+    np.testing.assert_allclose(
+        to_numpy(reloaded(ids)["sequence_output"]), tuned, atol=1e-5
+    )
+    assert not any("lora" in v.path for v in reloaded.weights)
+
+
+def test_enable_lora_rejects_a_bad_rank():
+    with pytest.raises(ValueError, match="rank=0"):
+        tiny_backbone().enable_lora(0)

@@ -310,7 +310,7 @@ case(LONG, "Translator.translate", "6,000 words: cut to max_length",
         ["the cat " * 3000, "the cat " * 6]))  # max_length 12
 case(LONG, "LabeledTexts.from_csv", "a 1 MB field (over csv's limit)",
      Gives(lambda texts: len(texts.texts[0]) == 1_000_000))(
-    lambda env: csv(env, "text,label\n" + "a" * 1_000_000 + ",1\n"))
+    lambda env: csv(env, "text,label\n" + "a" * 1_000_000 + ",0\n"))
 case(LONG, "greedy_search", "max_length over the position table",
      Raises(r"must not exceed the target position embedding's "
             r"sequence_length=12. Received: max_length=100"))(
@@ -454,6 +454,14 @@ case(DTYPE, "build_transformer_classifier", 'max_length="16"',
      Raises(r"`max_length` must be a positive integer. Received: "
             r"max_length='16'"))(
     lambda env: _models().build_transformer_classifier(100, 2, "16"))
+case(DTYPE, "Translator.translate", "beam_width=100000",
+     Raises(r"`beam_width` must be at most 256: .* Received: "
+            r"beam_width=100000"))(
+    lambda env: translator(env).translate(["the cat"], beam_width=100000))
+case(DTYPE, "HashedBigramEmbedding", "num_buckets=10**12",
+     Raises(r"`num_buckets` must be at most 16,777,216"))(
+    lambda env: __import__("keras_attnpred.layers").layers
+    .HashedBigramEmbedding(100, 10**12, 8))
 case(DTYPE, "build_rnn_classifier", "units=-1",
      Raises(r"`units` must be a positive integer. Received: units=-1"))(
     lambda env: _models().build_rnn_classifier(100, 2, units=-1))
@@ -558,6 +566,42 @@ case(LABELS, "attnpred evaluate", "unknown class name",
     lambda env: cli(env, "evaluate", env.runs["classification"], "--data",
                     env.write("lab.csv", "text,label\nhello,neutral\n")))
 
+case(LABELS, "LabeledTexts.from_csv", "a typo 100000 among 0/1 labels",
+     Raises(r"data.csv, line 3: label '100000' leaves a gap in the class "
+            r"ids: .* no row has label 2"))(
+    lambda env: csv(env, "text,label\nok,0\nhm,100000\nfine,1\n"))
+case(LABELS, "LabeledTexts.from_csv", "99999999999 among 0/1 (MemoryError)",
+     Raises(r"data.csv, line 4: label '99999999999' leaves a gap"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,99999999999\n"))
+case(LABELS, "LabeledTexts.from_csv", "class ids from 1 (no 0)",
+     Raises(r"data.csv, line 2: label '1' leaves a gap .* no row has "
+            r"label 0"))(
+    lambda env: csv(env, "text,label\nok,1\nfine,2\n"))
+case(LABELS, "LabeledTexts.from_csv", "a gap, given label_names: allowed",
+     Gives(lambda t: (t.labels.tolist(), t.label_names)
+           == ([0, 2], ("a", "b", "c"))))(
+    lambda env: csv(env, "text,label\nok,0\nfine,2\n",
+                    label_names=["a", "b", "c"]))
+case(LABELS, "LabeledTexts.from_csv", "one 'neutral' among 0/1",
+     Raises(r"data.csv, line 4: label 'neutral' is not a class id, but "
+            r"the other labels are"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,neutral\n"))
+case(LABELS, "LabeledTexts.from_csv",
+     "one 'neutral' among 0/1, given label_names",
+     Raises(r"data.csv, line 4: unknown label 'neutral'; expected a class "
+            r"id in \[0, 2\) or one of \['negative', 'positive'\]"))(
+    lambda env: csv(env, "text,label\nok,0\nfine,1\nhm,neutral\n",
+                    label_names=["negative", "positive"]))
+case(LABELS, "LabeledTexts.from_csv", "one '1' among names",
+     Raises(r"data.csv, line 3: unknown label '1'; expected one of "
+            r"\['neg', 'pos'\] \(the other labels are names"))(
+    lambda env: csv(env, "text,label\nok,pos\nhm,1\nfine,neg\n"))
+case(LABELS, "attnpred train", "one 'neutral' among 0/1 labels",
+     Exits(r"lab.csv, line 4: label 'neutral' is not a class id"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--out",
+                    env.tmp / "run", "--data", env.write(
+                        "lab.csv", "text,label\nok,0\nfine,1\nhm,neutral\n")))
+
 # --- malformed CSV/TSV ------------------------------------------------------
 
 case(MALFORMED, "LabeledTexts.from_csv", "unclosed quote",
@@ -586,7 +630,7 @@ case(MALFORMED, "LabeledTexts.from_csv", "binary file",
     lambda env: csv(env, bytes(range(256)), name="bin.csv"))
 case(MALFORMED, "LabeledTexts.from_csv", 'on_error="skip"',
      Gives(lambda t: (len(t), t.skipped) == (1, 2)))(
-    lambda env: csv(env, "text,label\nok,1\nabc,1,2\nxyz\n",
+    lambda env: csv(env, "text,label\nok,0\nabc,1,2\nxyz\n",
                     on_error="skip"))
 case(MALFORMED, "LabeledTexts.from_csv", 'on_error="ignore"',
      Raises(r"`on_error` must be one of \['raise', 'skip'\]. Received: "
@@ -695,6 +739,54 @@ case(VOCABULARY, "attnpred predict", "run with an empty vocabulary",
      Exits(r"Corrupt vocabulary file .*tokenizer/vocabulary.txt"))(
     lambda env: cli(env, "predict", damaged_run(
         env, "classification", "tokenizer/vocabulary.txt", ""), "good"))
+
+RESERVED = "[PAD]\n[UNK]\n[START]\n[END]\n"
+case(VOCABULARY, "SubwordTokenizer.load", "a token with a NUL byte",
+     Raises(r"Corrupt vocabulary file .*vocabulary.txt: token 5 holds a NUL "
+            r"character"))(
+    lambda env: damaged_tokenizer(env, "vocabulary.txt",
+                                  RESERVED + "a\nx\x00y\n"))
+case(VOCABULARY, "SubwordTokenizer.load", "a 300-byte token",
+     Raises(r"Corrupt vocabulary file .*vocabulary.txt: token 5 is 302 bytes "
+            r"long, over the 256 bytes TensorFlow Text takes"))(
+    lambda env: damaged_tokenizer(env, "vocabulary.txt",
+                                  RESERVED + "a\n" + "é" * 151 + "\n"))
+case(VOCABULARY, "SubwordTokenizer.load", "max_bytes_per_word: 10**12",
+     Raises(r"Corrupt tokenizer settings file .*tokenizer.json: "
+            r"`max_bytes_per_word` must be at most 2147483647"))(
+    lambda env: damaged_tokenizer(env, "tokenizer.json", json.dumps(
+        {"class_name": "SubwordTokenizer", "max_bytes_per_word": 10**12})))
+
+
+def grown_vocabulary(env, kind, name):
+    """A run copy whose tokenizer `name` has 500 more tokens than the
+    model's embedding rows."""
+    directory = env.run_copy(kind)
+    path = directory / name / "vocabulary.txt"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(f"zz{i}\n" for i in range(500)))
+    return directory
+
+
+case(VOCABULARY, "TrainingRun.predict", "vocabulary larger than the model",
+     Raises(r"The tokenizer in .*tokenizer has \d+ tokens, more than the "
+            r"\d+ rows of the model's embedding"))(
+    lambda env: _training().TrainingRun.load(str(grown_vocabulary(
+        env, "classification", "tokenizer"))).predict(["zz7 zz499"]))
+case(VOCABULARY, "Translator.load", "target vocabulary larger than the model",
+     Raises(r"The target_tokenizer in .*target_tokenizer has \d+ tokens, "
+            r"more than the \d+ rows"))(
+    lambda env: _inference().Translator.load(str(grown_vocabulary(
+        env, "translation", "target_tokenizer"))))
+case(VOCABULARY, "attnpred predict", "vocabulary larger than the model",
+     Exits(r"The tokenizer in .*tokenizer has \d+ tokens, more than"))(
+    lambda env: cli(env, "predict", grown_vocabulary(
+        env, "classification", "tokenizer"), "zz7 zz499"))
+case(VOCABULARY, "attnpred predict", "a vocabulary token with a NUL byte",
+     Exits(r"Corrupt vocabulary file .*vocabulary.txt: token 5 holds a NUL"))(
+    lambda env: cli(env, "predict", damaged_run(
+        env, "classification", "tokenizer/vocabulary.txt",
+        RESERVED + "a\nx\x00y\n"), "good"))
 
 # --- missing or corrupt model, run and backup files -------------------------
 
@@ -847,6 +939,47 @@ case(CONFIG, "TrainingConfig", "validation_fraction=1.0",
 case(CONFIG, "TrainingConfig", "3 training files for translation",
      Raises(r"`train_path` must be a path or a list of two aligned files"))(
     lambda env: config(task="translation", train_path=["a", "b", "c"]))
+# A "billion laughs": 9 levels of 10 aliases, 10**9 strings once expanded.
+ALIAS_BOMB = "".join(
+    [f"a0: &a0 [{'x, ' * 9}x]\n"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)]
+    + ["task: sentiment\ntrain_path: x.csv\nlabel_names: *a8\n"])
+case(CONFIG, "TrainingConfig.from_file", "YAML alias bomb (562 bytes)",
+     Raises(r"run.yaml: not valid YAML: aliases \(\*name\) are not allowed "
+            r"in a configuration"))(
+    lambda env: config_file(env, "run.yaml", ALIAS_BOMB))
+case(CONFIG, "TrainingConfig", "10**9 shared strings: not printed",
+     Raises(r"`label_names` must be a non-empty list of distinct str. "
+            r"Received: label_names=\[\[\[\.\.\.\], .{0,200}$"))(
+    lambda env: config(label_names=__import__("functools").reduce(
+        lambda inner, _: [inner] * 10, range(9), ["x"] * 10)))
+case(CONFIG, "TrainingConfig.from_file", "YAML nested 100,000 deep",
+     Raises(r"run.yaml: not valid YAML: nested deeper than 16 levels"))(
+    lambda env: config_file(env, "run.yaml",
+                            "task: " + "[" * 100_000 + "]" * 100_000))
+case(CONFIG, "TrainingConfig.from_file", "JSON nested 100,000 deep",
+     Raises(r"run.json: not valid JSON: maximum recursion depth"))(
+    lambda env: config_file(env, "run.json",
+                            '{"task": ' + "[" * 100_000 + "]" * 100_000 + "}"))
+case(CONFIG, "TrainingConfig.from_file", "JSON nested 100 deep",
+     Raises(r"run.json: not a training configuration: nested deeper than 16 "
+            r"levels"))(
+    lambda env: config_file(env, "run.json",
+                            '{"task": ' + "[" * 100 + "]" * 100 + "}"))
+case(CONFIG, "TrainingConfig.from_file", "a 1 MB unknown value",
+     Raises(r"Received: epoch='xxxx*'\.\.\. \(1,000,000 characters\)$"))(
+    lambda env: config_file(env, "run.yaml", "task: sentiment\n"
+                            "train_path: x\nepoch: " + "x" * 1_000_000))
+case(CONFIG, "TrainingRun.load", "config.json nested 100,000 deep",
+     Raises(r"Corrupt run file .*config.json: not valid JSON \(maximum "
+            r"recursion depth"))(
+    lambda env: _training().TrainingRun.load(str(damaged_run(
+        env, "classification", "config.json", "[" * 100_000))))
+case(CONFIG, "attnpred train", "--config: YAML alias bomb",
+     Exits(r"bomb.yaml: not valid YAML: aliases \(\*name\) are not "
+           r"allowed"))(
+    lambda env: cli(env, "train", "--config", env.write("bomb.yaml", ALIAS_BOMB),
+                    "--out", env.tmp / "run"))
 case(CONFIG, "attnpred train", "--config missing",
      Exits(r"config file not found: .*none.yaml"))(
     lambda env: cli(env, "train", "--config", env.tmp / "none.yaml",
@@ -890,6 +1023,33 @@ case(FLAGS, "attnpred train", "--data missing",
      Exits(r"none.csv: no such file"))(
     lambda env: cli(env, "train", "--task", "sentiment", "--data",
                     env.tmp / "none.csv", "--out", env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data /dev/null (was 'no such file')",
+     Exits(r"/dev/null: not a regular file"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data",
+                    "/dev/null", "--out", env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data-sha256 of the wrong file",
+     Exits(r"reviews.csv: the sha256 file hash does not match"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data",
+                    env.runs["reviews"], "--data-sha256", "0" * 64, "--out",
+                    env.tmp / "run"))
+case(FLAGS, "attnpred train", "--data-sha256 for 2 files, 1 given",
+     Exits(r"--data-sha256 takes one SHA-256 per --data file. Received: 1 "
+           r"for 2 file\(s\)"))(
+    lambda env: cli(env, "train", "--task", "translation", "--data", "a",
+                    "b", "--data-sha256", "0" * 64, "--out", env.tmp / "run"))
+case(FLAGS, "attnpred predict", "--beam-width 100000 (asked for 147 GiB)",
+     Exits(r"`beam_width` must be at most 256"))(
+    lambda env: cli(env, "predict", env.runs["translation"], "--beam-width",
+                    "100000", "the cat"))
+case(FLAGS, "attnpred train", "--bigram-buckets 1000000000000",
+     Exits(r"`bigram_buckets` must be at most 16,777,216 \(2\*\*24 rows\). "
+           r"Received: bigram_buckets=1000000000000"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data", "x",
+                    "--out", "x", "--bigram-buckets", "1000000000000"))
+case(FLAGS, "attnpred train", "--bigram-buckets 1e12",
+     Exits(r"argument --bigram-buckets: invalid int value: '1e12'"))(
+    lambda env: cli(env, "train", "--task", "sentiment", "--data", "x",
+                    "--out", "x", "--bigram-buckets", "1e12"))
 case(FLAGS, "attnpred train", "--data with 3 files",
      Exits(r"expected one file or two aligned files, got 3"))(
     lambda env: cli(env, "train", "--task", "translation", "--data", "a",
@@ -1066,6 +1226,33 @@ case(SERVING, "TFLiteTranslator.translate", "[] and texts without tokens",
      Gives(lambda r: r == ([], ["", ""])))(
     lambda env: (env.tflite_translator.translate([]),
                  env.tflite_translator.translate(["", " "])))
+
+# Default-ignorable characters: ICU's case folding (the SavedModel, Keras)
+# drops them, Python's did not (the TFLite text model's input).
+INVISIBLE = {
+    "U+00AD soft hyphen": "a good\u00adfilm",
+    "U+200B zero-width space": "good\u200b film\u200b",
+    "U+2060 word joiner": "a\u2060good film",
+    "U+FEFF byte-order mark": "\ufeffgood film",
+}
+for _name, _invisible in INVISIBLE.items():
+    case(SERVING, "TFLiteClassifier.predict", _name,
+         Gives(lambda r: np.allclose(r[0], r[1], atol=1e-5)
+               and np.allclose(r[0], r[2], atol=1e-5)))(
+        lambda env, text=_invisible: (
+            env.tflite_classifier.predict([text]),
+            classify(env, [text.encode()])["probabilities"],
+            probabilities(run(env).predict([text]))))
+case(SERVING, "TFLiteClassifier.predict", "id -1 (was wrapped to another row)",
+     Raises(r"`inputs` must hold token ids in \[0, \d+\) \(the vocabulary "
+            r"size\). Received: ids from -1 to 4"))(
+    lambda env: _export().TFLiteClassifier(
+        env.export("classifier_tflite_ids")).predict([[4, -1]]))
+case(SERVING, "TFLiteClassifier.predict", "id past the vocabulary",
+     Raises(r"`inputs` must hold token ids in \[0, \d+\) \(the vocabulary "
+            r"size\). Received: ids from 4 to 1000000"))(
+    lambda env: _export().TFLiteClassifier(
+        env.export("classifier_tflite_ids")).predict([[4, 10**6]]))
 
 # Empty and all-empty batches, over-long texts.
 case(SERVING, "classifier SavedModel serving_default", "batch of 0 texts",

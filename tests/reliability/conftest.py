@@ -152,7 +152,8 @@ class Env:
     def export(self, kind):
         """The path of one export of the tiny runs, written once a session:
         `"classifier"` or `"translator"` (SavedModel version folders),
-        `"classifier_tflite"` (the raw-text `.tflite`, batch 4) or
+        `"classifier_tflite"` (the raw-text `.tflite`, batch 4),
+        `"classifier_tflite_ids"` (the float32 `.tflite` on ids, batch 1) or
         `"translator_tflite"` (the folder, batch 2)."""
         from keras_attnpred import export
 
@@ -165,6 +166,9 @@ class Env:
             "classifier_tflite": lambda: export.export_classifier_tflite(
                 self.run, str(root / "classifier_tflite"),
                 quantizations=[], batch_size=4)["text"],
+            "classifier_tflite_ids": lambda: export.export_classifier_tflite(
+                self.run, str(root / "classifier_tflite_ids"),
+                quantizations=["float32"], text_model=False)["float32"],
             "translator_tflite": lambda: export.export_translator_tflite(
                 self.translation_run, str(root / "translator_tflite"),
                 batch_size=2) and str(root / "translator_tflite"),

@@ -1,6 +1,7 @@
 """Mixed precision with loss scaling, a clean stop on NaN, and the same
 result twice from the same seed (CPU)."""
 
+import json
 import os
 
 import h5py
@@ -62,7 +63,10 @@ def test_mixed_float16_scales_the_loss_and_stops_cleanly_on_nan(tmp_path):
     # The run directory keeps the last good state, nothing of the NaN one.
     assert not (out / "model.keras").exists()
     assert not (out / "metrics.json").exists()
-    with h5py.File(out / "backup" / "latest.weights.h5") as backup:
+    metadata = json.loads(
+        (out / "backup" / "training_metadata.json").read_text())
+    assert metadata["epoch"] == 1
+    with h5py.File(out / "backup" / metadata["weights"]) as backup:
         arrays = []
         backup.visititems(lambda name, item: arrays.append(item[()])
                           if isinstance(item, h5py.Dataset) else None)

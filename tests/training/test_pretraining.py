@@ -488,3 +488,84 @@ def test_the_pretrained_encoder_knows_words_that_fine_tuning_never_saw(
     assert scratch.metrics["train"]["accuracy"] > 0.95
     assert tuned.metrics["validation"]["accuracy"] > 0.9
     assert scratch.metrics["validation"]["accuracy"] < 0.75
+
+
+def test_lora_fine_tuning_trains_the_updates_and_the_head_only(
+    pretrained, tmp_path
+):
+    run = train(
+        {**FINE_TUNING, "train_path": pretrained.reviews,
+         "init_from": pretrained.directory, "lora_rank": 2},
+        str(tmp_path / "lora"), verbose=0,
+    )
+    backbone = run.model.backbone
+    trained = [v.path for v in backbone.trainable_weights]
+    assert trained and all("lora_kernel" in path for path in trained)
+    saved = keras.models.load_model(
+        os.path.join(pretrained.directory, "model.keras"), compile=False
+    )
+    # The frozen weights did not move; the updates did.
+    frozen = {v.path: v for v in backbone.weights if "lora" not in v.path}
+    for variable in saved.backbone.weights:
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(frozen[variable.path]),
+            keras.ops.convert_to_numpy(variable),
+        )
+    assert any(
+        np.abs(keras.ops.convert_to_numpy(v)).max() > 0
+        for v in backbone.trainable_weights if "lora_kernel_b" in v.path
+    )
+    metrics = run.metrics
+    assert metrics["trainable_parameter_count"] < metrics["parameter_count"]
+    # The run's model.keras has the updates merged: an ordinary classifier
+    # that computes what the fine-tuned one does.
+    ids = np.array([[5, 6, 7, 8, 0, 0]])
+    merged = TrainingRun.load(str(tmp_path / "lora")).model
+    assert not any("lora" in v.path for v in merged.weights)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(merged(ids)),
+        keras.ops.convert_to_numpy(run.model(ids)),
+        atol=1e-5,
+    )
+
+
+def test_lora_rank_needs_init_from():
+    with pytest.raises(ValueError, match="lora_rank=4 and init_from=None"):
+        TrainingConfig.from_dict(
+            {**FINE_TUNING, "train_path": "x.csv", "lora_rank": 4}
+        )
+
+
+def test_electra_pretraining_and_fine_tuning_its_discriminator(
+    pretrained, tmp_path
+):
+    run = train(
+        {**PRETRAINING, "prepared": pretrained.prepared,
+         "objective": "electra", "epochs": 3},
+        str(tmp_path / "electra"), verbose=0,
+    )
+    history = run.metrics["history"]
+    assert history["generator_loss"][-1] < history["generator_loss"][0]
+    assert history["discriminator_loss"][-1] < history["discriminator_loss"][0]
+    assert 0 < run.metrics["validation"]["accuracy"] <= 1
+    loaded = TrainingRun.load(str(tmp_path / "electra"))
+    assert loaded.config.objective == "electra"
+    # Evaluated again from its folder: the discriminator's accuracy.
+    again = loaded.evaluate(PreparedDataset.load(pretrained.prepared),
+                            part="validation")
+    assert set(again) == {"accuracy", "loss"}
+    config = with_pretrained_settings(TrainingConfig.from_dict({
+        **FINE_TUNING, "train_path": pretrained.reviews,
+        "init_from": str(tmp_path / "electra"),
+    }))
+    dataset, _ = prepare_in_memory(config, tokenizers_from=config.init_from)
+    classifier = build_model(config, dataset)
+    assert_same_weights(weights(classifier.backbone),
+                        weights(loaded.model.discriminator))
+
+
+def test_objective_is_a_pretraining_setting():
+    with pytest.raises(ValueError, match="objective='electra' with task="):
+        TrainingConfig.from_dict(
+            {**FINE_TUNING, "train_path": "x.csv", "objective": "electra"}
+        )

@@ -209,12 +209,13 @@ def test_a_backup_from_before_the_tokenizer_setting_resumes(tmp_path):
     old = TrainingConfig.from_dict(values).to_dict()
     del old["tokenizer"]  # written before the setting existed
     (backup / "config.json").write_text(json.dumps(old))
-    check_same_run(str(backup), TrainingConfig.from_dict(values))
+    check_same_run(str(backup), TrainingConfig.from_dict(values),
+                   resuming=True)
     (backup / "config.json").write_text(json.dumps(old))
     with pytest.raises(ValueError, match="tokenizer='wordpiece' -> "
                        "'sentencepiece'"):
         check_same_run(str(backup), TrainingConfig.from_dict(
-            {**values, "tokenizer": "sentencepiece"}))
+            {**values, "tokenizer": "sentencepiece"}), resuming=True)
 
 
 def test_bigram_classifier_trains_saves_and_reloads(tmp_path):

@@ -1,4 +1,6 @@
+import glob
 import json
+import os
 
 import pytest
 
@@ -175,3 +177,22 @@ def test_bigram_buckets_only_for_classifiers_with_a_small_vocabulary():
     config = TrainingConfig.from_dict(
         {"task": "sentiment", "train_path": "a.csv", "bigram_buckets": 64})
     assert TrainingConfig.from_dict(config.to_dict()).bigram_buckets == 64
+
+
+EXAMPLE_CONFIGS = sorted(
+    glob.glob(os.path.join(os.path.dirname(__file__), "..", "..",
+                           "examples", "configs", "*.yaml"))
+)
+
+
+@pytest.mark.parametrize(
+    "path", EXAMPLE_CONFIGS, ids=[os.path.basename(p) for p in EXAMPLE_CONFIGS]
+)
+def test_every_example_config_loads_and_names_itself(path, monkeypatch):
+    monkeypatch.setenv("ATTNPRED_DATA", "/data")
+    config = TrainingConfig.from_file(path)
+    assert config.train_path is not None
+    with open(path, encoding="utf-8") as f:
+        header = f.read()
+    # The commands in its header are the ones for this file.
+    assert f"examples/configs/{os.path.basename(path)}" in header
