@@ -22,6 +22,7 @@ RANKS = {
     "reserved_ids": 0,
     "bucket_boundaries": 0,
     "quiet": 0,
+    "_atomic_files": 0,
     "ops": 1,
     "layers": 2,
     "models": 3,

@@ -111,9 +111,9 @@ def test_delimiter_detected_from_the_header(tmp_path, delimiter):
 
 def test_quoted_header_names_do_not_count_and_explicit_delimiter_wins(
         tmp_path):
-    text = 'text;"stars, 1-5"\nfirst, yes;4\nsecond;2\n'
+    text = 'text;"liked, 0-1"\nfirst, yes;1\nsecond;0\n'
     path = write_text(tmp_path / "reviews.csv", text)
-    data = LabeledTexts.from_csv(path, "text", "stars, 1-5")
+    data = LabeledTexts.from_csv(path, "text", "liked, 0-1")
     assert data.texts == ("first, yes", "second")
     # Told otherwise, the comma splits the header into other columns.
     with pytest.raises(ValueError, match="no column named 'text'"):
