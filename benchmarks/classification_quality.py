@@ -49,7 +49,8 @@ def run(args):
         run_dir = os.path.join(args.runs, f"{name}_seed{seed}")
         output = attnpred(
             "train", "--config", args.config, "--prepared", args.prepared,
-            "--seed", seed, "--out", run_dir, *args.train_flags,
+            "--seed", seed, "--out", run_dir, "--overwrite",
+            *args.train_flags,
         )
         trained = last_json(output)
         evaluation = last_json(

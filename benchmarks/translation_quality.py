@@ -48,7 +48,7 @@ def train(args):
     run_dir = os.path.join(args.runs, name)
     attnpred(
         "train", "--config", args.config, "--prepared", args.prepared,
-        "--out", run_dir, *args.train_flags,
+        "--out", run_dir, "--overwrite", *args.train_flags,
     )
     report["run"] = os.path.basename(run_dir)
     report["training"] = run_facts(run_dir)

@@ -130,7 +130,7 @@ def test_activation_dropout_reaches_every_encoder():
     [
         ({"pooling": "max"}, "Received: pooling='max'"),
         ({"activation_dropout": 1.0}, r"Received: activation_dropout=1\.0"),
-        ({"preset": "large"}, "Received: preset='large'"),
+        ({"preset": "huge"}, "Received: preset='huge'"),
         ({"num_classes": 0}, "Received: num_classes=0"),
         ({"num_heads": 3}, "model_dim=128, num_heads=3"),
         ({"intermediate_dim": 0}, "Received: intermediate_dim=0"),
