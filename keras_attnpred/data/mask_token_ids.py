@@ -85,9 +85,9 @@ def mask_token_ids(
                 f"({vocabulary_size}). Received: shape {word_starts.shape}"
             )
         starts = candidates & word_starts[np.clip(ids, 0, vocabulary_size - 1)]
-        # A window may open inside a word: its first piece starts one.
-        starts[:, 0] = candidates[:, 0]
-    # Every piece takes the draw of the piece that starts its word.
+    # Every piece takes the draw of the piece that starts its word; pieces
+    # before the first start (a window opening inside a word) take column
+    # 0's, so they form one word with it.
     columns = np.arange(length)
     word_start = np.maximum.accumulate(np.where(starts, columns, 0), axis=1)
     draws = rng.random((batch, length))

@@ -15,7 +15,7 @@ class LayerwiseDecayAdamW(keras.optimizers.AdamW):
     unscaled rate.
 
     Args:
-        learning_rate_multipliers: dict from variable path to a float > 0.
+        learning_rate_multipliers: dict from variable path to a float >= 0.
         **kwargs: `keras.optimizers.AdamW` arguments.
 
     Example:
