@@ -1,12 +1,14 @@
 """See what the attention learned: alignments of translators, token
 importance of classifiers (attention pooling and attention rollout), subword
-merging, heatmap PNGs, highlighted HTML pages and a TensorBoard callback.
+merging, heatmap PNGs, highlighted HTML pages, an interactive page of every
+layer and head (`AttentionExplorer`) and a TensorBoard callback.
 
 Pictures need matplotlib (`pip install 'keras-attnpred[explain]'`), imported
 only when one is drawn; the callback needs TensorFlow for its summaries.
 """
 
 from keras_attnpred.explain.alignment import Alignment
+from keras_attnpred.explain.attention_explorer import AttentionExplorer
 from keras_attnpred.explain.attention_heatmap import attention_heatmap
 from keras_attnpred.explain.attention_map_callback import AttentionMapCallback
 from keras_attnpred.explain.attention_rollout import attention_rollout

@@ -16,6 +16,17 @@ class TextExplanation:
         label: int, the predicted class.
         label_name: str, its name.
         probability: float, its probability.
+        attention: optional float array `(num_layers, num_heads,
+            len(tokens), len(tokens))`, the self-attention of a Transformer
+            classifier (`self_attention_weights`), row `i` the attention
+            token `i` pays.
+        rollout: optional float array `(len(tokens), len(tokens))`, its
+            `attention_rollout`.
+        pooling_weights: optional float array `(len(tokens),)`, the weights
+            of the attention pooling.
+
+    `explain_classification(..., return_attention=True)` fills the last
+    three; `AttentionExplorer` shows them.
 
     Example:
 
@@ -32,26 +43,50 @@ class TextExplanation:
     """
 
     def __init__(self, tokens, weights, label=None, label_name=None,
-                 probability=None):
+                 probability=None, attention=None, rollout=None,
+                 pooling_weights=None):
         self.tokens = [str(token) for token in tokens]
+        length = len(self.tokens)
         self.weights = np.asarray(weights, dtype="float32")
-        if self.weights.shape != (len(self.tokens),):
+        if self.weights.shape != (length,):
             raise ValueError(
                 "`weights` must hold one weight per token, shape "
-                f"({len(self.tokens)},). Received: "
-                f"weights.shape={self.weights.shape}"
+                f"({length},). Received: weights.shape={self.weights.shape}"
             )
         self.label = label
         self.label_name = label_name
         self.probability = probability
+        self.attention = _optional_array(
+            "attention", attention, (None, None, length, length),
+            "(num_layers, num_heads, len(tokens), len(tokens))",
+        )
+        self.rollout = _optional_array(
+            "rollout", rollout, (length, length),
+            "(len(tokens), len(tokens))",
+        )
+        self.pooling_weights = _optional_array(
+            "pooling_weights", pooling_weights, (length,), "(len(tokens),)"
+        )
 
     def merge_subwords(self):
         """The same explanation over words: a word's weight is the sum of
-        its pieces' (see `merge_subwords`). Returns a new
-        `TextExplanation`."""
+        its pieces' (see `merge_subwords`); in the attention and rollout
+        maps a word pays the mean of its pieces' rows and receives the sum
+        of their columns. Returns a new `TextExplanation`."""
         words, weights = merge_subwords(self.tokens, self.weights)
+        maps = {}
+        for name in ("attention", "rollout"):
+            value = getattr(self, name)
+            if value is not None:
+                _, value = merge_subwords(self.tokens, value, -1, "sum")
+                _, value = merge_subwords(self.tokens, value, -2, "mean")
+            maps[name] = value
+        pooling = self.pooling_weights
+        if pooling is not None:
+            _, pooling = merge_subwords(self.tokens, pooling)
         return TextExplanation(
-            words, weights, self.label, self.label_name, self.probability
+            words, weights, self.label, self.label_name, self.probability,
+            pooling_weights=pooling, **maps,
         )
 
     @property
@@ -89,3 +124,19 @@ class TextExplanation:
             f"TextExplanation(label_name={self.label_name!r}, "
             f"tokens={len(self.tokens)})"
         )
+
+
+def _optional_array(name, value, shape, described):
+    """`value` as float32 of `shape` (None: any size), or None."""
+    if value is None:
+        return None
+    array = np.asarray(value, dtype="float32")
+    if array.ndim != len(shape) or any(
+        want is not None and got != want
+        for got, want in zip(array.shape, shape)
+    ):
+        raise ValueError(
+            f"`{name}` must have the shape {described}. Received: "
+            f"{name}.shape={array.shape}"
+        )
+    return array

@@ -160,13 +160,16 @@ class Classifier:
             ragged.flat_values.numpy(), ragged.row_splits.numpy()
         )
 
-    def explain(self, texts, method="auto"):
+    def explain(self, texts, method="auto", return_attention=False):
         """Classifies `texts` and weighs their tokens.
 
         Args:
             texts: list of str.
             method: `"auto"`, `"pooling"` or `"rollout"`, see
                 `keras_attnpred.explain.token_importance`.
+            return_attention: bool, also give each explanation every
+                layer's and head's self-attention, the rollout and the
+                pooling weights (see `explain_classification`).
 
         Returns:
             A list of `TextExplanation`, one per text, over the subword
@@ -196,6 +199,7 @@ class Classifier:
             label_names=self.label_names,
             max_length=self.max_length,
             method=method,
+            return_attention=return_attention,
         )
 
     def save(self, directory):

@@ -133,8 +133,11 @@ class Translator:
                 `beam_search`; 0 ranks by log-probability alone. With
                 `beam_width=1` and `length_penalty=0` the search is greedy.
             return_attention: bool, also return each translation's
-                cross-attention alignment (`translation_alignment` of the
-                steps that generated it); greedy search only.
+                cross-attention alignment: the decoder is run once more,
+                teacher-forced on the translation it chose (the greedy
+                output or the best beam hypothesis), which gives the exact
+                attention of the steps that generated it
+                (`translation_alignment`).
 
         Returns:
             A list of str, one translation per text, in order; `[]` for no
@@ -157,14 +160,7 @@ class Translator:
             )
         check_bool("return_attention", return_attention)
         if return_attention:
-            if search is not greedy_search:
-                # The alignment is read from a greedy decode of each text.
-                raise ValueError(
-                    "`return_attention=True` needs greedy search "
-                    "(`beam_width=1`, `length_penalty=0`). Received: "
-                    f"beam_width={beam_width}, length_penalty={length_penalty}"
-                )
-            return self._translate_with_alignments(texts, batch_size)
+            return self._translate_with_alignments(texts, batch_size, search)
         return self._translate(texts, batch_size, search)
 
     def _translate(self, texts, batch_size, search, return_batches=False):
@@ -187,12 +183,13 @@ class Translator:
             return_batches=return_batches,
         )
 
-    def _translate_with_alignments(self, texts, batch_size):
-        # Each batch is decoded greedily, then run once more, teacher-forced
-        # on the generated tokens, to read the cross-attention of the steps
-        # that generated them.
+    def _translate_with_alignments(self, texts, batch_size, search):
+        # Each batch is decoded, then run once more, teacher-forced on the
+        # generated tokens, to read the cross-attention of the steps that
+        # generated them: a decoder step sees only its hypothesis's prefix,
+        # so this is exact for beam outputs too.
         translations, rows, batches = self._translate(
-            texts, batch_size, greedy_search, return_batches=True
+            texts, batch_size, search, return_batches=True
         )
         alignments = [None] * len(rows)
         # Empty alignments keep the model's layers and heads.
