@@ -12,6 +12,7 @@
     cat texts.txt | attnpred predict runs/reviews - --format jsonl
     attnpred evaluate runs/reviews --data test.csv --weights last --plots plots
     attnpred explain runs/en-es "How are you?" --out alignment.png
+    attnpred explain runs/imdb "Great film." "Dull." --out page.html --interactive
     attnpred export runs/en-es --out exports/en-es     # TF Serving + TFLite
     attnpred demo                                       # the bundled example
 
@@ -712,11 +713,27 @@ _PICTURE_FORMATS = {".png": "png", ".html": "html", ".htm": "html"}
 
 
 def command_explain(args):
-    """Draws what the attention of a run looked at, for one text."""
+    """Draws what the attention of a run looked at, for one text (or, with
+    --interactive, a page of every layer and head for several)."""
     kind = _PICTURE_FORMATS.get(os.path.splitext(args.out)[1].lower())
+    if args.interactive and kind != "html":
+        raise CommandError(
+            f"--interactive writes a page: --out must end in .html. "
+            f"Received: --out {args.out}"
+        )
     if kind is None:
         raise CommandError(
             f"--out must end in .png or .html. Received: {args.out}"
+        )
+    if len(args.text) > 1 and not args.interactive:
+        raise CommandError(
+            "one text per picture; several texts need --interactive. "
+            f"Received: {len(args.text)} texts"
+        )
+    if args.interactive and args.pieces:
+        raise CommandError(
+            "--pieces does not go with --interactive: the page switches "
+            "between words and pieces itself"
         )
     _check_run_dir(args.run)
     _start_framework(args)
@@ -724,24 +741,69 @@ def command_explain(args):
 
     run = TrainingRun.load(args.run, weights=args.weights)
     _say_weights(args, run)
+    if not run.config.is_translation:
+        _check_greedy(args)
+    if args.interactive:
+        _explore(run, args)
+        return
+    [text] = args.text
     if run.config.is_translation:
         [translation], [explanation] = run.translator.translate(
-            [args.text], return_attention=True
+            [text], return_attention=True, beam_width=args.beam_width,
+            length_penalty=args.length_penalty,
         )
         if not explanation.source_tokens:
-            raise CommandError(f"no source tokens in {args.text!r}")
+            raise CommandError(f"no source tokens in {text!r}")
         _save_explanation(
             explanation, args, kind, translation=translation
         )
         print(f"{translation}\t{args.out}")
         return
-    [explanation] = run.classifier.explain([args.text], method=args.method)
+    [explanation] = run.classifier.explain([text], method=args.method)
     if not explanation.tokens:
-        raise CommandError(f"no tokens in {args.text!r}")
+        raise CommandError(f"no tokens in {text!r}")
     _save_explanation(explanation, args, kind)
     print(
         f"{explanation.label_name}\t{explanation.probability:.3f}\t{args.out}"
     )
+
+
+def _explore(run, args):
+    """Writes the AttentionExplorer page of `args.text` and prints a line
+    per text (per translation and search)."""
+    from keras_attnpred.explain import AttentionExplorer
+
+    explorer = AttentionExplorer(title=f"Attention of {args.run}")
+    if run.config.is_translation:
+        searches = [("greedy", 1, 0.0)]
+        if args.beam_width > 1 or args.length_penalty > 0:
+            searches.append((
+                f"beam search, width {args.beam_width}, length penalty "
+                f"{args.length_penalty:g}",
+                args.beam_width, args.length_penalty,
+            ))
+        for name, beam_width, length_penalty in searches:
+            translations, alignments = run.translator.translate(
+                args.text, return_attention=True, beam_width=beam_width,
+                length_penalty=length_penalty,
+            )
+            for text, translation, alignment in zip(
+                args.text, translations, alignments
+            ):
+                explorer.add_translation(alignment, text=text,
+                                         translation=translation,
+                                         search=name)
+                print(f"{name}\t{text}\t{translation}")
+    else:
+        explanations = run.classifier.explain(
+            args.text, method=args.method, return_attention=True
+        )
+        for text, explanation in zip(args.text, explanations):
+            explorer.add_classification(explanation, text=text)
+            print(f"{explanation.label_name}\t"
+                  f"{explanation.probability:.3f}\t{text}")
+    explorer.to_html(args.out)
+    print(args.out)
 
 
 def _save_explanation(explanation, args, kind, **html_options):
@@ -1180,20 +1242,34 @@ def build_parser():
 
     explain_parser = commands.add_parser(
         "explain",
-        help="draw what a trained run's attention looked at, for one text",
+        help="draw what a trained run's attention looked at",
         description="Translation runs: the cross-attention between the "
         "source words and the generated words (averaged over layers and "
         "heads). Classification runs: the importance of each word, with the "
         "predicted label. The picture is a heatmap (.png) or a page that "
-        "highlights the words (.html).",
+        "highlights the words (.html). With --interactive: one page "
+        "(FILE.html, self-contained, it works opened from disk) of every "
+        "layer and head for one or more texts: for a classifier the "
+        "self-attention maps, the attention rollout and the pooling "
+        "weights, hover a token for the attention it pays and receives in "
+        "every head; for a translator the alignment of every decoder layer "
+        "and head of the greedy translation, and of the beam-search one "
+        "with --beam-width > 1; words or pieces.",
     )
     explain_parser.add_argument("run", help="run directory")
     explain_parser.add_argument(
-        "text", help="the text to translate or classify"
+        "text", nargs="+",
+        help="the text to translate or classify (several with --interactive)",
     )
     explain_parser.add_argument(
         "--out", required=True,
         help="the picture: FILE.png or FILE.html (required)",
+    )
+    explain_parser.add_argument(
+        "--interactive",
+        action="store_true",
+        help="write the attention explorer page of every layer and head "
+        "(--out FILE.html)",
     )
     explain_parser.add_argument(
         "--method",
@@ -1209,6 +1285,7 @@ def build_parser():
         help="show the WordPiece pieces instead of merging them into words",
     )
     _add_weights_flag(explain_parser)
+    _add_search_flags(explain_parser)
     explain_parser.set_defaults(handler=command_explain)
     export_parser = commands.add_parser(
         "export",

@@ -100,12 +100,8 @@ async function inflate(b64) {
 async function decode(packed) {
   if (!packed) return null;
   const steps = await inflate(packed.steps);
-  const scale = new Float32Array((await inflate(packed.scale)).buffer);
-  const cols = packed.shape[packed.shape.length - 1];
   const data = new Float32Array(steps.length);
-  for (let i = 0; i < steps.length; i++) {
-    data[i] = steps[i] / DATA.levels * scale[(i / cols) | 0];
-  }
+  for (let i = 0; i < steps.length; i++) data[i] = steps[i] / DATA.levels;
   return {shape: packed.shape, data};
 }
 
@@ -554,7 +550,7 @@ $("note").textContent = "Each map: rows are the tokens that attend, columns the 
   "white 0, dark blue 1). The text is coloured relative to its largest weight. " +
   "Under each map, with a token picked: the attention it pays (upper bar) and receives (lower bar). " +
   "Words: a word pays the mean of its pieces' attention and receives the sum. " +
-  "Weights are stored in steps of 1/" + DATA.levels + " of each row's largest weight.";
+  "Weights are stored in steps of 1/" + DATA.levels + ".";
 if (typeof DecompressionStream === "undefined") {
   $("status").textContent = "This browser cannot inflate the maps (no DecompressionStream): use a current Chromium, Firefox or Safari.";
 } else {
