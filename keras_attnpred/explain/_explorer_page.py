@@ -41,7 +41,9 @@ h2 { font-size: 1.1em; margin: 1.2em 0 0.4em; }
 .cell canvas.bar { width: var(--cell); height: 7px; display: block;
   margin-top: 2px; image-rendering: pixelated; border: 1px solid #ddd; }
 .cell .peak { font-size: 0.72em; color: #444; width: var(--cell);
+  height: 1.3em; /* the same with and without text: no jumps on hover */
   overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+#detail-table td, #detail-table th { height: 1.4em; }
 #detail-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 #detail-table td, #detail-table th { padding: 0.1em 0.7em; text-align: right;
   border-bottom: 1px solid #eee; }
@@ -68,8 +70,10 @@ h2 { font-size: 1.1em; margin: 1.2em 0 0.4em; }
 <div id="text-panel"></div>
 <h2 id="grid-title"></h2>
 <table id="grid"></table>
+<div id="detail">
 <h2 id="detail-title"></h2>
 <table id="detail-table"></table>
+</div>
 <p class="note" id="note"></p>
 <script type="application/json" id="explorer-data">%DATA%</script>
 <script>
@@ -506,15 +510,19 @@ function update() {
   renderDetail(v);
 }
 
+let shown = 0;
 async function show() {
   const e = DATA.entries[state.entry];
+  const call = ++shown;
+  let v;
   try {
-    view = await load(state.entry, state.level);
+    v = await load(state.entry, state.level);
   } catch (error) {
     $("status").textContent = "Cannot read the attention maps in this browser: " + error;
     return;
   }
-  const v = view;
+  if (call !== shown) return;  // a later choice came while this one loaded
+  view = v;
   if (state.layer !== "rollout" || !v.rollout) {
     if (!(typeof state.layer === "number" && state.layer < v.layers)) state.layer = v.layers ? 0 : "rollout";
     if (!(typeof state.head === "number" && state.head < v.heads) && state.head !== "mean") state.head = 0;
@@ -525,6 +533,11 @@ async function show() {
     ? (e.caption ? e.caption + ": " : "") + e.text
     : `${e.text} \u2192 ${e.translation}` + (e.caption ? ` (${e.caption})` : "");
   $("direction-control").style.display = e.kind === "classification" ? "" : "none";
+  // Room for the longest table, so the page keeps its height (and what is
+  // under the mouse stays put) whatever is hovered.
+  const longest = v.kind === "classification" ? v.tokens.length
+    : Math.max(v.source.length, v.target.length);
+  $("detail").style.minHeight = `calc(${longest + 1} * 1.6em + 4em)`;
   renderText(v);
   renderGrid(v);
   update();

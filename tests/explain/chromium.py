@@ -234,6 +234,12 @@ class Page:
         x, y = self.center(selector)
         self.call("Input.dispatchMouseEvent",
                   {"type": "mouseMoved", "x": x, "y": y})
+        moved = self.center(selector)
+        if moved != [x, y]:
+            raise ProtocolError(
+                f"{selector!r} moved from {(x, y)} to {moved} when the "
+                "mouse came: the layout jumps on hover"
+            )
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", {
                 "type": kind, "x": x, "y": y, "button": "left",
