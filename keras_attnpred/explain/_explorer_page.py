@@ -21,7 +21,8 @@ h2 { font-size: 1.1em; margin: 1.2em 0 0.4em; }
 .controls select { max-width: 40em; font-size: 1em; }
 #caption { font-size: 1.1em; margin: 0.8em 0 0.2em; }
 #translation { margin: 0.2em 0; }
-.strip { line-height: 2.1em; margin: 0.3em 0; }
+.strip { line-height: 2.1em; margin: 0.3em 0; max-height: 12.6em;
+  overflow-y: auto; }
 .strip-label { display: inline-block; min-width: 6em; color: #555; }
 .token { padding: 0.15em 0.25em; border-radius: 0.25em; cursor: pointer;
   border: 1px solid transparent; white-space: pre; }
@@ -529,9 +530,10 @@ async function show() {
   }
   if (state.layer === "rollout" && !v.rollout) { state.layer = 0; state.head = 0; }
   state.pinned = null; state.hover = null;
+  const clip = (text) => text.length > 400 ? text.slice(0, 400) + "\u2026" : text;
   $("caption").textContent = e.kind === "classification"
-    ? (e.caption ? e.caption + ": " : "") + e.text
-    : `${e.text} \u2192 ${e.translation}` + (e.caption ? ` (${e.caption})` : "");
+    ? (e.caption ? e.caption + ": " : "") + clip(e.text)
+    : `${clip(e.text)} \u2192 ${clip(e.translation)}` + (e.caption ? ` (${e.caption})` : "");
   $("direction-control").style.display = e.kind === "classification" ? "" : "none";
   // Room for the longest table, so the page keeps its height (and what is
   // under the mouse stays put) whatever is hovered.

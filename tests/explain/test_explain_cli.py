@@ -102,3 +102,34 @@ def test_help_describes_explain(capsys):
     out = capsys.readouterr().out
     for flag in ("--out", "--method", "--pieces", ".png", ".html"):
         assert flag in out
+
+
+def test_interactive_pages_of_several_texts(runs, tmp_path, capsys):
+    from tests.explain.test_attention_explorer import page_data
+
+    out = tmp_path / "reviews.html"
+    assert cli.main(["explain", str(runs / "sentiment"), "a great film",
+                     "dull <b>", "--out", str(out), "--interactive"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[-1] == str(out)
+    entries = page_data(out.read_text(encoding="utf-8"))["entries"]
+    assert [e["text"] for e in entries] == ["a great film", "dull <b>"]
+    assert entries[0]["attention"]["shape"][:2] == [1, 2]  # tiny preset
+    out = tmp_path / "translations.html"
+    assert cli.main(["explain", str(runs / "translation"), "the cat sees",
+                     "--out", str(out), "--interactive",
+                     "--beam-width", "3"]) == 0
+    entries = page_data(out.read_text(encoding="utf-8"))["entries"]
+    assert [e["caption"] for e in entries] == [
+        "greedy", "beam search, width 3, length penalty 0"]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["a", "--out", "p.png", "--interactive"], "must end in .html"),
+    (["a", "b", "--out", "p.html"], "several texts need --interactive"),
+    (["a", "--out", "p.html", "--interactive", "--pieces"], "--pieces"),
+    (["a", "--out", "p.html", "--beam-width", "2"], "translation runs only"),
+])
+def test_interactive_bad_flags(runs, flags, message, capsys):
+    assert cli.main(["explain", str(runs / "sentiment"), *flags]) == 2
+    assert message in capsys.readouterr().err

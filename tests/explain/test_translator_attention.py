@@ -68,3 +68,22 @@ def test_average_picks_layers_and_heads():
         alignment.average(layer=2)
     with pytest.raises(ValueError, match="weights.shape"):
         Alignment(weights, ["a"], ["x", "y"])
+
+
+@pytest.mark.parametrize("rnn", [False, True])
+def test_beam_outputs_get_their_own_alignment(tokenizers, rnn):
+    translator = make_translator(tokenizers, rnn)
+    _, target_tokenizer = tokenizers
+    texts = [t for t in TEXTS if t]
+    beam = dict(beam_width=3, length_penalty=0.6)
+    translations, alignments = translator.translate(
+        texts, return_attention=True, **beam
+    )
+    assert translations == translator.translate(texts, **beam)
+    for translation, alignment in zip(translations, alignments):
+        generated = [
+            target_tokenizer.token_to_id(t) for t in alignment.target_tokens
+        ]
+        # The alignment is of the beam's output, token for token.
+        assert target_tokenizer.detokenize(generated) == translation
+        np.testing.assert_allclose(alignment.weights.sum(-1), 1.0, atol=1e-5)
