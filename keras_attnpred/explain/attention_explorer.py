@@ -50,14 +50,20 @@ class AttentionExplorer:
 
     Example:
 
+    >>> translations, alignments = translator.translate(
+    ...     ["the cat eats fish"], return_attention=True, beam_width=3)
+    >>> explorer = AttentionExplorer(title="What the attention looks at")
+    >>> explorer.add_translation(
+    ...     alignments[0], text="the cat eats fish",
+    ...     translation=translations[0], search="beam search, width 3")
+    >>> classifier = build_transformer_classifier(
+    ...     tokenizer.vocabulary_size, 2, max_length=16, preset="tiny")
     >>> [review] = explain_classification(
-    ...     classifier, tokenizer, ["the cat sat"], label_names=["no", "yes"],
-    ...     return_attention=True)
-    >>> explorer = AttentionExplorer(title="Reviews")
-    >>> explorer.add_classification(review, text="the cat sat")
-    >>> page = explorer.to_html("explorer.html")
+    ...     classifier, tokenizer, ["a wonderful film"], return_attention=True)
+    >>> explorer.add_classification(review, text="a wonderful film")
+    >>> page = explorer.to_html("explorer.html")  # open it in a browser
     >>> len(explorer), page.startswith("<!DOCTYPE html>")
-    (1, True)
+    (2, True)
     """
 
     def __init__(self, title="Attention explorer"):
