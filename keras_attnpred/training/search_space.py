@@ -251,18 +251,18 @@ def _entry(field, spec):
             raise ValueError(
                 f"Search space field `{field}` must be a list of choices, "
                 "`{choices: [...]}` or a range `{min: A, max: B}`. "
-                f"Received: {field}={_config._short(spec)}"
+                f"Received: field={field!r}, value={_config._short(spec)}"
             )
     if not isinstance(spec, list):
         raise ValueError(
             f"Search space field `{field}` must be a list of choices or a "
             "range `{min: A, max: B}`. Received: "
-            f"{field}={_config._short(spec)}"
+            f"field={field!r}, value={_config._short(spec)}"
         )
     if not spec:
         raise ValueError(
             f"Search space field `{field}` has an empty list of choices. "
-            f"Received: {field}=[]"
+            f"Received: field={field!r}, choices=[]"
         )
     choices = [float(v) if field in FLOAT_FIELDS and _is_number(v) else v
                for v in spec]
@@ -270,7 +270,7 @@ def _entry(field, spec):
     if len(set(keys)) != len(keys):
         raise ValueError(
             f"Search space field `{field}` lists a choice twice. Received: "
-            f"{field}={_config._short(spec)}"
+            f"field={field!r}, choices={_config._short(spec)}"
         )
     return {
         "field": field,
@@ -301,8 +301,8 @@ def _check_keys(field, spec, allowed):
     if unknown:
         raise ValueError(
             f"Search space field `{field}` has unknown keys {unknown}; it "
-            f"takes {sorted(allowed)}. Received: "
-            f"{field}={_config._short(spec)}"
+            f"takes {sorted(allowed)}. Received: field={field!r}, "
+            f"keys={unknown}"
         )
 
 
@@ -311,7 +311,7 @@ def _range(field, spec):
         raise ValueError(
             f"Search space field `{field}` takes no number, so it has no "
             "range: give a list of choices. Received: "
-            f"field={field!r}, {field}={_config._short(spec)}"
+            f"field={field!r}, value={_config._short(spec)}"
         )
     integer = field in INT_FIELDS
     bounds = {}
