@@ -224,22 +224,19 @@ def _free_port():
 
 def test_a_chief_and_two_workers_share_the_trials(reviews, tmp_path):
     """KerasTuner's distributed tuning on 127.0.0.1: the chief serves the
-    oracle, two CPU workers (JAX, no TensorFlow: as on the GPU machines)
-    train the trials into the same folder."""
-    pytest.importorskip("jax")
+    oracle, two CPU workers train the trials into the same folder."""
     base = tmp_path / "base.yaml"
     base.write_text(json.dumps({**BASE, "train_path": "reviews.csv",
                                 "epochs": 1}))
     space = tmp_path / "space.yaml"
     space.write_text("learning_rate: {min: 0.001, max: 0.03, log: true}\n")
     out = str(tmp_path / "search")
-    command = [sys.executable, WITHOUT_TENSORFLOW, "tune", "--config",
-               str(base), "--space", str(space), "--prepared", reviews,
-               "--trials", "4", "--out", out]
-    port = str(_free_port())
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": ROOT,
+    command = [sys.executable, "-m", "keras_attnpred.cli", "tune",
+               "--config", str(base), "--space", str(space),
+               "--prepared", reviews, "--trials", "4", "--out", out]
+    env = {**os.environ, "PYTHONPATH": ROOT,
            "KERASTUNER_ORACLE_IP": "127.0.0.1",
-           "KERASTUNER_ORACLE_PORT": port}
+           "KERASTUNER_ORACLE_PORT": str(_free_port())}
     processes = [
         subprocess.Popen(command, env={**env, "KERASTUNER_TUNER_ID": name},
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -256,11 +253,36 @@ def test_a_chief_and_two_workers_share_the_trials(reviews, tmp_path):
                 process.kill()
     for process, output in zip(processes, outputs):
         assert process.returncode == 0, output[-3000:]
-    assert "worker done" in outputs[1] and "worker done" in outputs[2]
+    assert "search written to" in outputs[0]
+    for output in outputs[1:]:
+        assert "worker done" in output
+        # Each worker trained trials; the chief none.
+        assert output.count("Training a rnn sentiment model") >= 1
+    assert "Training a" not in outputs[0]
     results = _read(os.path.join(out, "results.json"))
     assert results["trials_completed"] == 4
+    assert sum(output.count("Training a") for output in outputs) == 4
     for row in results["trials"]:
         assert os.path.isfile(os.path.join(row["run_dir"], "model.keras"))
-    # Both workers ran trials (each saves its state after a trial).
-    for name in ("tuner0", "tuner1"):
-        assert os.path.isfile(os.path.join(out, "search", f"{name}.json"))
+
+
+def test_keras_tuner_and_the_tuner_load_without_tensorflow():
+    """The GPU machines have JAX and no TensorFlow."""
+    pytest.importorskip("jax")
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {os.path.dirname(WITHOUT_TENSORFLOW)!r})\n"
+        "from without_tensorflow import _NoTensorFlow\n"
+        "sys.meta_path.insert(0, _NoTensorFlow())\n"
+        "from keras_attnpred.training import _attnpred_tuner\n"
+        "import keras\n"
+        "print(keras.backend.backend(), sorted(m for m in sys.modules\n"
+        "      if m.split('.')[0] in ('tensorflow', 'tensorflow_text')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        timeout=300, env={**os.environ, "KERAS_BACKEND": "jax",
+                          "PYTHONPATH": ROOT},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "jax []"
