@@ -18,6 +18,7 @@ INT_FIELDS = (
 FLOAT_FIELDS = (
     "learning_rate", "weight_decay", "label_smoothing", "clipnorm",
     "dropout", "activation_dropout", "mask_rate", "layer_decay",
+    "time_limit",
 )
 # Not searched: the data is prepared once for all trials, and paths name
 # files rather than settings.
