@@ -14,6 +14,7 @@
     attnpred explain runs/en-es "How are you?" --out alignment.png
     attnpred explain runs/imdb "Great film." "Dull." --out page.html --interactive
     attnpred export runs/en-es --out exports/en-es     # TF Serving + TFLite
+    attnpred tune --config run.yaml --space space.yaml --trials 20 --out tuning/r1
     attnpred demo                                       # the bundled example
 
 Expected errors (bad flags, bad files, bad values, a training loss that
@@ -381,6 +382,37 @@ def command_pretrain(args):
         )
     args.task = "pretraining"
     command_train(args)
+
+
+def command_tune(args):
+    if not os.path.exists(args.space):
+        raise CommandError(f"space file not found: {args.space}")
+    from keras_attnpred.training import SearchSpace
+
+    space = SearchSpace.from_file(args.space)
+    config = _training_config(args, fields=())
+    _start_framework(args)
+    from keras_attnpred.training import tune
+
+    # One line an epoch (no progress bars) and KerasTuner's trial summaries.
+    results = tune(
+        config, space, args.out, algorithm=args.algorithm,
+        trials=args.trials, objective=args.objective,
+        overwrite=args.overwrite, verbose=2,
+        bleu_examples=args.bleu_examples,
+    )
+    if results is None:
+        print("worker done: the chief writes the results")
+        return
+    print(f"search written to {args.out}: "
+          f"{results['trials_completed']} trials completed")
+    if results["best_trial"] is not None:
+        print(f"best trial {results['best_trial']}: {args.objective} "
+              f"{results['best_score']:.6g}, run {results['best_run']}")
+        print(f"train it again: attnpred train --config "
+              f"{os.path.join(args.out, 'best.yaml')} --out runs/best")
+    _print_json({key: results[key] for key in
+                 ("best_trial", "best_score", "best_values", "files")})
 
 
 def _translation_report(
@@ -1115,6 +1147,66 @@ def build_parser():
         "--task pretraining`",
     )
     pretrain_parser.set_defaults(handler=command_pretrain)
+
+    tune_parser = commands.add_parser(
+        "tune",
+        help="search training settings with KerasTuner, a run per trial",
+        description="Hyper-parameter search: trains the --config "
+        "configuration with the values of each trial of --space (a YAML of "
+        "TrainingConfig fields: a list of choices, {min, max} ranges with "
+        "optional step and log: true, and `when: {model: rnn}` for fields "
+        "of one kind) into OUT/trials/ID, on a prepared folder (made once "
+        "into OUT/prepared without --prepared). Writes OUT/results.csv, "
+        "OUT/results.json, OUT/objective.png and OUT/best.yaml (for "
+        "`attnpred train --config`). Rerun the same command to continue an "
+        "interrupted search. Distributed: set KERASTUNER_TUNER_ID (chief, "
+        "tuner0, ...), KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT and "
+        "run the same command in each process. Needs keras-tuner (the "
+        "`tune` extra).",
+    )
+    tune_parser.add_argument(
+        "--config", required=True,
+        help="YAML or JSON file of the base training settings (required)",
+    )
+    tune_parser.add_argument(
+        "--space", required=True,
+        help="YAML or JSON file of the fields to search (required)",
+    )
+    tune_parser.add_argument(
+        "--prepared", metavar="DIR",
+        help="train every trial on the token ids of `attnpred prepare` "
+        "(default: the config's, else prepared once into OUT/prepared)",
+    )
+    tune_parser.add_argument(
+        "--algorithm", choices=["random", "bayesian", "hyperband"],
+        default="random",
+        help="KerasTuner's oracle: random search, Bayesian optimization or "
+        "Hyperband (epochs up to the config's; default: random)",
+    )
+    tune_parser.add_argument(
+        "--trials", type=_positive_int, default=10,
+        help="the most trials (default: 10)",
+    )
+    tune_parser.add_argument(
+        "--objective", choices=["val_loss", "val_accuracy", "bleu"],
+        default="val_loss",
+        help="the validation score to optimize: loss (minimized), accuracy "
+        "or, for translation, greedy BLEU (maximized; default: val_loss)",
+    )
+    tune_parser.add_argument(
+        "--bleu-examples", type=_positive_int, default=500,
+        help="--objective bleu: the validation pairs translated (default: "
+        "500)",
+    )
+    tune_parser.add_argument(
+        "--out", required=True, help="the search's directory (required)"
+    )
+    tune_parser.add_argument(
+        "--overwrite", action="store_true",
+        help="delete the search in --out and start over (without it a "
+        "rerun continues it; default: off)",
+    )
+    tune_parser.set_defaults(handler=command_tune, data=None)
 
     prepare_parser = commands.add_parser(
         "prepare",

@@ -195,13 +195,13 @@ def test_decoding_works_without_tensorflow():
 
 def test_training_names_stay_the_functions_once_their_modules_load():
     """`keras_attnpred.training` loads its names lazily; the submodules
-    `train`, `prepare` and `get_strategy` never hide the functions."""
+    `train`, `prepare`, `tune` and `get_strategy` never hide the functions."""
     import importlib
     import types
 
     import keras_attnpred.training as training
 
-    for name in ("train", "prepare", "get_strategy"):
+    for name in ("train", "prepare", "tune", "get_strategy"):
         importlib.import_module(f"keras_attnpred.training.{name}")
         value = getattr(training, name)
         assert isinstance(value, types.FunctionType), (name, value)

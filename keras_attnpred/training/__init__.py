@@ -7,7 +7,8 @@ distribution goes through `keras.distribution`. Training on raw data
 prepares it in memory first, then takes the same path. `task:
 "pretraining"` (`attnpred pretrain`) pretrains a Transformer encoder, and
 `init_from` fine-tunes it (`lora_rank` for LoRA, `layer_decay` with
-`LayerwiseDecayAdamW`).
+`LayerwiseDecayAdamW`). `tune` searches the settings of a `SearchSpace`
+with KerasTuner (`attnpred tune`), each trial a `train` run.
 
 The names load on first use, so that reading a `TrainingConfig` (the
 command line's `--help`) imports neither Keras nor TensorFlow.
@@ -21,11 +22,13 @@ _NAMES = {
     "get_strategy": "get_strategy",
     "LayerwiseDecayAdamW": "layerwise_decay_adamw",
     "prepare": "prepare",
+    "SearchSpace": "search_space",
     "train": "train",
     "TrainingConfig": "training_config",
     "TrainingDivergedError": "training_diverged_error",
     "TrainingRun": "training_run",
     "TransformerSchedule": "transformer_schedule",
+    "tune": "tune",
 }
 
 __all__ = sorted(_NAMES)
@@ -45,7 +48,7 @@ def __dir__():
 
 
 class _Package(types.ModuleType):
-    """Keeps `train`, `prepare` and `get_strategy` the functions: importing
+    """Keeps `train`, `prepare`, `tune` and `get_strategy` the functions: importing
     the submodule of the same name would otherwise bind the module over
     the name."""
 

@@ -1,0 +1,137 @@
+"""Random against Bayesian search, through `attnpred tune`.
+
+A driver of the product's own path: the hand-set configuration of a README
+row (`examples/configs/`) is trained and evaluated as it is, then searched
+by `attnpred tune` with each algorithm over its space (`examples/spaces/`),
+and the best trial of each search is evaluated on the held-out test part:
+
+    # here (TensorFlow Text): the splits, tokenized once
+    python benchmarks/make_splits.py --out splits
+    attnpred prepare --config examples/configs/trec_transformer.yaml --out .device_data/trec
+    # anywhere (the GPU machine: Keras on JAX, no TensorFlow; keras-tuner)
+    python benchmarks/tune_quality.py \\
+        --config examples/configs/trec_transformer.yaml \\
+        --space examples/spaces/trec_transformer.yaml \\
+        --prepared .device_data/trec --searches tuning/trec \\
+        --algorithms random bayesian --trials 20 --objective val_accuracy
+
+A killed run continues where it stopped when run again (`attnpred tune`
+resumes; `--fresh` starts the searches over). Writes
+`benchmarks/results/tune_quality_<backend>_<device>_<config>.json`: per
+algorithm the best validation score, the search's wall time (of this call;
+`trial_seconds` sums the trials' training), the test score of the tuned
+configuration against the hand-set one, and the best values.
+"""
+
+import argparse
+import json
+import os
+import time
+
+from _attnpred import attnpred
+from _attnpred import last_json
+from _attnpred import report_header
+
+
+def run(args):
+    import keras
+    from _results import default_out
+    from _results import device_name
+
+    device = os.environ.get("ATTNPRED_DEVICE") or device_name()
+    name = os.path.splitext(os.path.basename(args.config))[0]
+    out = args.out or default_out("tune_quality", name)
+    report = report_header(
+        "tune_quality", args.config, args.prepared, keras.backend.backend(),
+        device,
+    )
+    report.update(space=args.space, objective=args.objective,
+                  trials=args.trials)
+
+    hand_dir = os.path.join(args.searches, "hand_set")
+    start = time.perf_counter()
+    trained = last_json(attnpred(
+        "train", "--config", args.config, "--prepared", args.prepared,
+        "--out", hand_dir, "--overwrite",
+    ))
+    hand = {
+        "validation": trained["validation"],
+        "test": _test_scores(hand_dir, args.prepared),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    report["hand_set"] = hand
+    _write(out, report)
+
+    report["searches"] = {}
+    for algorithm in args.algorithms:
+        search_dir = os.path.join(args.searches, algorithm)
+        start = time.perf_counter()
+        attnpred(
+            "tune", "--config", args.config, "--space", args.space,
+            "--prepared", args.prepared, "--algorithm", algorithm,
+            "--trials", args.trials, "--objective", args.objective,
+            "--out", search_dir, *(["--overwrite"] if args.fresh else []),
+        )
+        seconds = time.perf_counter() - start
+        with open(os.path.join(search_dir, "results.json"),
+                  encoding="utf-8") as f:
+            results = json.load(f)
+        test = _test_scores(results["best_run"], args.prepared)
+        key = "accuracy" if args.objective == "val_accuracy" else "loss"
+        better = (test[key] > hand["test"][key] if key == "accuracy"
+                  else test[key] < hand["test"][key])
+        report["searches"][algorithm] = {
+            "trials_completed": results["trials_completed"],
+            "best_trial": results["best_trial"],
+            f"best_{args.objective}": round(results["best_score"], 4),
+            "best_values": results["best_values"],
+            "test": test,
+            f"beats_hand_set_on_test_{key}": bool(better),
+            "search_seconds": round(seconds, 1),
+            "trial_seconds": round(sum(
+                row.get("training_seconds") or 0 for row in results["trials"]
+            ), 1),
+            "failed_trials": sum(
+                row["status"] != "COMPLETED" for row in results["trials"]
+            ),
+        }
+        print(algorithm, report["searches"][algorithm], flush=True)
+        _write(out, report)
+    print(f"wrote {out}")
+
+
+def _test_scores(run_dir, prepared):
+    evaluation = last_json(attnpred("evaluate", run_dir, "--prepared",
+                                    prepared))
+    return {key: round(evaluation[key], 4)
+            for key in ("loss", "accuracy") if key in evaluation}
+
+
+def _write(out, report):
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--space", required=True)
+    parser.add_argument("--prepared", required=True)
+    parser.add_argument("--searches", default=os.path.join("runs", "tuning"))
+    parser.add_argument("--algorithms", nargs="+",
+                        default=["random", "bayesian"],
+                        choices=["random", "bayesian", "hyperband"])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--objective", default="val_accuracy",
+                        choices=["val_loss", "val_accuracy"])
+    parser.add_argument("--fresh", action="store_true",
+                        help="start the searches over (attnpred tune "
+                        "--overwrite)")
+    parser.add_argument("--out", help="default benchmarks/results/...json")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
