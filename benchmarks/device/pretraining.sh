@@ -8,7 +8,8 @@
 #      classifier of CONFIG fine-tuned from it (--init-from) in full and
 #      with LoRA (--lora-rank LORA_RANK), all side by side, each trained
 #      and scored on its test part by benchmarks/classification_quality.py;
-#      the tasks named in SCRATCH also train from scratch, beside step 1.
+#      the models of SCRATCH (NAME=CONFIG, from .device_data/NAME) train
+#      from scratch beside step 1.
 # Needs the folders of `attnpred prepare` as .device_data/NAME.tar.gz: the
 # corpus and each task's (prepared with --tokenizers-from the corpus).
 #   OUT=/some/folder CORPUS=english_pretraining \
@@ -27,6 +28,7 @@ TASKS=${TASKS:?set TASKS}
 SCRATCH=${SCRATCH:-}
 LORA_RANK=${LORA_RANK:-8}
 LORA_FLAGS=${LORA_FLAGS:---learning-rate 0.0005}
+FINETUNE_FLAGS=${FINETUNE_FLAGS:-}  # for every classifier, e.g. --epochs 1
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
   | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
 export ATTNPRED_DEVICE=$gpu
@@ -34,15 +36,14 @@ for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; do
 results=$OUT/results
 mkdir -p $results runs
 start=$SECONDS
-config_of() { for task in $TASKS; do [ "${task%%=*}" = "$1" ] && echo "${task#*=}"; done; }
-classify() {  # RESULT_NAME TASK FLAGS...
+classify() {  # RESULT_NAME NAME=CONFIG FLAGS...
   name=$1 task=$2; shift 2
   python3 benchmarks/classification_quality.py run \
-    --config "$(config_of $task)" --prepared .device_data/$task \
+    --config ${task#*=} --prepared .device_data/${task%%=*} \
     --runs runs/$name --out $results/classification_quality_jax_${gpu}_$name.json \
-    -- "$@" > $results/$name.log 2>&1
+    -- "$@" $FINETUNE_FLAGS > $results/$name.log 2>&1
 }
-for task in $SCRATCH; do classify ${task}_scratch $task & done
+for task in $SCRATCH; do classify ${task%%=*}_scratch $task & done
 pretraining=()
 for objective in $OBJECTIVES; do
   python3 -m keras_attnpred.cli pretrain --config $PRETRAIN_CONFIG \
@@ -58,8 +59,8 @@ for objective in $OBJECTIVES; do
   cp $run/metrics.json $results/${CORPUS}_$objective.metrics.json || continue
   for task in $TASKS; do
     name=${task%%=*}
-    classify ${name}_$objective $name --init-from $run &
-    classify ${name}_${objective}_lora$LORA_RANK $name --init-from $run \
+    classify ${name}_$objective $task --init-from $run &
+    classify ${name}_${objective}_lora$LORA_RANK $task --init-from $run \
       --lora-rank $LORA_RANK $LORA_FLAGS &
   done
 done
