@@ -7,7 +7,8 @@ distribution goes through `keras.distribution`. Training on raw data
 prepares it in memory first, then takes the same path. `task:
 "pretraining"` (`attnpred pretrain`) pretrains a Transformer encoder, and
 `init_from` fine-tunes it (`lora_rank` for LoRA, `layer_decay` with
-`LayerwiseDecayAdamW`).
+`LayerwiseDecayAdamW`); `teacher` distils a finished run into a smaller
+model (`attnpred distill`; `sequence_level_targets` for translators).
 
 The names load on first use, so that reading a `TrainingConfig` (the
 command line's `--help`) imports neither Keras nor TensorFlow.
@@ -21,6 +22,7 @@ _NAMES = {
     "get_strategy": "get_strategy",
     "LayerwiseDecayAdamW": "layerwise_decay_adamw",
     "prepare": "prepare",
+    "sequence_level_targets": "sequence_level_targets",
     "train": "train",
     "TrainingConfig": "training_config",
     "TrainingDivergedError": "training_diverged_error",
