@@ -110,6 +110,12 @@ _TRAINING_FLAGS = {
     ),
     "seed": dict(type=int),
     "early_stopping_patience": dict(type=int),
+    "time_limit": dict(
+        type=float,
+        metavar="SECONDS",
+        help="stop after the epoch past which another would end later than "
+        "this many seconds after training started (the run is saved)",
+    ),
     "monitor": dict(
         choices=["val_loss", "val_accuracy"],
         help="what picks the best epoch (early stopping, best.keras, "
@@ -152,6 +158,11 @@ _TRAINING_FLAGS = {
         choices=["mlm", "electra"],
         help="pretraining: masked-language modelling or ELECTRA's "
         "replaced-token detection",
+    ),
+    "pack_texts": dict(
+        action=argparse.BooleanOptionalAction,
+        help="pretraining: rows of max_length consecutive ids of the texts "
+        "joined, instead of one text a row (no padding, one batch shape)",
     ),
     "lora_rank": dict(
         type=int,

@@ -1,42 +1,69 @@
 #!/usr/bin/env bash
-# IMDB with and without pretraining, on one GPU through the product's path
+# Pretraining, then fine-tuning, on one GPU through the product's path
 # (Keras on JAX, no TensorFlow):
-#   - masked-language-model pretraining (imdb_pretraining.yaml), then
-#   - the classifier of imdb_pretrained_transformer.yaml fine-tuned from it
-#     (--init-from), beside the same classifier from scratch.
-# Needs the folders of `attnpred prepare` as .device_data/NAME.tar.gz:
-# imdb_pretraining (the corpus) and imdb_pretrained (IMDB, prepared with
-# --tokenizers-from the corpus folder):
-#   OUT=/some/folder LIMIT=540 PRETRAIN_LIMIT=380 bash benchmarks/device/pretraining.sh
+#   1. `attnpred pretrain --config PRETRAIN_CONFIG` on .device_data/CORPUS,
+#      once per objective in OBJECTIVES, side by side (two objectives share
+#      the GPU for the same wall time: equal compute);
+#   2. for each task NAME=CONFIG in TASKS and each pretraining run, the
+#      classifier of CONFIG fine-tuned from it (--init-from) in full and
+#      with LoRA (--lora-rank LORA_RANK), all side by side, each trained
+#      and scored on its test part by benchmarks/classification_quality.py;
+#      the tasks named in SCRATCH also train from scratch, beside step 1.
+# Needs the folders of `attnpred prepare` as .device_data/NAME.tar.gz: the
+# corpus and each task's (prepared with --tokenizers-from the corpus).
+#   OUT=/some/folder CORPUS=english_pretraining \
+#   PRETRAIN_CONFIG=examples/configs/english_pretraining.yaml \
+#   PRETRAIN_FLAGS="--epochs 6 --time-limit 300" OBJECTIVES="mlm electra" \
+#   TASKS="sst2_pretrained=examples/configs/sst2_pretrained_transformer.yaml" \
+#   bash benchmarks/device/pretraining.sh
 set -u
-export KERAS_BACKEND=jax
+export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:?set OUT}
-LIMIT=${LIMIT:-540}
-PRETRAIN_LIMIT=${PRETRAIN_LIMIT:-380}
+CORPUS=${CORPUS:?set CORPUS}
+PRETRAIN_CONFIG=${PRETRAIN_CONFIG:?set PRETRAIN_CONFIG}
+PRETRAIN_FLAGS=${PRETRAIN_FLAGS:-}
+OBJECTIVES=${OBJECTIVES:-mlm}
+TASKS=${TASKS:?set TASKS}
+SCRATCH=${SCRATCH:-}
+LORA_RANK=${LORA_RANK:-8}
+LORA_FLAGS=${LORA_FLAGS:---learning-rate 0.0005}
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
   | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
 export ATTNPRED_DEVICE=$gpu
 for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; done
-mkdir -p $OUT/results runs
+results=$OUT/results
+mkdir -p $results runs
 start=$SECONDS
-classify() {  # NAME MEMORY_FRACTION LIMIT FLAGS...
-  name=$1 fraction=$2 limit=$3; shift 3
-  XLA_PYTHON_CLIENT_MEM_FRACTION=$fraction timeout $limit python3 \
-    benchmarks/classification_quality.py run \
-    --config examples/configs/imdb_pretrained_transformer.yaml \
-    --prepared .device_data/imdb_pretrained --runs runs/$name \
-    --out $OUT/results/classification_quality_jax_${gpu}_$name.json \
-    -- "$@" > $OUT/results/$name.log 2>&1
+config_of() { for task in $TASKS; do [ "${task%%=*}" = "$1" ] && echo "${task#*=}"; done; }
+classify() {  # RESULT_NAME TASK FLAGS...
+  name=$1 task=$2; shift 2
+  python3 benchmarks/classification_quality.py run \
+    --config "$(config_of $task)" --prepared .device_data/$task \
+    --runs runs/$name --out $results/classification_quality_jax_${gpu}_$name.json \
+    -- "$@" > $results/$name.log 2>&1
 }
-XLA_PYTHON_CLIENT_MEM_FRACTION=.5 timeout $PRETRAIN_LIMIT python3 -m keras_attnpred.cli \
-  pretrain --config examples/configs/imdb_pretraining.yaml \
-  --prepared .device_data/imdb_pretraining --out runs/imdb_pretraining \
-  > $OUT/results/imdb_pretraining.log 2>&1
-echo "pretraining ended after $((SECONDS - start)) s" >> $OUT/results/imdb_pretraining.log
-cp runs/imdb_pretraining/metrics.json $OUT/results/imdb_pretraining.metrics.json
-left=$((LIMIT - (SECONDS - start)))
-classify imdb_pretrained_transformer .4 $left --init-from runs/imdb_pretraining &
-classify imdb_transformer_large_scratch .4 $left &
+for task in $SCRATCH; do classify ${task}_scratch $task & done
+pretraining=()
+for objective in $OBJECTIVES; do
+  python3 -m keras_attnpred.cli pretrain --config $PRETRAIN_CONFIG \
+    --prepared .device_data/$CORPUS --objective $objective \
+    --out runs/${CORPUS}_$objective $PRETRAIN_FLAGS \
+    > $results/${CORPUS}_$objective.log 2>&1 &
+  pretraining+=($!)
+done
+wait "${pretraining[@]}"
+echo "pretraining ended after $((SECONDS - start)) s" | tee -a $results/timeline.txt
+for objective in $OBJECTIVES; do
+  run=runs/${CORPUS}_$objective
+  cp $run/metrics.json $results/${CORPUS}_$objective.metrics.json || continue
+  for task in $TASKS; do
+    name=${task%%=*}
+    classify ${name}_$objective $name --init-from $run &
+    classify ${name}_${objective}_lora$LORA_RANK $name --init-from $run \
+      --lora-rank $LORA_RANK $LORA_FLAGS &
+  done
+done
 wait
-tail -n 3 $OUT/results/*.log
-tar -cf $OUT/results.tar -C $OUT results && rm -r $OUT/results
+echo "all ended after $((SECONDS - start)) s" | tee -a $results/timeline.txt
+tail -n 2 $results/*.log
+tar -cf $OUT/results.tar -C $OUT results && rm -r $results

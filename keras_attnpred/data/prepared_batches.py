@@ -69,6 +69,13 @@ class PreparedBatches:
         labels_in_inputs: bool, pretraining: the inputs also hold the
             labels as `"mask_labels"` (`ElectraPretrainer` needs the
             original pieces).
+        pack_texts: bool, pretraining: instead of one text a row, every
+            row is `max_length` consecutive ids of the part's texts joined
+            into one stream, each text followed by `[END]` (RoBERTa's
+            full-sentence packing): no padding and a single batch shape.
+            The rows start at a random offset every epoch (with `shuffle`)
+            and the ids left over at the end are left out, as is a last
+            batch that is not full when there are full ones.
 
     Example:
 
@@ -100,6 +107,7 @@ class PreparedBatches:
         batch_divisor=1,
         mask_rate=0.15,
         labels_in_inputs=False,
+        pack_texts=False,
     ):
         self.dataset = dataset
         self.part = dataset.part(part)
@@ -148,6 +156,20 @@ class PreparedBatches:
         self.mask_rate = mask_rate
         check_bool("labels_in_inputs", labels_in_inputs)
         self.labels_in_inputs = labels_in_inputs
+        check_bool("pack_texts", pack_texts)
+        if pack_texts and dataset.task != "pretraining":
+            raise ValueError(
+                "`pack_texts` is for pretraining (a labelled text must stay "
+                f"one row). Received: pack_texts={pack_texts} for a "
+                f"{dataset.task} dataset"
+            )
+        if pack_texts and bucket_boundaries is not None:
+            raise ValueError(
+                "Packed rows are all `max_length` long: give no "
+                "`bucket_boundaries` with `pack_texts`. Received: "
+                f"bucket_boundaries={bucket_boundaries!r}"
+            )
+        self.pack_texts = pack_texts
         self.lengths = np.maximum(
             np.minimum(dataset.lengths(part), self.max_length), 1
         )
@@ -155,6 +177,8 @@ class PreparedBatches:
             raise ValueError(
                 f"Part {part!r} has no rows to batch. Received: part={part!r}"
             )
+        if pack_texts:
+            self._stream = _joined_stream(self.part["ids"], self.max_length)
         boundaries = resolve_bucket_boundaries(
             bucket_boundaries, lambda: self.lengths, self.max_length
         )
@@ -194,6 +218,8 @@ class PreparedBatches:
                 f"{len(self)} batches"
             )
         indices, length = self._plan()[index]
+        if self.pack_texts:
+            return self._masked(index, indices, length)
         length = self._batch_length(indices, length)
         if self.dataset.task == "pretraining":
             return self._masked(index, indices, length)
@@ -229,11 +255,16 @@ class PreparedBatches:
         key = self.epoch if self.shuffle else 0
         # Seeded by the batch, so any order of reading gives the same batch.
         rng = np.random.default_rng([self.seed, key, index])
-        ids = self.part["ids"]
-        room = np.maximum(ids.lengths[indices] - length, 0)
-        starts = (rng.random(len(indices)) * (room + 1)).astype(np.int64)
+        if self.pack_texts:
+            # `indices` are the rows' first positions in the stream.
+            rows = self._stream[indices[:, None] + np.arange(length)]
+        else:
+            ids = self.part["ids"]
+            room = np.maximum(ids.lengths[indices] - length, 0)
+            starts = (rng.random(len(indices)) * (room + 1)).astype(np.int64)
+            rows = ids.padded(indices, length, starts=starts)
         masked, positions, labels = mask_token_ids(
-            ids.padded(indices, length, starts=starts),
+            rows,
             rng,
             self.dataset.vocabulary_sizes["tokenizer"],
             self.max_predictions(length),
@@ -248,6 +279,8 @@ class PreparedBatches:
     def padding_fraction(self):
         """The share of padding among the input positions of this epoch's
         batches (for translation, source and decoder input together)."""
+        if self.pack_texts:
+            return 0.0
         real, total = 0, 0
         inputs = 2 if self.dataset.is_translation else 1
         for indices, length in self._plan():
@@ -275,6 +308,8 @@ class PreparedBatches:
 
     def _plan(self):
         key = self.epoch if self.shuffle else 0
+        if key not in self._plans and self.pack_texts:
+            self._plans = {key: self._packed_plan(key)}
         if key not in self._plans:
             divisor = self.batch_divisor
             sizes = [
@@ -296,3 +331,35 @@ class PreparedBatches:
                 key: [b for b in plan if len(b[0]) % divisor == 0]
             }
         return self._plans[key]
+
+    def _packed_plan(self, key):
+        length, divisor = self.max_length, self.batch_divisor
+        size = self.batch_size or max(
+            divisor, self.max_tokens // length // divisor * divisor
+        )
+        # Every epoch has the same number of rows, whatever its offset.
+        count = max(1, (len(self._stream) - length + 1) // length)
+        offset = 0
+        if self.shuffle:
+            rng = np.random.default_rng([self.seed, key])
+            offset = int(rng.integers(0, length)) if count > 1 else 0
+        starts = offset + length * np.arange(count, dtype=np.int64)
+        if self.shuffle:
+            starts = rng.permutation(starts)
+        full = count // size * size
+        batches = [starts[i:i + size] for i in range(0, full, size)]
+        if not batches:
+            batches = [starts[: len(starts) // divisor * divisor]]
+        return [(b, length) for b in batches if len(b)]
+
+
+def _joined_stream(ids, length):
+    """The ids of every text, each followed by `[END]`, in one array padded
+    with 0 to at least `length`."""
+    ends = ids.offsets[1:] + np.arange(1, len(ids) + 1)
+    stream = np.zeros(max(int(ends[-1]), length), dtype=np.int32)
+    stream[ends - 1] = END_ID
+    keep = np.ones(int(ends[-1]), dtype=bool)
+    keep[ends - 1] = False
+    stream[: len(keep)][keep] = ids.values
+    return stream

@@ -155,6 +155,7 @@ def pretraining_batch_settings(config):
     return {
         "mask_rate": config.mask_rate,
         "labels_in_inputs": config.objective == "electra",
+        "pack_texts": config.pack_texts,
     }
 
 

@@ -14,7 +14,9 @@ from keras_attnpred.training import _run_files as files
 from keras_attnpred.training.training_config import TrainingConfig
 
 # Settings a resumed run may change: they do not alter what was trained.
-_RESUMABLE_CHANGES = ("epochs", "early_stopping_patience", "attention_maps")
+_RESUMABLE_CHANGES = (
+    "epochs", "early_stopping_patience", "attention_maps", "time_limit"
+)
 DATA = "data.json"
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import keras
 import numpy as np
@@ -51,7 +52,32 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
                 restore_best_weights=True,
             )
         )
+    if config.time_limit is not None:
+        callbacks.append(TimeLimit(config.time_limit))
     return callbacks
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops `fit` at the end of the first epoch after which another as
+    long as it would end past `seconds` from the start of `fit`."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        last = epoch + 1 >= self.params.get("epochs", float("inf"))
+        if not last and 2 * now - self.epoch_start > self.start + self.seconds:
+            self.stopped = True
+            self.model.stop_training = True
 
 
 def tensorflow_available():

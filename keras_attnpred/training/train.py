@@ -38,6 +38,7 @@ from keras_attnpred.training._teacher import check_teacher_data
 from keras_attnpred.training._teacher import load_teacher
 from keras_attnpred.training._teacher import with_teacher_settings
 from keras_attnpred.training._teacher import with_teacher_translations
+from keras_attnpred.training._training_callbacks import TimeLimit
 from keras_attnpred.training._training_callbacks import tensorflow_available
 from keras_attnpred.training._training_callbacks import training_callbacks
 from keras_attnpred.training._training_callbacks import write_hparams
@@ -118,7 +119,8 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     without dropout (for translation the token accuracy without padding),
     and `"training_seconds"`, `"parameter_count"`,
     `"trainable_parameter_count"`, `"padding_fraction"` (of the training
-    batches' inputs), `"epochs_completed"`, `"history"`
+    batches' inputs), `"epochs_completed"`, `"stopped_by_time_limit"`
+    (see `time_limit`), `"history"`
     (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
     both validation scores and the weights kept), and `"weights"`: what
@@ -322,6 +324,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         ),
         padding_fraction=trained["padding_fraction"],
         epochs_completed=trained["epochs_completed"],
+        stopped_by_time_limit=trained.get("stopped_by_time_limit", False),
         # Absent from a backup written before it was recorded.
         weights=trained.get("weights"),
         num_replicas=num_replicas(strategy),
@@ -383,6 +386,7 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
     )
     seconds = time.perf_counter() - start
     epochs_done = int(first_epoch + len(history.epoch))
+    time_limits = [c for c in callbacks if isinstance(c, TimeLimit)]
     # The run's model is the best epoch's; the last one's goes beside it.
     weights = keep_best_weights(model, copies, out_dir, epochs_done,
                                 saved_model=saved_model)
@@ -403,6 +407,7 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
         "training_seconds": seconds,
         "padding_fraction": float(padding),
         "epochs_completed": epochs_done,
+        "stopped_by_time_limit": any(c.stopped for c in time_limits),
         "weights": weights,
         "history": {
             key: [float(value) for value in values]

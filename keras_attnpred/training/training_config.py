@@ -136,6 +136,11 @@ class TrainingConfig:
         early_stopping_patience: optional int > 0: stop after that many
             epochs without a better `monitor` value; the weights of the
             best epoch are restored at the end.
+        time_limit: optional float > 0, seconds: stop at the end of the
+            first epoch after which another epoch as long as the last one
+            would end past this many seconds from the start of `fit` (the
+            run is saved as after its last epoch; `metrics.json` says
+            `stopped_by_time_limit`).
         monitor: `"val_loss"` or `"val_accuracy"`: what picks the best
             epoch (early stopping, `checkpoints/best.keras`, averaging).
         average_last_epochs: optional int >= 2: checkpoint averaging
@@ -165,6 +170,10 @@ class TrainingConfig:
             `MaskedLanguageModel`) or `"electra"` (replaced-token
             detection, `ElectraPretrainer`, with a generator a quarter of
             the encoder's width).
+        pack_texts: bool, pretraining: rows of `max_length` consecutive
+            ids of the texts joined with `[END]` instead of one text a row
+            (`PreparedBatches`): no padding and one batch shape, so one
+            compilation; takes no `bucket_boundaries`.
         init_from: optional path of a pretraining run (`attnpred
             pretrain`): a Transformer classifier starts from its encoder,
             with its tokenizer, `preset` and `bigram_buckets`, and its
@@ -250,6 +259,7 @@ class TrainingConfig:
     strategy: str = "auto"
     seed: int = 0
     early_stopping_patience: object = None
+    time_limit: object = None
     bucket_boundaries: object = None
     max_examples: object = None
     bigram_buckets: object = None
@@ -263,6 +273,7 @@ class TrainingConfig:
     bidirectional: bool = True
     mask_rate: float = 0.15
     objective: str = "mlm"
+    pack_texts: bool = False
     init_from: object = None
     lora_rank: object = None
     layer_decay: object = None
@@ -373,6 +384,8 @@ class TrainingConfig:
             _number("clipnorm", self.clipnorm, 0, None)
         _int("seed", self.seed, 0)
         _int("early_stopping_patience", self.early_stopping_patience, 1, True)
+        if self.time_limit is not None:
+            _number("time_limit", self.time_limit, 0, None)
         boundaries = self.bucket_boundaries
         if boundaries is not None and boundaries != "auto":
             if (
@@ -411,6 +424,19 @@ class TrainingConfig:
             raise ValueError(
                 "`objective` is a pretraining setting. Received: "
                 f"objective={self.objective!r} with task={self.task!r}"
+            )
+        _bool("pack_texts", self.pack_texts)
+        if self.pack_texts and self.task != "pretraining":
+            raise ValueError(
+                "`pack_texts` is a pretraining setting (a labelled text must "
+                f"stay one row). Received: pack_texts={self.pack_texts} with "
+                f"task={self.task!r}"
+            )
+        if self.pack_texts and self.bucket_boundaries is not None:
+            raise ValueError(
+                "Packed rows are all `max_length` long: give no "
+                "`bucket_boundaries` with `pack_texts`. Received: "
+                f"bucket_boundaries={self.bucket_boundaries!r}"
             )
         if self.init_from is not None:
             if not isinstance(self.init_from, str) or not self.init_from:

@@ -644,6 +644,66 @@ def test_pretraining_padding_fraction_and_argument_errors():
         PreparedBatches(data, "train", max_length=8, batch_size=4,
                         head_tokens=2)
 
+def test_packed_pretraining_rows_are_the_joined_texts_cut_at_an_offset():
+    data = _pretraining(n=60, seed=6)
+    rows = _rows(data)
+    stream = np.concatenate([row + [END_ID] for row in rows])
+    count = (len(stream) - 32 + 1) // 32
+    shuffled = PreparedBatches(data, "train", max_length=32, batch_size=8,
+                               shuffle=True, pack_texts=True, seed=1)
+    plain = PreparedBatches(data, "train", max_length=32, batch_size=8,
+                            pack_texts=True)
+    assert len(shuffled) == len(plain) == count // 8
+    assert shuffled.padding_fraction() == 0.0
+    offsets = set()
+    for epoch in range(6):
+        shuffled.set_epoch(epoch)
+        starts = []
+        for batch in _all(shuffled):
+            ids = _restored(batch)
+            assert ids.shape == (8, 32) and (ids > 0).all()
+            assert batch[1].shape[1] == shuffled.max_predictions(32)
+            for row in ids:
+                # Every id but [END] occurs once in the stream.
+                j = int(np.flatnonzero(row != END_ID)[0])
+                start = int(np.flatnonzero(stream == row[j])[0]) - j
+                np.testing.assert_array_equal(row, stream[start:start + 32])
+                starts.append(start)
+        # Rows of the stream on one grid of 32 from the epoch's offset.
+        starts = np.array(starts)
+        offset = int(starts.min() % 32)
+        assert ((starts - offset) % 32 == 0).all()
+        assert len(set(starts)) == len(starts) == len(shuffled) * 8
+        offsets.add(offset)
+        # [END] between texts is never picked.
+        inputs, labels = _all(shuffled)[0]
+        assert not (labels == END_ID).any()
+    assert len(offsets) > 2
+    # Without shuffle: the stream's first rows, the same at every epoch.
+    first = [_restored(b) for b in _all(plain)]
+    np.testing.assert_array_equal(first[0][0], stream[:32])
+    plain.set_epoch(3)
+    for ids, batch in zip(first, _all(plain)):
+        np.testing.assert_array_equal(ids, _restored(batch))
+
+
+def test_packing_a_part_shorter_than_a_row_pads_it_and_argument_errors():
+    data = _pretraining(n=2, seed=7, longest=5)
+    batches = PreparedBatches(data, "train", max_length=64, batch_size=8,
+                              pack_texts=True)
+    (inputs, _), = _all(batches)
+    ids = _restored((inputs, _))
+    assert ids.shape == (1, 64)
+    assert (ids[0, :3] > 0).all() and ids[0, -1] == 0
+    with pytest.raises(ValueError, match="give no `bucket_boundaries`.*"
+                                         r"bucket_boundaries=\[9\]"):
+        PreparedBatches(data, "train", max_length=24, batch_size=8,
+                        pack_texts=True, bucket_boundaries=[9])
+    with pytest.raises(ValueError, match="pack_texts=1"):
+        PreparedBatches(data, "train", max_length=24, batch_size=8,
+                        pack_texts=1)
+
+
 # The `tf.data` pipelines of `keras_attnpred.text` are the reference: the
 # NumPy batches must hold the same rows.
 

@@ -381,9 +381,11 @@ def test_cli_pretrain_then_fine_tune(pretrained, tmp_path, capsys):
         "pretrain", "--data", pretrained.corpus, str(more), "--preset",
         "tiny", "--vocabulary-size", "120", "--max-length", "16",
         "--epochs", "1", "--batch-size", "16", "--mask-rate", "0.2",
-        "--validation-path", *held_out, "--out", run_dir,
+        "--pack-texts", "--validation-path", *held_out, "--out", run_dir,
     ]) == 0
+    assert "0.0% of the input positions padding" in capsys.readouterr().out
     run = TrainingRun.load(run_dir)
+    assert run.config.pack_texts
     assert run.config.task == "pretraining"
     assert run.config.train_path == [pretrained.corpus, str(more)]
     assert run.config.validation_path == held_out

@@ -8,6 +8,7 @@ import pytest
 
 from keras_attnpred.data import LabeledTexts
 from keras_attnpred.data import ParallelTexts
+from keras_attnpred.training import TrainingConfig
 from keras_attnpred.training import TrainingRun
 from keras_attnpred.training import train
 from tests.training.tiny_data import write_sentiment_csv
@@ -441,3 +442,44 @@ def test_with_early_stopping_the_last_model_is_the_last_epoch(tmp_path):
     assert_weights(load_model(os.path.join(out, "checkpoints/last.keras")),
                    seen.weights[last])
     assert_weights(run.model, seen.weights[weights["epoch"]])
+
+
+class _Clock(keras.callbacks.Callback):
+    """A clock for `TimeLimit` that moves `seconds` at each epoch start
+    (after `TimeLimit` has read it)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.now += self.seconds
+
+
+def test_time_limit_stops_before_an_epoch_that_would_pass_it(
+        tmp_path, monkeypatch):
+    from keras_attnpred.training import _training_callbacks
+
+    clock = _Clock(3.0)
+    monkeypatch.setattr(_training_callbacks, "time", clock)
+    out = str(tmp_path / "run")
+    # Epochs of 3 s: after the second, a third would end past 7.5 s.
+    run = train(sentiment_config(tmp_path, epochs=6, model="rnn",
+                                 time_limit=7.5),
+                out, callbacks=[clock], verbose=0)
+    assert run.metrics["epochs_completed"] == 2
+    assert run.metrics["stopped_by_time_limit"] is True
+    assert os.path.isfile(os.path.join(out, "model.keras"))
+    # The last epoch passing the limit stops nothing.
+    clock.now = 0.0
+    run = train(sentiment_config(tmp_path, epochs=1, model="rnn",
+                                 time_limit=0.5),
+                str(tmp_path / "other"), callbacks=[clock], verbose=0)
+    assert run.metrics["epochs_completed"] == 1
+    assert run.metrics["stopped_by_time_limit"] is False
+    with pytest.raises(ValueError, match="time_limit=0"):
+        TrainingConfig.from_dict(sentiment_config(tmp_path, time_limit=0))

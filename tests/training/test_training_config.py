@@ -122,7 +122,7 @@ def test_bad_value_names_field_and_value(field, value):
 def test_pretraining_settings_round_trip(tmp_path):
     values = {"task": "pretraining", "train_path": ("a.txt", "b.txt", "c.gz"),
               "validation_path": "v.txt", "mask_rate": 0.25, "preset": "large",
-              "warmup_steps": 500}
+              "warmup_steps": 500, "pack_texts": True}
     config = TrainingConfig.from_dict(values)
     assert not config.is_classification and not config.is_translation
     assert config.train_path == ["a.txt", "b.txt", "c.gz"]
@@ -134,6 +134,24 @@ def test_pretraining_settings_round_trip(tmp_path):
     )
     assert fine_tuning.init_from == "runs/mlm"
     assert fine_tuning.warmup_steps is None and fine_tuning.mask_rate == 0.15
+
+
+def test_pack_texts_is_for_pretraining_without_buckets():
+    with pytest.raises(ValueError, match="pretraining setting.*"
+                                         "pack_texts=True with task='sentiment'"):
+        TrainingConfig.from_dict(
+            {"task": "sentiment", "train_path": "r.csv", "pack_texts": True}
+        )
+    with pytest.raises(ValueError, match=r"bucket_boundaries=\[65\]"):
+        TrainingConfig.from_dict(
+            {"task": "pretraining", "train_path": "a.txt", "pack_texts": True,
+             "bucket_boundaries": [65]}
+        )
+    with pytest.raises(ValueError, match="pack_texts='yes'"):
+        TrainingConfig.from_dict(
+            {"task": "pretraining", "train_path": "a.txt",
+             "pack_texts": "yes"}
+        )
 
 
 def test_classification_path_must_be_one_file():
