@@ -29,8 +29,8 @@ def sequence_level_targets(
         teacher: a translator (`TransformerTranslator`, `RNNTranslator`).
         source_ids: `RaggedIds`, the source ids, unpadded.
         max_length: int >= 2, the run's `max_length`: the teacher writes at
-            most `max_length - 1` ids with [END], what a training target
-            holds.
+            most `max_length - 1` ids, [END] included (a translation cut
+            there keeps them all), what a training target holds.
         beam_width: int > 0.
         batch_size: int > 0, sources per search.
         length_penalty: float >= 0, the GNMT length penalty of
@@ -45,7 +45,7 @@ def sequence_level_targets(
     >>> sources = RaggedIds.from_rows([[5, 6, 7], [8, 9]])
     >>> targets = sequence_level_targets(translator.model, sources,
     ...                                  max_length=16, batch_size=2)
-    >>> len(targets), int(targets.lengths.max()) <= 14
+    >>> len(targets), int(targets.lengths.max()) <= 15  # max_length - 1
     (2, True)
 
     References:
