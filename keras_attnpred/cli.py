@@ -189,12 +189,51 @@ _TRAINING_FLAGS = {
         help="fine-tune a Transformer classifier from the encoder of a "
         "pretraining run (`attnpred pretrain`), with its tokenizer and sizes",
     ),
+    "teacher": dict(
+        metavar="RUN",
+        help="distil a finished run of the same task into this model (its "
+        "tokenizer, classes and at most its max length; `attnpred "
+        "distill`)",
+    ),
+    "distillation_temperature": dict(
+        type=float,
+        help="classifiers with --teacher: softmax temperature of the soft "
+        "targets",
+    ),
+    "distillation_alpha": dict(
+        type=float,
+        help="classifiers with --teacher: weight of the teacher's term in "
+        "[0, 1], the labels' is 1 - alpha",
+    ),
+    "distillation_attention_weight": dict(
+        type=float,
+        help="Transformer classifiers with --teacher: weight of the "
+        "last-layer self-attention transfer (MiniLM)",
+    ),
+    "distillation_beam_width": dict(
+        type=int,
+        help="translators with --teacher: beam of the teacher's "
+        "translations of the training sources",
+    ),
+    "distillation_keep_references": dict(
+        action="store_true", default=None,
+        help="translators with --teacher: train on the references too",
+    ),
+    "unlabeled_path": dict(
+        nargs="+", metavar="PATH",
+        help="classifiers with --teacher: unlabelled texts the student "
+        "learns from the teacher alone (CSV/TSV column or one text a line)",
+    ),
+    "unlabeled_text_column": dict(
+        help="column name or index of the texts of --unlabeled-path"
+    ),
 }
 # Data settings `prepare` uses; the training settings are `train`'s alone.
 _PREPARE_FLAGS = (
     "task", "validation_path", "test_path", "validation_fraction",
     "text_column", "label_column", "label_names", "delimiter", "reverse",
     "vocabulary_size", "tokenizer", "max_examples", "seed",
+    "unlabeled_path", "unlabeled_text_column",
 )
 
 DEMO_SENTENCES = [
@@ -231,10 +270,12 @@ def _column(value):
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _training_config(args, fields=_TRAINING_FLAGS):
+def _training_config(args, fields=_TRAINING_FLAGS, base=None):
+    """The `TrainingConfig` of `--config` and the flags, on top of `base`
+    (settings that neither gives, e.g. a teacher's data)."""
     from keras_attnpred.training import TrainingConfig
 
-    values = {}
+    values = dict(base or {})
     if args.config:
         if not os.path.exists(args.config):
             raise CommandError(f"config file not found: {args.config}")
@@ -261,8 +302,11 @@ def _training_config(args, fields=_TRAINING_FLAGS):
             value = list(value)
         elif field in ("validation_path", "test_path"):
             value = _path_value(value)
-        elif field in ("text_column", "label_column"):
+        elif field in ("text_column", "label_column",
+                       "unlabeled_text_column"):
             value = _column(value)
+        elif field == "unlabeled_path":
+            value = value[0] if len(value) == 1 else list(value)
         elif field == "label_names":
             value = [name.strip() for name in value.split(",")]
         elif field == "bucket_boundaries" and value != "auto":
@@ -413,6 +457,71 @@ def command_tune(args):
               f"{os.path.join(args.out, 'best.yaml')} --out runs/best")
     _print_json({key: results[key] for key in
                  ("best_trial", "best_score", "best_values", "files")})
+
+# The data settings a student takes from its teacher's run when the command
+# gives no data of its own.
+_TEACHER_DATA_FIELDS = (
+    "task", "train_path", "validation_path", "test_path",
+    "validation_fraction", "text_column", "label_column", "label_names",
+    "delimiter", "reverse", "max_examples", "seed", "head_tokens",
+)
+_STUDENT_PRESETS = ("tiny", "small", "base", "large")
+
+
+def command_distill(args):
+    """`train --teacher RUN` with the student's preset or configuration;
+    a preset student trains on the teacher's data unless given other."""
+    _check_run_dir(args.teacher_run)
+    if args.teacher is not None and args.teacher != args.teacher_run:
+        raise CommandError(
+            f"--teacher {args.teacher} contradicts the teacher "
+            f"{args.teacher_run}: give it once"
+        )
+    args.teacher = args.teacher_run
+    student = args.student
+    base = None
+    if student in _STUDENT_PRESETS:
+        if args.preset is not None and args.preset != student:
+            raise CommandError(
+                f"--preset {args.preset} contradicts --student {student}"
+            )
+        args.preset = student
+        if args.config is None and not (args.data or args.prepared):
+            base = _teacher_data(args.teacher_run)
+    elif os.path.splitext(student)[1].lower() in (".yaml", ".yml", ".json"):
+        if args.config is not None:
+            raise CommandError(
+                "--student names the configuration file: leave out --config"
+            )
+        args.config = student
+    else:
+        raise CommandError(
+            f"--student must be a preset ({', '.join(_STUDENT_PRESETS)}) or "
+            f"a .yaml/.json configuration. Received: {student!r}"
+        )
+    config = _training_config(args, base=base)
+    _start_framework(args)
+    from keras_attnpred.training import train
+
+    run = train(config, args.out, overwrite=args.overwrite)
+    print(f"run written to {args.out}")
+    _print_json(run.metrics)
+
+
+def _teacher_data(run_dir):
+    """The data settings of the teacher's run (`config.json`)."""
+    try:
+        with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
+            teacher = json.load(f)
+    except (OSError, ValueError) as error:
+        raise CommandError(
+            f"cannot read the teacher's configuration: {error}"
+        ) from None
+    return {
+        field: teacher[field]
+        for field in _TEACHER_DATA_FIELDS
+        if isinstance(teacher, dict) and teacher.get(field) is not None
+    }
 
 
 def _translation_report(
@@ -1207,6 +1316,36 @@ def build_parser():
         "rerun continues it; default: off)",
     )
     tune_parser.set_defaults(handler=command_tune, data=None)
+
+    distill_parser = commands.add_parser(
+        "distill",
+        help="distil a trained run into a smaller student run",
+        description="Knowledge distillation: `attnpred train --teacher "
+        "TEACHER_RUN`. A classifier student learns from the teacher's "
+        "softened probabilities and the labels (Hinton et al. 2015; "
+        "--unlabeled-path adds texts only the teacher labels, "
+        "--distillation-attention-weight its last-layer attention); a "
+        "translator student trains on the teacher's beam-search "
+        "translations (Kim & Rush 2016). Without --data, --prepared or a "
+        "train_path in the student's configuration, the student trains on "
+        "the teacher's data. The run is an ordinary run of the student.",
+    )
+    distill_parser.add_argument(
+        "teacher_run", metavar="TEACHER_RUN",
+        help="the run directory of the teacher",
+    )
+    distill_parser.add_argument(
+        "--student", required=True, metavar="PRESET_OR_CONFIG",
+        help="the student: a preset (tiny, small, base, large; with "
+        "--model) or a .yaml/.json configuration (required)",
+    )
+    _add_training_arguments(
+        distill_parser,
+        data_help="training data, as for train (default: the teacher's)",
+        prepared_help="train on the token ids of `attnpred prepare "
+        "--tokenizers-from TEACHER_RUN`",
+    )
+    distill_parser.set_defaults(handler=command_distill)
 
     prepare_parser = commands.add_parser(
         "prepare",

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from keras_attnpred import cli
+from tests.training.tiny_data import write_corpus
 from tests.training.tiny_data import write_sentiment_csv
 from tests.training.tiny_data import write_translation_tsv
 
@@ -135,6 +136,7 @@ def _workspace(path):
                path / "examples")
     _reviews_csv(path / "reviews.csv", 160)
     _reviews_csv(path / "test.csv", 40, seed=1)
+    write_corpus(str(path / "unlabeled.txt"), 40)
     rows = [line.rsplit(",", 1) for line in
             (path / "test.csv").read_text().splitlines()[1:]]
     (path / "their_test.csv").write_text("comment;verdict\n" + "".join(
@@ -205,7 +207,7 @@ _WORKSPACES = {}
 def _quick(words, workspace):
     """`attnpred` arguments with the quick settings for `train`."""
     command = words[0]
-    if command not in ("train", "pretrain"):
+    if command not in ("train", "pretrain", "distill"):
         return words
     extra = list(QUICK_TRAINING)
     if "--prepared" not in words:
@@ -224,7 +226,9 @@ def _run_attnpred(words, workspace, tiny_runs, stdin, monkeypatch, capsys):
     command = words[0]
     reads_runs = command not in ("train", "pretrain", "prepare", "demo") or (
         "--overwrite" in words)
-    if reads_runs:
+    if command == "distill":  # reads its teacher, writes --out
+        _provide_run(workspace, words[1].split("runs/", 1)[1], tiny_runs)
+    elif reads_runs:
         for name in _runs_named(" ".join(words)):
             _provide_run(workspace, name, tiny_runs)
     if stdin is not None:

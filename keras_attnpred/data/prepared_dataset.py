@@ -16,6 +16,10 @@ WORD_STARTS_FILE = "word_starts.npy"
 # Default max_length: a multiple of this, at most the cap of the task.
 _LENGTH_MULTIPLE = 8
 _LENGTH_CAP = {"classification": 512, "pretraining": 512, "translation": 256}
+# Classification: the part of texts without labels (distillation's), whose
+# labels are all this.
+UNLABELED_PART = "unlabeled"
+UNLABELED = -1
 
 
 class PreparedDataset:
@@ -39,7 +43,10 @@ class PreparedDataset:
                                 every text, one
     PART.offsets.npy            after the other, and where each starts
                                 (`RaggedIds`)
-    PART.labels.npy           classification: int32 class ids
+    PART.labels.npy           classification: int32 class ids (-1
+                                throughout the optional "unlabeled"
+                                part: texts a teacher labels when
+                                distilling)
     PART.source.ids.npy       translation: the source and target ids
     PART.source.offsets.npy     (`RaggedIds`); targets without [START]
     PART.target.ids.npy         and [END], which batching adds
@@ -73,6 +80,8 @@ class PreparedDataset:
         directory: the folder it was read from, or None.
         word_starts: pretraining: optional bool array, one per id of the
             tokenizer, True where the piece starts a word.
+        partly_labeled: names of classification parts whose label may also
+            be `UNLABELED` (-1), as in `with_unlabeled_training_texts`.
 
     Example:
 
@@ -89,6 +98,9 @@ class PreparedDataset:
     {'negative': 1, 'positive': 2}
     """
 
+    UNLABELED_PART = UNLABELED_PART
+    UNLABELED = UNLABELED
+
     def __init__(
         self,
         task,
@@ -98,6 +110,7 @@ class PreparedDataset:
         settings=None,
         directory=None,
         word_starts=None,
+        partly_labeled=(),
     ):
         if task not in TASKS:
             raise ValueError(
@@ -123,6 +136,17 @@ class PreparedDataset:
             label_names = tuple(label_names)
             for name, part in self.parts.items():
                 labels = part["labels"]
+                if name in partly_labeled:
+                    labels = labels[labels != UNLABELED]
+                elif name == UNLABELED_PART:
+                    if (labels != UNLABELED).any():
+                        raise ValueError(
+                            f"Part {name!r} holds texts without labels: its "
+                            f"labels must all be {UNLABELED}. Received: "
+                            f"labels from {int(labels.min())} to "
+                            f"{int(labels.max())}"
+                        )
+                    continue
                 if len(labels) and (
                     labels.min() < 0 or labels.max() >= len(label_names)
                 ):
@@ -196,6 +220,41 @@ class PreparedDataset:
                 f"part={name!r}; it has {sorted(self.parts)}"
             )
         return self.parts[name]
+
+    def with_unlabeled_training_texts(self):
+        """This dataset with the texts of its `"unlabeled"` part appended
+        to `"train"`, labelled `UNLABELED` (-1), and no `"unlabeled"` part:
+        what distillation trains on (`keras_attnpred.models.Distiller`
+        takes -1 for "the teacher alone"). Itself without such a part."""
+        if UNLABELED_PART not in self.parts:
+            return self
+        train, extra = self.part("train"), self.part(UNLABELED_PART)
+        parts = {
+            name: part for name, part in self.parts.items()
+            if name != UNLABELED_PART
+        }
+        parts["train"] = {
+            "ids": train["ids"].concatenate(extra["ids"]),
+            "labels": np.concatenate([
+                np.asarray(train["labels"], np.int32),
+                np.asarray(extra["labels"], np.int32),
+            ]),
+        }
+        return self.with_parts(parts, partly_labeled=("train",))
+
+    def with_parts(self, parts, partly_labeled=()):
+        """A dataset like this one (task, labels, tokenizers, settings,
+        folder) holding `parts` instead."""
+        return PreparedDataset(
+            self.task,
+            parts,
+            label_names=self.label_names,
+            vocabulary_sizes=self.vocabulary_sizes,
+            settings=self.settings,
+            directory=self.directory,
+            word_starts=self.word_starts,
+            partly_labeled=partly_labeled,
+        )
 
     def lengths(self, name):
         """The length of each example of part `name`: its ids for

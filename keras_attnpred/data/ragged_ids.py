@@ -115,6 +115,18 @@ class RaggedIds:
         """A new `RaggedIds` of the rows at `indices`, in that order."""
         return RaggedIds.from_rows([self.row(i) for i in indices])
 
+    def concatenate(self, other):
+        """A new `RaggedIds` of these rows, then those of `other`."""
+        values = np.concatenate([
+            np.asarray(self.values, np.int64),
+            np.asarray(other.values, np.int64),
+        ])
+        offsets = np.concatenate([
+            np.asarray(self.offsets, np.int64),
+            np.asarray(other.offsets[1:], np.int64) + int(self.offsets[-1]),
+        ])
+        return RaggedIds.from_flat(values, offsets)
+
     def padded(self, indices, length, head_tokens=None, starts=None):
         """The rows at `indices` as one int32 array of shape
         `(len(indices), length)`, cut and padded with 0.

@@ -19,6 +19,7 @@ from keras_attnpred.models.build_transformer_classifier import (
 from keras_attnpred.models.build_transformer_translator import (
     build_transformer_translator,
 )
+from keras_attnpred.models.distiller import Distiller
 from keras_attnpred.models.electra_pretrainer import ElectraPretrainer
 from keras_attnpred.models.first_token_pooling import FirstTokenPooling
 from keras_attnpred.models.masked_language_model import MaskedLanguageModel

@@ -159,6 +159,42 @@ class TextClassifier(keras.Model):
         dropout)."""
         return self.logits_layer(pooled)
 
+    @property
+    def self_attention_heads(self):
+        """The heads of each encoder block's self-attention, or None for a
+        backbone without self-attention (an RNN)."""
+        return getattr(self.backbone, "num_heads", None)
+
+    def logits_and_attention(self, token_ids, training=False):
+        """The logits and the last encoder block's self-attention.
+
+        The logits equal `model(token_ids, training=training)`; what
+        distillation needs to match a teacher's attention (MiniLM).
+
+        Args:
+            token_ids: int `(batch, T)`, 0-padded.
+            training: bool, whether dropout is on.
+
+        Returns:
+            `(logits, weights)`: float32 `(batch, num_classes)` and the
+            float32 attention weights `(batch, num_heads, T, T)`, zero at
+            padded keys.
+        """
+        if self.self_attention_heads is None:
+            raise ValueError(
+                "`logits_and_attention` needs a Transformer backbone. "
+                "Received: a classifier over "
+                f"{type(self.backbone).__name__}"
+            )
+        sequence, padding_mask, scores = self.encode(
+            token_ids, training=training, return_attention_scores=True
+        )
+        pooled = self.pool(sequence, padding_mask)
+        logits = self.logits_layer(
+            self.pooling_dropout(pooled, training=training)
+        )
+        return logits, ops.cast(scores[-1], "float32")
+
     def pooling_weights(self, token_ids):
         """The attention pooling's weights `(batch, T)` over `token_ids`,
         as a float32 NumPy array (inference, no dropout)."""

@@ -7,8 +7,10 @@ distribution goes through `keras.distribution`. Training on raw data
 prepares it in memory first, then takes the same path. `task:
 "pretraining"` (`attnpred pretrain`) pretrains a Transformer encoder, and
 `init_from` fine-tunes it (`lora_rank` for LoRA, `layer_decay` with
-`LayerwiseDecayAdamW`). `tune` searches the settings of a `SearchSpace`
-with KerasTuner (`attnpred tune`), each trial a `train` run.
+`LayerwiseDecayAdamW`); `teacher` distils a finished run into a smaller
+model (`attnpred distill`; `sequence_level_targets` for translators).
+`tune` searches the settings of a `SearchSpace` with KerasTuner
+(`attnpred tune`), each trial a `train` run.
 
 The names load on first use, so that reading a `TrainingConfig` (the
 command line's `--help`) imports neither Keras nor TensorFlow.
@@ -23,6 +25,7 @@ _NAMES = {
     "LayerwiseDecayAdamW": "layerwise_decay_adamw",
     "prepare": "prepare",
     "SearchSpace": "search_space",
+    "sequence_level_targets": "sequence_level_targets",
     "train": "train",
     "TrainingConfig": "training_config",
     "TrainingDivergedError": "training_diverged_error",

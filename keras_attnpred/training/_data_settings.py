@@ -3,7 +3,7 @@
 from keras_attnpred.training.training_config import PREPARATION_FIELDS
 from keras_attnpred.training.training_config import TrainingConfig
 
-_PATHS = ("train_path", "validation_path", "test_path")
+_PATHS = ("train_path", "validation_path", "test_path", "unlabeled_path")
 _DEFAULTS = TrainingConfig.defaults()
 
 

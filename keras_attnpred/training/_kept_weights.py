@@ -48,7 +48,7 @@ class EpochCopies(keras.callbacks.Callback):
             )
 
 
-def keep_best_weights(model, copies, out_dir, epochs_done):
+def keep_best_weights(model, copies, out_dir, epochs_done, saved_model=None):
     """Saves the last epoch's model as `checkpoints/last.keras` and puts
     the best epoch's weights into `model`.
 
@@ -58,6 +58,8 @@ def keep_best_weights(model, copies, out_dir, epochs_done):
         out_dir: the run directory.
         epochs_done: int, the epochs completed in all (a call that resumed
             after the last epoch trains none: its model is kept as is).
+        saved_model: what `last.keras` holds (a part of `model`, e.g. the
+            student of a `Distiller`); default `model`.
 
     Returns:
         The `"weights"` record of `metrics.json`: `{"kept": "best",
@@ -65,7 +67,8 @@ def keep_best_weights(model, copies, out_dir, epochs_done):
     """
     if copies.last is not None:
         model.set_weights(copies.last)
-    model.save(os.path.join(out_dir, files.LAST))
+    saved = model if saved_model is None else saved_model
+    saved.save(os.path.join(out_dir, files.LAST))
     record = {"kept": "best", "epoch": epochs_done, "monitor": copies.monitor,
               "value": None, "last_epoch": epochs_done}
     if copies.best is not None:

@@ -16,12 +16,15 @@ from keras_attnpred.training.training_diverged_error import (
 )
 
 
-def training_callbacks(model, config, out_dir, train_batches, resume=None):
+def training_callbacks(model, config, out_dir, train_batches, resume=None,
+                       saved_model=None):
     """The callbacks of `fit`, in the order they must run.
 
     Create them inside the strategy's scope, after the model. TensorBoard
     logs need TensorFlow (its summary writer): without it they are left
     out. `resume`: the `_backup.ResumePoint` to restore first, or None.
+    `saved_model`: what `best.keras` holds (the student of a `Distiller`);
+    default the model `fit` trains.
     """
     backup_dir = os.path.join(out_dir, files.BACKUP)
     callbacks = [
@@ -34,6 +37,7 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None):
             os.path.join(out_dir, files.BEST),
             monitor=config.monitor,
             save_best_only=True,
+            saved_model=saved_model,
         ),
     ]
     if tensorflow_available():
@@ -111,7 +115,15 @@ def write_hparams(config, log_dir):
 
 class _BestCheckpoint(keras.callbacks.ModelCheckpoint):
     """`ModelCheckpoint` whose full-disk error names `best.keras` (h5py's
-    and zipfile's name no file)."""
+    and zipfile's name no file), and that may save a part of the model
+    `fit` trains (`saved_model`)."""
+
+    def __init__(self, *args, saved_model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved_model = saved_model
+
+    def set_model(self, model):
+        super().set_model(model if self.saved_model is None else self.saved_model)
 
     def on_epoch_end(self, epoch, logs=None):
         try:

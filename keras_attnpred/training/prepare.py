@@ -12,6 +12,9 @@ from keras_attnpred.data import read_texts
 from keras_attnpred.training.training_config import PREPARATION_FIELDS
 from keras_attnpred.training.training_config import TrainingConfig
 
+UNLABELED_PART = PreparedDataset.UNLABELED_PART
+UNLABELED = PreparedDataset.UNLABELED
+
 
 def prepare(config, out_dir=None, tokenizers_from=None):
     """Reads a dataset, learns its tokenizer(s) and stores the token ids.
@@ -100,6 +103,11 @@ def prepare_in_memory(config, tokenizers_from=None):
             continue
         if config.task == "pretraining":
             arrays[name] = {"ids": token_ids(tokenizers["tokenizer"], part)}
+        elif name == UNLABELED_PART:
+            arrays[name] = {
+                "ids": token_ids(tokenizers["tokenizer"], part),
+                "labels": np.full(len(part), UNLABELED, np.int32),
+            }
         elif config.is_classification:
             arrays[name] = {
                 "ids": token_ids(tokenizers["tokenizer"], part.texts),
@@ -218,6 +226,11 @@ def read_parts(config):
             )
             for key, part in parts.items()
         }
+    if config.unlabeled_path is not None:
+        parts[UNLABELED_PART] = read_texts(
+            config.unlabeled_path, config.unlabeled_text_column,
+            config.delimiter,
+        )
     return parts
 
 

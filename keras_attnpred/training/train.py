@@ -5,6 +5,7 @@ import time
 import keras
 import numpy as np
 
+from keras_attnpred import models
 from keras_attnpred.data import PreparedDataset
 from keras_attnpred.training import _backup
 from keras_attnpred.training import _run_files as files
@@ -33,6 +34,10 @@ from keras_attnpred.training._run_directory import save_run
 from keras_attnpred.training._run_guard import FailedStartCleanup
 from keras_attnpred.training._run_guard import check_may_train_into
 from keras_attnpred.training._run_guard import remove_run
+from keras_attnpred.training._teacher import check_teacher_data
+from keras_attnpred.training._teacher import load_teacher
+from keras_attnpred.training._teacher import with_teacher_settings
+from keras_attnpred.training._teacher import with_teacher_translations
 from keras_attnpred.training._training_callbacks import TimeLimit
 from keras_attnpred.training._training_callbacks import tensorflow_available
 from keras_attnpred.training._training_callbacks import training_callbacks
@@ -205,9 +210,21 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
 def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     if config.init_from is not None:
         config = with_pretrained_settings(config)
+    if config.teacher is not None:
+        config = with_teacher_settings(config)
     backup_dir = os.path.join(out_dir, files.BACKUP)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
+    teacher = None
+    # What the model trains on; `dataset` is what the run is evaluated on.
+    training_data = dataset
+    if config.teacher is not None:
+        check_teacher_data(config, dataset)
+        teacher = load_teacher(config)
+        if config.is_translation:
+            training_data = with_teacher_translations(config, dataset, teacher)
+        else:
+            training_data = dataset.with_unlabeled_training_texts()
     # Training over, the run not yet saved: evaluate and save, no training.
     trained = _backup.read_trained(backup_dir)
     resume = None if trained is not None else _backup.resume_point(backup_dir)
@@ -222,7 +239,8 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     fingerprint = data_fingerprint(dataset, tokenizers)
     keras.utils.set_random_seed(config.seed)
     divisor = batch_divisor(strategy)
-    train_batches = _batches(config, dataset, "train", divisor, shuffle=True)
+    train_batches = _batches(config, training_data, "train", divisor,
+                             shuffle=True)
     train_batches.set_epoch(first_epoch)
     padding = train_batches.padding_fraction()
     evaluation = {
@@ -233,16 +251,27 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     validation_data = keras_data(evaluation["validation"])
 
     with strategy.scope():
-        model = build_model(config, dataset)
+        # The run's model; with a classifier teacher, `model` is the
+        # `Distiller` that trains it.
+        student = build_model(config, dataset)
+        model = student
+        if teacher is not None and config.is_classification:
+            model = models.Distiller(
+                teacher,
+                student,
+                temperature=config.distillation_temperature,
+                alpha=config.distillation_alpha,
+                attention_weight=config.distillation_attention_weight,
+            )
         model.compile(
             optimizer=build_optimizer(
-                config, config.epochs * len(train_batches), model
+                config, config.epochs * len(train_batches), student
             ),
-            loss=build_loss(config),
-            metrics=build_metrics(config),
+            loss=None if model is not student else build_loss(config),
+            metrics=[] if model is not student else build_metrics(config),
         )
         if verbose != 0:
-            _print_plan(config, dataset, model, train_batches, padding,
+            _print_plan(config, training_data, student, train_batches, padding,
                         first_epoch, trained is not None)
         # Settings, data and model are good: only now is the run directory
         # written (and a finished run replaced).
@@ -263,7 +292,7 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
             trained = _fit(
                 config, out_dir, model, train_batches, validation_data,
                 resume, first_epoch, padding, images + extra_callbacks,
-                verbose,
+                verbose, student,
             )
             # The final weights outlive a kill from here on: a rerun
             # evaluates and saves them without training.
@@ -272,6 +301,14 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
             _backup.load_weights(
                 model, os.path.join(backup_dir, _backup.TRAINED_WEIGHTS)
             )
+        if model is not student:
+            # The run is the student's: evaluated as any classifier.
+            # The optimizer is the one that trained the student's weights:
+            # its state saves with the student as an ordinary run's does.
+            student.compile(optimizer=model.optimizer,
+                            loss=build_loss(config),
+                            metrics=build_metrics(config))
+            model = student
         for name, batches in evaluation.items():
             if name not in trained["evaluation"]:
                 trained["evaluation"][name] = _evaluate(
@@ -295,6 +332,10 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     )
     if trained.get("checkpoint_averaging") is not None:
         metrics["checkpoint_averaging"] = trained["checkpoint_averaging"]
+    if teacher is not None:
+        metrics["distillation"] = _distillation_facts(
+            config, teacher, dataset, training_data
+        )
     save_run(out_dir, config, model, metrics, dataset, tokenizers)
     # Only now, with metrics.json (written last) in place.
     _backup.clear(backup_dir)
@@ -309,11 +350,13 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
 
 
 def _fit(config, out_dir, model, train_batches, validation_data, resume,
-         first_epoch, padding, extra_callbacks, verbose):
+         first_epoch, padding, extra_callbacks, verbose, saved_model):
     """Trains `model` (inside the strategy's scope); returns the facts of
-    `fit` that `metrics.json` reports, JSON-ready."""
+    `fit` that `metrics.json` reports, JSON-ready. `saved_model` is what
+    the checkpoints hold: `model`, or the student a `Distiller` trains."""
     callbacks = training_callbacks(
-        model, config, out_dir, train_batches, resume
+        model, config, out_dir, train_batches, resume,
+        saved_model=saved_model,
     )
     # `EarlyStopping` puts the best weights back when `fit` ends: then the
     # last epoch's need a copy of their own.
@@ -345,7 +388,8 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
     epochs_done = int(first_epoch + len(history.epoch))
     time_limits = [c for c in callbacks if isinstance(c, TimeLimit)]
     # The run's model is the best epoch's; the last one's goes beside it.
-    weights = keep_best_weights(model, copies, out_dir, epochs_done)
+    weights = keep_best_weights(model, copies, out_dir, epochs_done,
+                                saved_model=saved_model)
     averaging = None
     if epoch_weights is not None and history.epoch:
         averaging = average_checkpoints(
@@ -374,6 +418,35 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
     }
 
 
+def _distillation_facts(config, teacher, dataset, training_data):
+    """The `"distillation"` record of `metrics.json`."""
+    facts = {
+        "teacher": os.fspath(config.teacher),
+        "teacher_parameter_count": int(teacher.count_params()),
+        "training_examples": int(
+            training_data.statistics["train"]["rows"]
+        ),
+    }
+    if config.is_translation:
+        facts.update(
+            method="sequence-level",
+            beam_width=config.distillation_beam_width,
+            keep_references=config.distillation_keep_references,
+        )
+    else:
+        facts.update(
+            method="soft-targets",
+            temperature=config.distillation_temperature,
+            alpha=config.distillation_alpha,
+            attention_weight=config.distillation_attention_weight,
+            unlabeled_examples=int(
+                training_data.statistics["train"]["rows"]
+                - dataset.statistics["train"]["rows"]
+            ),
+        )
+    return facts
+
+
 def _dataset(config):
     """The `PreparedDataset` of the run, and its tokenizers when prepared
     here (None when read from a folder, whose tokenizers are copied)."""
@@ -390,7 +463,9 @@ def _dataset(config):
         if config.init_from is not None:
             check_pretrained_tokenizer(config, dataset)
         return dataset, None
-    return prepare_in_memory(config, tokenizers_from=config.init_from)
+    return prepare_in_memory(
+        config, tokenizers_from=config.init_from or config.teacher
+    )
 
 
 def _batches(config, dataset, part, divisor, shuffle):

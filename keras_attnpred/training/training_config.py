@@ -37,6 +37,8 @@ PREPARATION_FIELDS = (
     "vocabulary_size",
     "tokenizer",
     "max_examples",
+    "unlabeled_path",
+    "unlabeled_text_column",
 )
 
 
@@ -191,6 +193,31 @@ class TrainingConfig:
             (`AttentionMapCallback`, `logs/attention/`) and, for
             classifiers, the validation confusion matrix
             (`logs/confusion_matrix/`); needs TensorFlow and matplotlib.
+        teacher: optional path of a finished run of the same kind
+            (`attnpred distill`): knowledge distillation into this run's
+            model, which must use the teacher's tokenizer(s) (and labels)
+            and at most its `max_length` (the teacher's when left out).
+            Classifiers learn from the teacher's softened probabilities
+            and the labels (`keras_attnpred.models.Distiller`); translators
+            train on the teacher's beam-search translations of the
+            training sources (sequence-level distillation). The run keeps
+            the student only: an ordinary run.
+        distillation_temperature: float > 0, classifiers: the softmax
+            temperature of the teacher's and the student's probabilities.
+        distillation_alpha: float in [0, 1], classifiers: the weight of
+            the teacher's term, `1 - alpha` that of the labels.
+        distillation_attention_weight: float >= 0, Transformer classifiers:
+            the weight of the last-layer self-attention transfer (MiniLM).
+        distillation_beam_width: int > 0, translators: the beam of the
+            teacher's translations.
+        distillation_keep_references: bool, translators: train on the
+            reference translations as well as the teacher's.
+        unlabeled_path: optional path or list of paths, classification with
+            a `teacher`: unlabelled texts (a `.csv`/`.tsv` file's
+            `unlabeled_text_column`, any other file one text a line) that
+            the student learns from the teacher alone; the `"unlabeled"`
+            part of a prepared folder.
+        unlabeled_text_column: the text column of `unlabeled_path`.
 
     Example:
 
@@ -251,6 +278,14 @@ class TrainingConfig:
     lora_rank: object = None
     layer_decay: object = None
     attention_maps: object = None
+    teacher: object = None
+    distillation_temperature: float = 2.0
+    distillation_alpha: float = 0.5
+    distillation_attention_weight: float = 0.0
+    distillation_beam_width: int = 4
+    distillation_keep_references: bool = False
+    unlabeled_path: object = None
+    unlabeled_text_column: object = "text"
 
     def __post_init__(self):
         _choice("task", self.task, TASKS)
@@ -431,6 +466,7 @@ class TrainingConfig:
                 f"`init_from` too. Received: lora_rank={self.lora_rank} and "
                 "init_from=None"
             )
+        self._check_distillation()
         if self.task == "pretraining" and self.model != "transformer":
             _bad("model", self.model,
                  "'transformer' for pretraining (an encoder backbone)")
@@ -444,6 +480,65 @@ class TrainingConfig:
                     f"most {MAX_BIGRAM_VOCABULARY_SIZE}. Received: "
                     f"vocabulary_size={self.vocabulary_size}"
                 )
+
+    def _check_distillation(self):
+        _number("distillation_temperature", self.distillation_temperature,
+                0, None)
+        _number("distillation_alpha", self.distillation_alpha, 0, None,
+                closed=True)
+        if self.distillation_alpha > 1:
+            _bad("distillation_alpha", self.distillation_alpha,
+                 "a finite number in [0, 1]")
+        _number("distillation_attention_weight",
+                self.distillation_attention_weight, 0, None, closed=True)
+        _int("distillation_beam_width", self.distillation_beam_width, 1)
+        _bool("distillation_keep_references",
+              self.distillation_keep_references)
+        if not _is_int(self.unlabeled_text_column, 0) and not (
+            isinstance(self.unlabeled_text_column, str)
+            and self.unlabeled_text_column
+        ):
+            _bad("unlabeled_text_column", self.unlabeled_text_column,
+                 "a column name or a 0-based index")
+        if self.unlabeled_path is not None:
+            value = self.unlabeled_path
+            if isinstance(value, (list, tuple)) and value and all(
+                isinstance(p, str) and p for p in value
+            ):
+                self.unlabeled_path = list(value)
+            elif not (isinstance(value, str) and value):
+                _bad("unlabeled_path", value,
+                     "None, a path or a non-empty list of paths")
+            if not self.is_classification:
+                raise ValueError(
+                    "`unlabeled_path` holds texts for distilling a "
+                    "classifier. Received: "
+                    f"unlabeled_path={_short(value)} with task={self.task!r}"
+                )
+        if self.teacher is None:
+            return
+        if not isinstance(self.teacher, str) or not self.teacher:
+            _bad("teacher", self.teacher, "None or a run directory")
+        if self.task == "pretraining":
+            _bad("teacher", self.teacher,
+                 "None for pretraining (a teacher of classifiers and "
+                 "translators)")
+        if self.init_from is not None:
+            raise ValueError(
+                "Give at most one of `teacher` and `init_from`: a student "
+                "starts from scratch. Received: "
+                f"teacher={self.teacher!r} and init_from={self.init_from!r}"
+            )
+        if self.distillation_attention_weight and self.model != (
+            "transformer"
+        ):
+            raise ValueError(
+                "`distillation_attention_weight` transfers self-attention "
+                "into a Transformer student. Received: "
+                "distillation_attention_weight="
+                f"{self.distillation_attention_weight} with "
+                f"model={self.model!r}"
+            )
 
     @classmethod
     def from_dict(cls, values):
@@ -615,7 +710,8 @@ def _config_loader():
 
 
 _PATH_FIELDS = (
-    "train_path", "validation_path", "test_path", "prepared", "init_from"
+    "train_path", "validation_path", "test_path", "prepared", "init_from",
+    "teacher", "unlabeled_path",
 )
 
 
