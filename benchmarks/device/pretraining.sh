@@ -16,7 +16,9 @@
 #   PRETRAIN_CONFIG=examples/configs/english_pretraining.yaml \
 #   PRETRAIN_FLAGS="--epochs 6 --time-limit 300" OBJECTIVES="mlm electra" \
 #   TASKS="sst2_pretrained=examples/configs/sst2_pretrained_transformer.yaml" \
-#   bash benchmarks/device/pretraining.sh
+#   timeout 560 bash benchmarks/device/pretraining.sh
+# Stopped (SIGTERM, e.g. by timeout), it still packs what it has into
+# $OUT/results.tar.
 set -u
 export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:?set OUT}
@@ -36,6 +38,15 @@ for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; do
 results=$OUT/results
 mkdir -p $results runs
 start=$SECONDS
+pack() {
+  trap - EXIT
+  kill $(jobs -p) 2>/dev/null
+  echo "ended after $((SECONDS - start)) s" | tee -a $results/timeline.txt
+  tail -n 2 $results/*.log
+  tar -cf $OUT/results.tar -C $OUT results && rm -r $results
+}
+trap pack EXIT
+trap 'exit 143' TERM
 classify() {  # RESULT_NAME NAME=CONFIG FLAGS...
   name=$1 task=$2; shift 2
   python3 benchmarks/classification_quality.py run \
@@ -65,6 +76,3 @@ for objective in $OBJECTIVES; do
   done
 done
 wait
-echo "all ended after $((SECONDS - start)) s" | tee -a $results/timeline.txt
-tail -n 2 $results/*.log
-tar -cf $OUT/results.tar -C $OUT results && rm -r $results
