@@ -66,6 +66,7 @@ def run_facts(run_dir):
     pick = min if monitor == "val_loss" else max
     facts = {
         "parameters": metrics["parameter_count"],
+        "trainable_parameters": metrics.get("trainable_parameter_count"),
         "epochs_run": metrics["epochs_completed"],
         "best_epoch": history.index(pick(history)) + 1 if history else None,
         f"best_{monitor}": round(pick(history), 4) if history else None,

@@ -44,6 +44,7 @@ def run(args):
         "classification_quality", args.config, args.prepared,
         keras.backend.backend(), device,
     )
+    report["train_flags"] = list(args.train_flags)
     report["results"] = {}
     for seed in args.seeds:
         run_dir = os.path.join(args.runs, f"{name}_seed{seed}")
