@@ -99,3 +99,11 @@ def report_header(benchmark, config_path, prepared, backend, device):
         "commit": commit(),
         "date": time.strftime("%Y-%m-%d"),
     }
+
+
+def write_report(path, report):
+    """Writes `report` as indented JSON, making its folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+        f.write("\n")

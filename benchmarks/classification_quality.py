@@ -29,6 +29,7 @@ from _attnpred import attnpred
 from _attnpred import last_json
 from _attnpred import report_header
 from _attnpred import run_facts
+from _attnpred import write_report
 
 
 def run(args):
@@ -64,7 +65,7 @@ def run(args):
             **run_facts(run_dir),
         }
         print(name, seed, report["results"][f"seed{seed}"], flush=True)
-        _write(out, report)
+        write_report(out, report)
     accuracies = [r["test_accuracy"] for r in report["results"].values()]
     report["summary"] = {
         "single_models": len(accuracies),
@@ -72,7 +73,7 @@ def run(args):
         "min_test_accuracy": min(accuracies),
         "max_test_accuracy": max(accuracies),
     }
-    _write(out, report)
+    write_report(out, report)
     print(f"wrote {out}")
 
 
@@ -122,11 +123,6 @@ def baseline(args):
     }))
 
 
-def _write(out, report):
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
 
 
 def main():

@@ -22,6 +22,7 @@ import os
 import re
 
 from _attnpred import ROOT
+from _attnpred import write_report
 
 # "963/963 ... 41s 42ms/step - ... - val_loss: ..." (the end of an epoch).
 _EPOCH_END = re.compile(r"(\d+)/\1\D.*?(\d+)s (\d+)ms/step.*val_loss")
@@ -47,7 +48,7 @@ def main():
                                                "date")}
         if "train_flags" not in report:
             report["train_flags"] = _train_flags(path)
-        _write(os.path.join(args.out, os.path.basename(path)), report)
+        _file(os.path.join(args.out, os.path.basename(path)), report)
     for path in sorted(glob.glob(os.path.join(args.results_dir,
                                               "*.metrics.json"))):
         name = os.path.basename(path)[: -len(".metrics.json")]
@@ -69,7 +70,7 @@ def main():
             args.out,
             f"pretraining_{facts['backend']}_{facts['device']}_{name}.json",
         )
-        _write(out, report)
+        _file(out, report)
 
 
 def _train_flags(report_path):
@@ -108,10 +109,10 @@ def _epochs(log):
     return epochs
 
 
-def _write(path, report):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+
+
+def _file(path, report):
+    write_report(path, report)
     print(f"wrote {os.path.relpath(path, ROOT)}")
 
 

@@ -30,6 +30,7 @@ from _attnpred import attnpred
 from _attnpred import last_json
 from _attnpred import report_header
 from _attnpred import run_facts
+from _attnpred import write_report
 
 
 def train(args):
@@ -52,7 +53,7 @@ def train(args):
     )
     report["run"] = os.path.basename(run_dir)
     report["training"] = run_facts(run_dir)
-    _write(out, report)
+    write_report(out, report)
     print(f"wrote {out}")
 
 
@@ -80,7 +81,7 @@ def score(args):
             if key in scores
         }
     report["scored_on"] = "tensorflow cpu (decoding and detokenizing)"
-    _write(args.report, report)
+    write_report(args.report, report)
     print(f"wrote {args.report}")
 
 
@@ -88,11 +89,6 @@ def _name(config_path):
     return os.path.splitext(os.path.basename(config_path))[0]
 
 
-def _write(out, report):
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
-        f.write("\n")
 
 
 def main():

@@ -31,6 +31,7 @@ import time
 from _attnpred import attnpred
 from _attnpred import last_json
 from _attnpred import report_header
+from _attnpred import write_report
 
 
 def run(args):
@@ -60,7 +61,7 @@ def run(args):
         "seconds": round(time.perf_counter() - start, 1),
     }
     report["hand_set"] = hand
-    _write(out, report)
+    write_report(out, report)
 
     report["searches"] = {}
     for algorithm in args.algorithms:
@@ -96,7 +97,7 @@ def run(args):
             ),
         }
         print(algorithm, report["searches"][algorithm], flush=True)
-        _write(out, report)
+        write_report(out, report)
     print(f"wrote {out}")
 
 
@@ -107,11 +108,6 @@ def _test_scores(run_dir, prepared):
             for key in ("loss", "accuracy") if key in evaluation}
 
 
-def _write(out, report):
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
 
 
 def main():

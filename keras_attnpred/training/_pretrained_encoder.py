@@ -3,6 +3,7 @@
 import os
 
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._tokenizer_files import other_tokenizer
 from keras_attnpred.training.training_config import TrainingConfig
 
 # Sizes a fine-tuned classifier takes from the pretraining run's encoder (its
@@ -65,11 +66,8 @@ def with_pretrained_settings(config):
 def check_pretrained_tokenizer(config, dataset):
     """Raises unless the prepared `dataset` was made with the tokenizer of
     `config.init_from`."""
-    from keras_attnpred.training.training_run import _same_files
-
-    if not _same_files(
-        os.path.join(dataset.directory, files.TOKENIZER),
-        os.path.join(config.init_from, files.TOKENIZER),
+    if other_tokenizer(
+        dataset.directory, config.init_from, [files.TOKENIZER]
     ):
         raise ValueError(
             f"The prepared data in {dataset.directory} was made with another "

@@ -3,6 +3,7 @@
 import os
 
 from keras_attnpred.training import _run_files as files
+from keras_attnpred.training._tokenizer_files import other_tokenizer
 from keras_attnpred.training.training_config import TrainingConfig
 
 
@@ -56,20 +57,16 @@ def check_teacher_data(config, dataset):
     """Raises unless `dataset` was made with the teacher's tokenizer(s) and,
     for classification, has its classes in its order."""
     from keras_attnpred.training.training_run import TrainingRun
-    from keras_attnpred.training.training_run import _same_files
-
-    if dataset.directory is not None:
-        for name in dataset.tokenizer_names:
-            if not _same_files(
-                os.path.join(dataset.directory, name),
-                os.path.join(config.teacher, name),
-            ):
-                raise ValueError(
-                    f"The prepared data in {dataset.directory} was made with "
-                    f"another {name} than the teacher {config.teacher}: "
-                    "prepare it with `--tokenizers-from` the teacher. "
-                    f"Received: prepared={dataset.directory!r}"
-                )
+    name = dataset.directory and other_tokenizer(
+        dataset.directory, config.teacher, dataset.tokenizer_names
+    )
+    if name:
+        raise ValueError(
+            f"The prepared data in {dataset.directory} was made with "
+            f"another {name} than the teacher {config.teacher}: "
+            "prepare it with `--tokenizers-from` the teacher. "
+            f"Received: prepared={dataset.directory!r}"
+        )
     if config.is_classification:
         theirs = TrainingRun.load(config.teacher).label_names
         if tuple(theirs) != tuple(dataset.label_names):

@@ -9,6 +9,7 @@ from keras_attnpred.serialization import load_model
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._batch_feeds import keras_data
 from keras_attnpred.training._model_factory import pretraining_batch_settings
+from keras_attnpred.training._tokenizer_files import other_tokenizer
 from keras_attnpred.training.training_config import TrainingConfig
 from keras_attnpred.validation import check_vocabulary_fits
 
@@ -349,17 +350,18 @@ class TrainingRun:
                 f"{list(self.label_names)}. Received: label_names="
                 f"{list(dataset.label_names)!r}"
             )
-        if dataset.directory is not None and self.directory is not None:
-            for name in dataset.tokenizer_names:
-                if not _same_files(
-                    os.path.join(dataset.directory, name),
-                    os.path.join(self.directory, name),
-                ):
-                    raise ValueError(
-                        f"`data` was prepared with another {name} than the "
-                        "run's: prepare it with `tokenizers_from` set to the "
-                        f"run. Received: {dataset.directory!r}"
-                    )
+        name = (
+            other_tokenizer(dataset.directory, self.directory,
+                            dataset.tokenizer_names)
+            if dataset.directory is not None and self.directory is not None
+            else None
+        )
+        if name is not None:
+            raise ValueError(
+                f"`data` was prepared with another {name} than the "
+                "run's: prepare it with `tokenizers_from` set to the "
+                f"run. Received: {dataset.directory!r}"
+            )
         return dataset
 
     def _prepared_from_texts(self, data):
@@ -430,17 +432,6 @@ def _kind(data):
     return "classification" if data.is_classification else data.task
 
 
-def _same_files(first, second):
-    """Whether two tokenizer folders hold the same files, byte for byte."""
-    import filecmp
-
-    names = sorted(os.listdir(first)) if os.path.isdir(first) else None
-    if names is None or not os.path.isdir(second):
-        return False
-    if names != sorted(os.listdir(second)):
-        return False
-    _, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
-    return not mismatch and not errors
 
 
 def _upgraded(model):

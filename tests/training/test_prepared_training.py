@@ -83,6 +83,22 @@ def test_a_data_setting_that_contradicts_the_folder_is_refused(tmp_path):
               str(tmp_path / "run"), verbose=0)
 
 
+def test_a_run_refuses_a_folder_of_another_tokenizer(tmp_path):
+    data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 120)
+    other = write_sentiment_csv(str(tmp_path / "other.csv"), 120, seed=3)
+    prepare({**SENTIMENT, "train_path": data}, str(tmp_path / "mine"))
+    prepare({**SENTIMENT, "train_path": other}, str(tmp_path / "theirs"))
+    run = train({**SENTIMENT, "prepared": str(tmp_path / "mine"),
+                 "epochs": 1}, str(tmp_path / "run"), verbose=0)
+    assert "accuracy" in run.evaluate(
+        PreparedDataset.load(str(tmp_path / "mine")), part="validation"
+    )
+    with pytest.raises(ValueError, match="prepared with another tokenizer "
+                       "than the run's.*theirs"):
+        run.evaluate(PreparedDataset.load(str(tmp_path / "theirs")),
+                     part="validation")
+
+
 def _without_tensorflow(tmp_path):
     """A function that runs `attnpred ARGS...` on JAX without TensorFlow in
     `tmp_path` and returns its output."""
