@@ -5,6 +5,8 @@ from keras_attnpred.training.training_config import TrainingConfig
 
 _PATHS = ("train_path", "validation_path", "test_path", "unlabeled_path")
 _DEFAULTS = TrainingConfig.defaults()
+# What `prepare --tokenizers-from` takes from the tokenizers it is given.
+_GIVEN_WITH_TOKENIZERS = ("tokenizer", "vocabulary_size")
 
 
 def resolve_data_settings(config, dataset):
@@ -13,7 +15,8 @@ def resolve_data_settings(config, dataset):
 
     A data setting left at its default takes the folder's value; one given
     another value than the folder's raises, since the folder was not made
-    with it.
+    with it (but for the tokenizer's kind and size of a folder made with
+    another run's tokenizers, which are what they are).
     """
     updates = {}
     if config.prepared is not None:
@@ -36,6 +39,14 @@ def resolve_data_settings(config, dataset):
                 updates[name] = theirs
                 continue
             if name in _DEFAULTS and ours == _DEFAULTS[name]:
+                updates[name] = theirs
+                continue
+            if name in _GIVEN_WITH_TOKENIZERS and dataset.settings.get(
+                "tokenizers_from"
+            ):
+                # The folder took another run's tokenizer: the config's
+                # request (the one `prepare --tokenizers-from` read too)
+                # did not apply, and the run records what the ids are.
                 updates[name] = theirs
                 continue
             raise ValueError(

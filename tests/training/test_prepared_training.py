@@ -99,6 +99,28 @@ def test_a_run_refuses_a_folder_of_another_tokenizer(tmp_path):
                      part="validation")
 
 
+def test_a_folder_of_given_tokenizers_takes_the_configs_vocabulary_request(
+        tmp_path):
+    """The config that `prepare --tokenizers-from` read trains on its
+    folder, whose vocabulary is the given tokenizer's."""
+    data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 120)
+    config = {**SENTIMENT, "train_path": data, "epochs": 1}
+    prepare(config, str(tmp_path / "first"))
+    folder = str(tmp_path / "second")
+    prepare({**config, "vocabulary_size": 500}, folder,
+            tokenizers_from=str(tmp_path / "first"))
+    size = PreparedDataset.load(folder).vocabulary_sizes["tokenizer"]
+    assert size < 500
+    run = train({**config, "vocabulary_size": 500, "prepared": folder},
+                str(tmp_path / "run"), verbose=0)
+    assert run.config.vocabulary_size == size
+    # A folder that learned its own tokenizer still refuses another size.
+    with pytest.raises(ValueError, match="`vocabulary_size` differs"):
+        train({**config, "vocabulary_size": 500,
+               "prepared": str(tmp_path / "first")},
+              str(tmp_path / "other"), verbose=0)
+
+
 def _without_tensorflow(tmp_path):
     """A function that runs `attnpred ARGS...` on JAX without TensorFlow in
     `tmp_path` and returns its output."""
