@@ -62,6 +62,8 @@ NO_EXAMPLE = {}
 
 # Examples shown but not run here, and why.
 NOT_RUN = {
+    "training.tune": "trains a search of several runs; "
+    "tests/training/test_tune.py runs searches on tiny data",
     "data.LabeledTexts.from_tfds": "downloads a TensorFlow Datasets split; "
     "tests/data/test_tfds.py runs it with a stand-in `tensorflow_datasets`",
     "data.ParallelTexts.from_tfds": "downloads a TensorFlow Datasets split; "

@@ -88,6 +88,18 @@ def tune(config, space, out_dir, algorithm="random", trials=10,
         `"algorithm"`, `"trials_completed"`, `"best_trial"`, `"best_score"`,
         `"best_run"`, `"best_values"` and `"trials"` (the rows), with
         `"files"` (those written); None in a worker of a distributed search.
+
+    Example:
+
+    >>> results = tune(
+    ...     {"task": "sentiment", "train_path": "reviews.csv", "epochs": 2},
+    ...     {"learning_rate": {"min": 1e-4, "max": 3e-3, "log": True}},
+    ...     "tuning/reviews", algorithm="bayesian", trials=8,
+    ...     objective="val_accuracy")
+    >>> results["best_values"]["learning_rate"]  # doctest: +SKIP
+
+    References:
+        - [KerasTuner](https://keras.io/keras_tuner/)
     """
     config = TrainingConfig.coerce(config)
     if isinstance(space, (str, os.PathLike)):
