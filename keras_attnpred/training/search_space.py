@@ -117,6 +117,22 @@ class SearchSpace:
         return cls(entries)
 
     @classmethod
+    def coerce(cls, space):
+        """`space` as a `SearchSpace`: one already, a dict for `from_dict`
+        or the path of a file for `from_file`; anything else raises a
+        `ValueError` (as `TrainingConfig.coerce`)."""
+        if isinstance(space, (str, os.PathLike)):
+            space = cls.from_file(os.fspath(space))
+        elif isinstance(space, dict):
+            space = cls.from_dict(space)
+        if not isinstance(space, cls):
+            raise ValueError(
+                "`space` must be a `SearchSpace`, a dict or a file path. "
+                f"Received: space of type {type(space).__name__}"
+            )
+        return space
+
+    @classmethod
     def from_file(cls, path):
         """Reads a space from a `.yaml`/`.yml` or `.json` file (with the
         safe loader of `TrainingConfig.from_file`)."""

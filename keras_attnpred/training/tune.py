@@ -102,15 +102,7 @@ def tune(config, space, out_dir, algorithm="random", trials=10,
         - [KerasTuner](https://keras.io/keras_tuner/)
     """
     config = TrainingConfig.coerce(config)
-    if isinstance(space, (str, os.PathLike)):
-        space = SearchSpace.from_file(os.fspath(space))
-    elif isinstance(space, dict):
-        space = SearchSpace.from_dict(space)
-    if not isinstance(space, SearchSpace):
-        raise ValueError(
-            "`space` must be a `SearchSpace`, a dict or a file path. "
-            f"Received: space of type {type(space).__name__}"
-        )
+    space = SearchSpace.coerce(space)
     if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
         raise ValueError(
             f"`out_dir` must be a path. Received: out_dir={out_dir!r}"

@@ -1,6 +1,7 @@
 """The search space of `tune`: what a space file may say, and the errors
 that name the field of a bad one."""
 
+import json
 import re
 
 import pytest
@@ -139,3 +140,17 @@ def test_the_example_space_fits_its_configuration():
         os.path.join(root, "examples", "spaces", "trec_transformer.yaml"))
     space.check(config)
     assert "learning_rate" in space.names
+
+
+def test_coerce_takes_a_space_a_dict_or_a_file(tmp_path):
+    values = {"learning_rate": {"min": 1e-4, "max": 1e-2, "log": True}}
+    space = SearchSpace.from_dict(values)
+    assert SearchSpace.coerce(space) is space
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(values))
+    for given in (values, str(path), path):
+        coerced = SearchSpace.coerce(given)
+        assert isinstance(coerced, SearchSpace)
+        assert coerced.to_dict() == space.to_dict()
+    with pytest.raises(ValueError, match="Received: space of type list"):
+        SearchSpace.coerce([values])
