@@ -165,17 +165,12 @@ def token_ids(tokenizer, texts):
 def read_parts(config):
     """The train/validation/test parts as `LabeledTexts` or `ParallelTexts`
     (test None without `test_path`); for pretraining, lists of texts."""
+    _check_variables_set(config)
     if config.task == "pretraining":
         return _pretraining_parts(config)
 
     def read(path, label_names, split):
         # `split`: the TensorFlow Datasets split of a `tfds:NAME` path.
-        for one in path if isinstance(path, list) else [path]:
-            if "$" in one:
-                raise ValueError(
-                    "A data path names an environment variable that is not "
-                    f"set. Received: {one!r}"
-                )
         if config.is_classification:
             part = read_labeled_texts(
                 path,
@@ -232,6 +227,20 @@ def read_parts(config):
             config.delimiter,
         )
     return parts
+
+
+def _check_variables_set(config):
+    """A `$NAME` left in a data path: its variable was not set when the
+    config was read (`TrainingConfig.from_file` expands the set ones)."""
+    for field in ("train_path", "validation_path", "test_path",
+                  "unlabeled_path"):
+        value = getattr(config, field)
+        for path in value if isinstance(value, list) else [value]:
+            if isinstance(path, str) and "$" in path:
+                raise ValueError(
+                    "A data path names an environment variable that is not "
+                    f"set. Received: {field}={path!r}"
+                )
 
 
 def _pretraining_parts(config):

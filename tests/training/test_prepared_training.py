@@ -83,6 +83,23 @@ def test_a_data_setting_that_contradicts_the_folder_is_refused(tmp_path):
               str(tmp_path / "run"), verbose=0)
 
 
+@pytest.mark.parametrize("task", ["sentiment", "pretraining"])
+def test_an_unset_variable_in_a_data_path_is_named(tmp_path, monkeypatch,
+                                                   task):
+    monkeypatch.delenv("ATTNPRED_DATA_UNSET", raising=False)
+    path = "${ATTNPRED_DATA_UNSET}/reviews.csv"
+    config = tmp_path / "config.yaml"
+    # Pretraining reads a list of files; a classifier, one.
+    paths = f"\n  - {path}" if task == "pretraining" else f" {path}"
+    config.write_text(f"task: {task}\ntrain_path:{paths}\n"
+                      "text_column: text\n")
+    with pytest.raises(ValueError, match=r"environment variable that is not "
+                       r"set. Received: train_path='\$\{ATTNPRED_DATA_UNSET"):
+        prepare(TrainingConfig.from_file(str(config)),
+                str(tmp_path / "prepared"))
+    assert not os.path.exists(tmp_path / "prepared")
+
+
 def test_a_run_refuses_a_folder_of_another_tokenizer(tmp_path):
     data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 120)
     other = write_sentiment_csv(str(tmp_path / "other.csv"), 120, seed=3)
