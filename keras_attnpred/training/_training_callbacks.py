@@ -36,6 +36,7 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
         _BestCheckpoint(
             os.path.join(out_dir, files.BEST),
             monitor=config.monitor,
+            mode=_monitor_mode(config.monitor),
             save_best_only=True,
             saved_model=saved_model,
         ),
@@ -48,6 +49,7 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=config.monitor,
+                mode=_monitor_mode(config.monitor),
                 patience=config.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -55,6 +57,13 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
     if config.time_limit is not None:
         callbacks.append(TimeLimit(config.time_limit))
     return callbacks
+
+
+def _monitor_mode(monitor):
+    """`"max"` for an accuracy, else `"min"`. Given, not inferred: Keras
+    infers it from the compiled metrics of the model it saves, and the
+    student a `Distiller` saves has none."""
+    return "max" if monitor.endswith("accuracy") else "min"
 
 
 class TimeLimit(keras.callbacks.Callback):

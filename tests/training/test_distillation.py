@@ -77,6 +77,20 @@ def test_student_run_is_an_ordinary_classifier_run(distilled):
     assert {"distillation_loss", "label_loss", "accuracy"} <= set(history)
 
 
+def test_a_student_monitored_on_accuracy_keeps_its_best_epoch(distilled,
+                                                              tmp_path):
+    # Keras infers a monitor's direction from the compiled metrics of the
+    # model it saves; the student a Distiller saves has none.
+    run = train(
+        {**STUDENT, "train_path": distilled.reviews, "epochs": 3,
+         "teacher": distilled.teacher.directory, "monitor": "val_accuracy",
+         "early_stopping_patience": 3},
+        str(tmp_path / "student"), verbose=0,
+    )
+    scores = run.metrics["history"]["val_accuracy"]
+    assert run.metrics["weights"]["epoch"] == int(np.argmax(scores)) + 1
+
+
 @pytest.fixture(scope="module")
 def transformer_student(distilled):
     """A Transformer student, with the teacher's attention transferred."""
