@@ -50,13 +50,20 @@ def run(args):
                   trials=args.trials)
 
     hand_dir = os.path.join(args.searches, "hand_set")
+    metrics_path = os.path.join(hand_dir, "metrics.json")
     start = time.perf_counter()
-    trained = last_json(attnpred(
-        "train", "--config", args.config, "--prepared", args.prepared,
-        "--out", hand_dir, "--overwrite",
-    ))
+    if os.path.exists(metrics_path) and not args.fresh:
+        # A resumed call: the hand-set run of the first call is complete
+        # (metrics.json is written last), so it is not trained again.
+        with open(metrics_path, encoding="utf-8") as f:
+            validation = json.load(f)["validation"]
+    else:
+        validation = last_json(attnpred(
+            "train", "--config", args.config, "--prepared", args.prepared,
+            "--out", hand_dir, "--overwrite",
+        ))["validation"]
     hand = {
-        "validation": trained["validation"],
+        "validation": validation,
         "test": _test_scores(hand_dir, args.prepared),
         "seconds": round(time.perf_counter() - start, 1),
     }

@@ -13,11 +13,15 @@
 #     multi30k_de_en_distilled_bahdanau.yaml (sequence-level distillation:
 #     the teacher's beam-4 translations of the training sources, with the
 #     references).
-# Needs, as .device_data/NAME.tar.gz: the teacher run folders
-# imdb_pretrained_transformer and multi30k_de_en_transformer (tar -C runs),
-# and the prepared folders imdb_distilled and multi30k_de_en_distilled (`attnpred prepare --config STUDENT.yaml
-# --tokenizers-from TEACHER_RUN`). The student runs come back whole in
-# $OUT/students.tar (a few MB each): BLEU, TFLite sizes and CPU latency are
+# Needs the teacher runs, IMDB_TEACHER and MULTI30K_TEACHER (by default
+# .device_data/imdb_pretrained_transformer and
+# .device_data/multi30k_de_en_transformer, shipped as archives; on a
+# machine that trained them, their folders under runs/), and the prepared
+# folders .device_data/IMDB_PREPARED and .device_data/MULTI30K_PREPARED
+# (`attnpred prepare --config STUDENT.yaml --tokenizers-from TEACHER_RUN`,
+# or the teacher's own folder; IMDB's with --unlabeled-path), shipped as
+# archives. The student runs come back whole in
+# $OUT/students.tar.part* (a few MB each): BLEU, TFLite sizes and CPU latency are
 # measured on the CPU machine (benchmarks/translation_quality.py score,
 # benchmarks/export_quality.py).
 #   OUT=/some/folder LIMIT=560 bash benchmarks/device/distillation.sh [imdb|multi30k|both]
@@ -26,17 +30,24 @@ export KERAS_BACKEND=jax
 OUT=${OUT:?set OUT}
 LIMIT=${LIMIT:-560}
 MODE=${1:-both}
+IMDB_TEACHER=${IMDB_TEACHER:-.device_data/imdb_pretrained_transformer}
+MULTI30K_TEACHER=${MULTI30K_TEACHER:-.device_data/multi30k_de_en_transformer}
+IMDB_PREPARED=${IMDB_PREPARED:-imdb_distilled}
+MULTI30K_PREPARED=${MULTI30K_PREPARED:-multi30k_de_en_distilled}
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
   | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
 export ATTNPRED_DEVICE=$gpu
-for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; done
+# Archives of any compression (.tar.gz, .tar.xz), each unpacked once.
+for archive in .device_data/*.tar.*; do
+  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
+done
 mkdir -p $OUT/results students
 start=$SECONDS
 distill() {  # TEACHER CONFIG PREPARED NAME MEMORY_FRACTION
   teacher=$1 config=$2 prepared=$3 name=$4 fraction=$5
   left=$((LIMIT - (SECONDS - start) - 30))
   XLA_PYTHON_CLIENT_MEM_FRACTION=$fraction timeout $left python3 -m keras_attnpred.cli \
-    distill .device_data/$teacher --student examples/configs/$config.yaml \
+    distill $teacher --student examples/configs/$config.yaml \
     --prepared .device_data/$prepared --out students/$name \
     > $OUT/results/$name.log 2>&1
   echo "distillation ended after $((SECONDS - start)) s" >> $OUT/results/$name.log
@@ -48,19 +59,26 @@ distill() {  # TEACHER CONFIG PREPARED NAME MEMORY_FRACTION
   fi
 }
 if [ "$MODE" != multi30k ]; then
-  distill imdb_pretrained_transformer imdb_distilled_transformer imdb_distilled \
+  distill $IMDB_TEACHER imdb_distilled_transformer $IMDB_PREPARED \
     imdb_distilled_transformer .22 &
-  distill imdb_pretrained_transformer imdb_distilled_bigru imdb_distilled \
+  distill $IMDB_TEACHER imdb_distilled_bigru $IMDB_PREPARED \
     imdb_distilled_bigru .22 &
 fi
 if [ "$MODE" != imdb ]; then
-  distill multi30k_de_en_transformer multi30k_de_en_distilled_transformer \
-    multi30k_de_en_distilled multi30k_de_en_distilled_transformer .22 &
-  distill multi30k_de_en_transformer multi30k_de_en_distilled_bahdanau \
-    multi30k_de_en_distilled multi30k_de_en_distilled_bahdanau .22 &
+  distill $MULTI30K_TEACHER multi30k_de_en_distilled_transformer \
+    $MULTI30K_PREPARED multi30k_de_en_distilled_transformer .22 &
+  distill $MULTI30K_TEACHER multi30k_de_en_distilled_bahdanau \
+    $MULTI30K_PREPARED multi30k_de_en_distilled_bahdanau .22 &
 fi
 wait
-# The checkpoints and backups stay behind: model.keras is the run.
-tar -cf $OUT/students.tar --exclude=checkpoints --exclude=backup --exclude=logs students
+# Each student as benchmarks/run_transfer.py packs it (its model without
+# the optimizer), all in one archive cut into pieces of 15 MiB:
+#   cat students.tar.part* | tar -x; run_transfer.py unpack transfer/NAME NAME RUN
+for run in students/*/; do
+  [ -f $run/metrics.json ] && python3 benchmarks/run_transfer.py pack $run \
+    $OUT/transfer/$(basename $run) >> $OUT/results/transfer.log 2>&1
+done
+tar -cf - -C $OUT transfer | split -b 15M -d - $OUT/students.tar.part \
+  && rm -r $OUT/transfer
 tail -n 3 $OUT/results/*.log
 tar -cf $OUT/results.tar -C $OUT results && rm -r $OUT/results

@@ -34,7 +34,10 @@ FINETUNE_FLAGS=${FINETUNE_FLAGS:-}  # for every classifier, e.g. --epochs 1
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
   | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
 export ATTNPRED_DEVICE=$gpu
-for archive in .device_data/*.tar.gz; do tar -xzf "$archive" -C .device_data; done
+# Archives of any compression (.tar.gz, .tar.xz), each unpacked once.
+for archive in .device_data/*.tar.*; do
+  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
+done
 results=$OUT/results
 mkdir -p $results runs
 start=$SECONDS

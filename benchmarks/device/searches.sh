@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Random against Bayesian search (issue 24) on one GPU, side by side,
+# through `attnpred tune` (benchmarks/tune_quality.py): the hand-set
+# config examples/configs/NAME.yaml, then TRIALS trials of each algorithm
+# over examples/spaces/NAME.yaml on .device_data/PREPARED (an archive of
+# `attnpred prepare --config examples/configs/NAME.yaml`), each best trial
+# scored on the test part. Needs keras-tuner[bayesian] beside Keras.
+#   OUT=/some/folder LIMIT=500 bash benchmarks/device/searches.sh
+# Stopped by LIMIT, a search continues where it was when the script runs
+# again on the same machine (the searches live in runs/searches/).
+# Writes $OUT/searches.tar: each algorithm's report, log, results.csv,
+# results.json, objective.png and best.yaml.
+set -u
+export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
+OUT=${OUT:?set OUT}
+LIMIT=${LIMIT:-500}
+NAME=${NAME:-trec_transformer}
+PREPARED=${PREPARED:-trec}
+TRIALS=${TRIALS:-20}
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
+  | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
+export ATTNPRED_DEVICE=$gpu
+for archive in .device_data/*.tar.*; do
+  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
+done
+results=$OUT/searches
+mkdir -p $results
+for algorithm in random bayesian; do
+  timeout $LIMIT python3 benchmarks/tune_quality.py \
+    --config examples/configs/$NAME.yaml --space examples/spaces/$NAME.yaml \
+    --prepared .device_data/$PREPARED --searches runs/searches/$algorithm \
+    --algorithms $algorithm --trials $TRIALS --objective val_accuracy \
+    --out $results/tune_quality_jax_${gpu}_${NAME}_$algorithm.json \
+    >> $results/$algorithm.log 2>&1 &
+done
+wait
+for algorithm in random bayesian; do
+  search=runs/searches/$algorithm/$algorithm
+  for file in results.csv results.json objective.png best.yaml; do
+    [ -f $search/$file ] && cp $search/$file $results/${algorithm}_$file
+  done
+done
+tail -n 3 $results/*.log
+tar -cf $OUT/searches.tar -C $OUT searches && rm -r $results
