@@ -18,7 +18,9 @@
 #   TASKS="sst2_pretrained=examples/configs/sst2_pretrained_transformer.yaml" \
 #   timeout 560 bash benchmarks/device/pretraining.sh
 # Stopped (SIGTERM, e.g. by timeout), it still packs what it has into
-# $OUT/results.tar.
+# $OUT/results.tar. Pretraining and fine-tuning may take two calls on one
+# machine: TASKS="" pretrains only; a pretraining run already finished in
+# runs/ (metrics.json) is fine-tuned without training it again.
 set -u
 export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:?set OUT}
@@ -26,7 +28,7 @@ CORPUS=${CORPUS:?set CORPUS}
 PRETRAIN_CONFIG=${PRETRAIN_CONFIG:?set PRETRAIN_CONFIG}
 PRETRAIN_FLAGS=${PRETRAIN_FLAGS:-}
 OBJECTIVES=${OBJECTIVES:-mlm}
-TASKS=${TASKS:?set TASKS}
+TASKS=${TASKS-}  # empty: pretraining only
 SCRATCH=${SCRATCH:-}
 LORA_RANK=${LORA_RANK:-8}
 LORA_FLAGS=${LORA_FLAGS:---learning-rate 0.0005}
@@ -60,13 +62,15 @@ classify() {  # RESULT_NAME NAME=CONFIG FLAGS...
 for task in $SCRATCH; do classify ${task%%=*}_scratch $task & done
 pretraining=()
 for objective in $OBJECTIVES; do
+  # Finished on this machine by an earlier call: fine-tuned, not redone.
+  [ -f runs/${CORPUS}_$objective/metrics.json ] && continue
   python3 -m keras_attnpred.cli pretrain --config $PRETRAIN_CONFIG \
     --prepared .device_data/$CORPUS --objective $objective \
     --out runs/${CORPUS}_$objective $PRETRAIN_FLAGS \
     > $results/${CORPUS}_$objective.log 2>&1 &
   pretraining+=($!)
 done
-wait "${pretraining[@]}"
+[ ${#pretraining[@]} -gt 0 ] && wait "${pretraining[@]}"
 echo "pretraining ended after $((SECONDS - start)) s" | tee -a $results/timeline.txt
 for objective in $OBJECTIVES; do
   run=runs/${CORPUS}_$objective

@@ -14,7 +14,8 @@
 #     for the CPU machine by benchmarks/run_transfer.py;
 #     (TEACHER_FLAGS: more `attnpred train` flags);
 #   - searches.sh (TREC-6, random and Bayesian).
-# The teachers stay in runs/ for distillation.sh on the same machine:
+# TASKS="" pretrains only (pretraining.sh fine-tunes in a later call). The
+# teachers stay in runs/ for distillation.sh on the same machine:
 #   IMDB_TEACHER=runs/imdb_pretrained_mlm/imdb_pretrained_transformer_seed0
 #   MULTI30K_TEACHER=runs/quality/multi30k_de_en_transformer
 #   OUT=/some/folder LIMIT=570 PRETRAIN_FLAGS="--epochs 8 --time-limit 330" \
@@ -32,7 +33,7 @@ done
 mkdir -p $OUT/teacher
 OUT=$OUT CORPUS=imdb_pretraining \
   PRETRAIN_CONFIG=examples/configs/imdb_pretraining.yaml \
-  TASKS="imdb_pretrained=examples/configs/imdb_pretrained_transformer.yaml" \
+  TASKS=${TASKS-imdb_pretrained=examples/configs/imdb_pretrained_transformer.yaml} \
   timeout $LIMIT bash benchmarks/device/pretraining.sh &
 (
   timeout $((LIMIT - 40)) python3 benchmarks/translation_quality.py train \
@@ -47,3 +48,6 @@ OUT=$OUT CORPUS=imdb_pretraining \
 OUT=$OUT LIMIT=$((LIMIT - 30)) bash benchmarks/device/searches.sh &
 wait
 tail -n 3 $OUT/teacher/*.log
+# Few files come back: the teacher's report and log in one archive.
+tar -cf $OUT/teacher_results.tar -C $OUT/teacher \
+  $(cd $OUT/teacher && ls *.log *.json) && rm $OUT/teacher/*.log $OUT/teacher/*.json
