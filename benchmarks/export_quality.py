@@ -13,7 +13,8 @@ measures on the IMDB test reviews ($ATTNPRED_DATA/imdb or --data-dir):
 - file sizes;
 - CPU latency p50/p99 at batch 1 and 32: Keras `predict` on token ids, the
   SavedModel's `serving_default` on raw text (tokenizer included), TFLite
-  float32 and full int8 on token ids (one fixed-batch model per batch size).
+  float32, dynamic-range int8 (batch 1) and full int8 on token ids (one
+  fixed-batch model per batch size).
 
 When `--run` holds no run yet, a Transformer classifier is trained into it
 first (`--preset`, `--epochs`, `--max-examples`, `--max-length`).
@@ -109,10 +110,10 @@ def main(argv=None):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
+    from keras_attnpred.data import RaggedIds
     from keras_attnpred.export import TFLiteClassifier
     from keras_attnpred.export import export_classifier_saved_model
     from keras_attnpred.export import export_classifier_tflite
-    from keras_attnpred.export._export_utils import pad_ids
     from keras_attnpred.training import TrainingRun
 
     if not os.path.isfile(os.path.join(args.run, "config.json")):
@@ -130,7 +131,12 @@ def main(argv=None):
     sample = np.random.default_rng(1).permutation(len(train.texts))[
         :REPRESENTATIVE_COUNT]
     representative = [train.texts[i] for i in sample]
-    ids = pad_ids(run.tokenizer.tokenize(texts).to_list(), length)
+    # Cut as in training: with `head_tokens`, a long review keeps its
+    # opening and its end.
+    ragged = run.tokenizer.tokenize(texts)
+    ids = RaggedIds.from_flat(
+        ragged.flat_values.numpy(), ragged.row_splits.numpy()
+    ).padded(np.arange(len(texts)), length, run.config.head_tokens)
 
     out_dir = tempfile.mkdtemp(prefix="export_quality_")
     saved_model = export_classifier_saved_model(run, os.path.join(
@@ -188,7 +194,7 @@ def main(argv=None):
         text_tensor = tf.constant(batch_texts)
         latency[f"saved_model_text_b{batch}"] = timed(
             lambda: serve(text=text_tensor), args.repeats)  # noqa: B023
-        for name in ("float32", "int8"):
+        for name in ("float32", "dynamic_int8", "int8"):
             if name not in tflite[batch]:
                 continue
             classifier = TFLiteClassifier(tflite[batch][name],

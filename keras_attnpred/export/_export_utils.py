@@ -51,17 +51,7 @@ def as_classifier(classifier):
     """
     from keras_attnpred.inference import Classifier
 
-    classifier = _inference_object(classifier, "classifier", Classifier)
-    if classifier.head_tokens is not None:
-        # The export graphs cut texts to their opening tokens; serving a
-        # head-and-tail model so would silently change its answers.
-        raise ValueError(
-            "The exports keep the opening `max_length` tokens of a text; "
-            "this classifier reads the opening and the end of long texts, "
-            "which they do not do yet. Received: a classifier with "
-            f"head_tokens={classifier.head_tokens}"
-        )
-    return classifier
+    return _inference_object(classifier, "classifier", Classifier)
 
 
 def as_translator(translator):
@@ -497,10 +487,15 @@ def tflite_interpreter(path, num_threads=None):
     return model
 
 
-def pad_ids(rows, width):
-    """A `(len(rows), width)` int32 array, rows cut or padded with 0."""
+def pad_ids(rows, width, head_tokens=None):
+    """A `(len(rows), width)` int32 array, rows cut or padded with 0; with
+    `head_tokens`, a longer row keeps its first `head_tokens` ids and its
+    last `width - head_tokens` (as `RaggedIds.padded` in training)."""
     batch = np.zeros((len(rows), width), "int32")
     for i, row in enumerate(rows):
-        row = list(row)[:width]
+        row = list(row)
+        if head_tokens is not None and len(row) > width:
+            row = row[:head_tokens] + row[len(row) - (width - head_tokens):]
+        row = row[:width]
         batch[i, : len(row)] = row
     return batch

@@ -35,16 +35,34 @@ def checked_token_ids(token_ids, vocabulary_size):
         return tf.identity(token_ids)
 
 
-def texts_to_ids(tokenizer, texts, max_length):
+def texts_to_ids(tokenizer, texts, max_length, head_tokens=None):
     """Token ids `(batch, T)` of `texts`, `1 <= T <= max_length`, 0-padded.
 
     The tokenizer's own `tokenize` (normalisation included) runs in the
     graph, so the ids are those of training, cut to `max_length` like
-    `classification_dataset` and `translation_dataset` do.
+    `classification_dataset` and `translation_dataset` do (see `cut_ids`
+    for `head_tokens`).
     """
     return at_least_one_step(
-        tokenizer.tokenize(texts)[:, :max_length].to_tensor()
+        cut_ids(tokenizer.tokenize(texts), max_length, head_tokens)
     )
+
+
+def cut_ids(ids, max_length, head_tokens=None):
+    """The ragged `ids` `(batch, None)` as a 0-padded `(batch, T)` tensor,
+    `T <= max_length`: each row's opening, or with `head_tokens` its first
+    `head_tokens` ids and its last `max_length - head_tokens` (as
+    `RaggedIds.padded` in training). Dense gathers only: TFLite has them
+    as built-ins, not the ragged masks."""
+    if head_tokens is None:
+        return ids[:, :max_length].to_tensor()
+    lengths = ids.row_lengths()
+    dense = ids.to_tensor()
+    width = tf.minimum(tf.shape(dense, out_type=lengths.dtype)[1], max_length)
+    positions = tf.expand_dims(tf.range(width), 0)
+    skipped = tf.expand_dims(tf.maximum(lengths - max_length, 0), 1)
+    source = tf.where(positions < head_tokens, positions, positions + skipped)
+    return tf.gather(dense, source, batch_dims=1)
 
 
 def at_least_one_step(ids):

@@ -87,7 +87,8 @@ def export_classifier_saved_model(
     with utils.versioned_directory(base_dir, version) as directory:
         archive, signatures = _classifier_archive(classifier)
         ids = _graphs.texts_to_ids(
-            classifier.tokenizer, tf.constant(texts), classifier.max_length
+            classifier.tokenizer, tf.constant(texts), classifier.max_length,
+            classifier.head_tokens,
         ).numpy()
         requests = []
         for name in signatures:
@@ -106,6 +107,7 @@ def _classifier_archive(classifier):
     model = classifier.model
     tokenizer = classifier.tokenizer
     max_length = classifier.max_length
+    head_tokens = classifier.head_tokens
     label_names = tf.constant(list(classifier.label_names))
     vocabulary = tf.constant(tokenizer.get_vocabulary())
 
@@ -120,13 +122,19 @@ def _classifier_archive(classifier):
 
     def from_text(text):
         text = _graphs.checked_shapes(text)
-        ids = _graphs.texts_to_ids(tokenizer, text, max_length)
+        ids = _graphs.texts_to_ids(tokenizer, text, max_length, head_tokens)
         return predictions(model(ids, training=False))
 
     def from_token_ids(token_ids):
         token_ids = _graphs.checked_token_ids(
             _graphs.checked_shapes(token_ids), tokenizer.vocabulary_size
         )
+        if head_tokens is not None:
+            # Cut as the texts are: the rows' lengths stop at their padding.
+            token_ids = _graphs.cut_ids(
+                tf.RaggedTensor.from_tensor(token_ids, padding=0),
+                max_length, head_tokens,
+            )
         token_ids = _graphs.at_least_one_step(token_ids[:, :max_length])
         return predictions(model(token_ids, training=False))
 
@@ -146,7 +154,7 @@ def _classifier_archive(classifier):
 
         def with_attention(text):
             text = _graphs.checked_shapes(text)
-            ids = _graphs.texts_to_ids(tokenizer, text, max_length)
+            ids = _graphs.texts_to_ids(tokenizer, text, max_length, head_tokens)
             pooled, weights = model.pool(
                 *model.encode(ids), return_attention_scores=True
             )

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from keras_attnpred.export import _export_utils as utils
+from keras_attnpred.export import _graphs
 from keras_attnpred.models import RNNEncoderBackbone
 from keras_attnpred.validation import check_bool
 from keras_attnpred.validation import check_positive_int
@@ -153,7 +154,8 @@ def export_classifier_tflite(
     representative = None
     if "int8" in quantizations:
         representative = _representative(
-            classifier.tokenizer, representative_texts, batch_size, length
+            classifier.tokenizer, representative_texts, batch_size, length,
+            classifier.head_tokens,
         )
     with utils.unfused_attention(model):
         for quantization in quantizations:
@@ -169,7 +171,18 @@ def export_classifier_tflite(
 
             def from_text(text):
                 # Normalised text in; the ids are cut or padded to `length`.
-                ids = tokenize(text).to_tensor(shape=[batch_size, length])
+                if classifier.head_tokens is None:
+                    ids = tokenize(text).to_tensor(
+                        shape=[batch_size, length]
+                    )
+                else:
+                    ids = _graphs.cut_ids(
+                        tokenize(text), length, classifier.head_tokens
+                    )
+                    ids = tf.pad(
+                        ids, [[0, 0], [0, length - tf.shape(ids)[1]]]
+                    )
+                    ids = tf.reshape(ids, [batch_size, length])
                 return {**token_ids_model(ids), "token_ids": ids}
 
             content = _convert(
@@ -192,6 +205,8 @@ def export_classifier_tflite(
             "tokenizer": classifier.tokenizer.KIND,
             "batch_size": batch_size,
             "sequence_length": length,
+            # Longer texts keep their opening and their end (training's).
+            "head_tokens": classifier.head_tokens,
             # The embedding rows: `TFLiteClassifier` refuses ids past them.
             "vocabulary_size": model_vocabulary_sizes(model).get(
                 "tokenizer", classifier.tokenizer.vocabulary_size
@@ -220,10 +235,10 @@ def _text_tokenizer(tokenizer):
     return tokenizer._wordpiece.tokenize, [tokenizer._wordpiece]
 
 
-def _representative(tokenizer, texts, batch_size, length):
+def _representative(tokenizer, texts, batch_size, length, head_tokens):
     rows = tokenizer.tokenize(list(texts)).to_list()
     batches = [
-        utils.pad_ids(rows[i : i + batch_size], length)
+        utils.pad_ids(rows[i : i + batch_size], length, head_tokens)
         for i in range(0, len(rows) - batch_size + 1, batch_size)
     ]
     if not batches:

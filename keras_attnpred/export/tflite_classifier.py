@@ -69,6 +69,7 @@ class TFLiteClassifier:
         # past the table (negative ones wrapped around). None: an export
         # from before this was recorded, only negative ids are refused.
         self.vocabulary_size = config.get("vocabulary_size")
+        self.head_tokens = config.get("head_tokens")
         self._runner = self._interpreter.get_signature_runner()
         (name, details), = self._runner.get_input_details().items()
         self.input_name = name
@@ -130,7 +131,8 @@ class TFLiteClassifier:
         else:
             for row in inputs:
                 self._check_ids(np.asarray(row))
-            rows = list(pad_ids(list(inputs), self.sequence_length))
+            rows = list(pad_ids(list(inputs), self.sequence_length,
+                                self.head_tokens))
             filler = np.zeros((self.sequence_length,), "int32")
         results = []
         for begin in range(0, len(rows), self.batch_size):

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_attnpred.data import RaggedIds
 from keras_attnpred.models import MaskedSparseCategoricalCrossentropy
 from keras_attnpred.models import build_rnn_classifier
 from keras_attnpred.models import build_rnn_translator
@@ -163,6 +164,37 @@ def classifier_run():
         return _RUNS[key]
 
     return get
+
+
+HEAD_TOKENS = 5
+
+
+@pytest.fixture(scope="session")
+def head_and_tail_run(classifier_run):
+    """The "transformer" run's model, read as `head_tokens` runs read long
+    texts: their first `HEAD_TOKENS` ids and their last
+    `MAX_LENGTH - HEAD_TOKENS`."""
+    run = classifier_run("transformer")
+    config = TrainingConfig.from_dict(
+        {**_config("sentiment", "transformer").to_dict(),
+         "head_tokens": HEAD_TOKENS}
+    )
+    return TrainingRun(config, run.model, {}, tokenizer=run.tokenizer,
+                       label_names=run.label_names)
+
+
+def head_and_tail_probabilities(run, texts):
+    """What the Keras model says of `texts` cut as in training, and the
+    whole (uncut) id rows, 0-padded."""
+    rows = run.tokenizer.tokenize(texts).to_list()
+    ids = RaggedIds.from_rows(rows).padded(
+        np.arange(len(rows)), MAX_LENGTH, HEAD_TOKENS
+    )
+    logits = keras.ops.convert_to_numpy(run.model.predict(ids, verbose=0))
+    whole = np.zeros((len(rows), max(map(len, rows))), "int32")
+    for i, row in enumerate(rows):
+        whole[i, : len(row)] = row
+    return keras.ops.convert_to_numpy(keras.ops.softmax(logits)), whole
 
 
 @pytest.fixture(scope="session")

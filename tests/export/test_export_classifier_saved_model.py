@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from keras_attnpred.export import export_classifier_saved_model
 from tests.export.conftest import MAX_LENGTH
+from tests.export.conftest import head_and_tail_probabilities
 from tests.export.conftest import quantized_copy
 
 HERE = os.path.dirname(__file__)
@@ -234,3 +235,26 @@ def test_failed_export_leaves_no_version(classifier_run, tmp_path,
     with pytest.raises(OSError, match="disk full"):
         export_classifier_saved_model(classifier_run("transformer"), base)
     assert os.listdir(base) == []
+
+
+# A long text whose opening and end differ: the cut decides the answer.
+LONG_TEXTS = ["great superb " + "dull boring " * 20 + "wonderful",
+              "a dull film"]
+
+
+def test_a_head_and_tail_classifier_serves_its_opening_and_its_end(
+        head_and_tail_run, tmp_path):
+    run = head_and_tail_run
+    expected, whole_ids = head_and_tail_probabilities(run, LONG_TEXTS)
+    opening_only, _ = keras_probabilities(run, LONG_TEXTS)
+    assert np.abs(opening_only[0] - expected[0]).max() > 1e-4
+    served = tf.saved_model.load(
+        export_classifier_saved_model(run, str(tmp_path / "serving"))
+    ).signatures
+    np.testing.assert_allclose(
+        served["serving_default"](text=tf.constant(LONG_TEXTS))[
+            "probabilities"], expected, atol=1e-5)
+    # Token ids past max_length are cut the same way.
+    np.testing.assert_allclose(
+        served["serving_token_ids"](token_ids=tf.constant(whole_ids))[
+            "probabilities"], expected, atol=1e-5)

@@ -9,8 +9,10 @@ from keras_attnpred.export import TFLiteClassifier
 from keras_attnpred.export import export_classifier_tflite
 from keras_attnpred.export._export_utils import tflite_ops
 from tests.export.conftest import MAX_LENGTH
+from tests.export.conftest import head_and_tail_probabilities
 from tests.export.conftest import quantized_copy
 from tests.export.conftest import sentiment_texts
+from tests.export.test_export_classifier_saved_model import LONG_TEXTS
 from tests.export.test_export_classifier_saved_model import keras_probabilities
 
 TEXT_OPS = {"FastWordpieceTokenizeWithOffsets", "RaggedTensorToTensor"}
@@ -202,3 +204,19 @@ def _has_int8_fully_connected(content):
             if tensor.Type() == schema.TensorType.INT8:
                 return True
     return False
+
+
+def test_a_head_and_tail_classifier_reads_its_opening_and_its_end(
+        head_and_tail_run, tmp_path):
+    run = head_and_tail_run
+    expected, whole_ids = head_and_tail_probabilities(run, LONG_TEXTS)
+    train_texts, _ = sentiment_texts(64)
+    paths = export_classifier_tflite(
+        run, str(tmp_path), quantizations=["float32"], batch_size=2,
+        representative_texts=train_texts)
+    np.testing.assert_allclose(
+        TFLiteClassifier(paths["float32"]).predict(whole_ids), expected,
+        atol=1e-4)
+    np.testing.assert_allclose(
+        TFLiteClassifier(paths["text"]).predict(LONG_TEXTS), expected,
+        atol=1e-4)
