@@ -145,7 +145,7 @@ def main(argv=None):
     for batch in (1, 32):
         tflite[batch] = export_classifier_tflite(
             run, os.path.join(out_dir, f"tflite_{batch}"),
-            quantizations=None if batch == 1 else ["float32", "int8"],
+            quantizations=None,  # all that the model allows
             representative_texts=representative, batch_size=batch,
             text_model=batch == 1)
 

@@ -48,6 +48,10 @@ def run(args):
     )
     report.update(space=args.space, objective=args.objective,
                   trials=args.trials)
+    if args.trials_so_far:
+        write_report(out, _trials_so_far(args, report))
+        print(f"wrote {out}")
+        return
 
     hand_dir = os.path.join(args.searches, "hand_set")
     metrics_path = os.path.join(hand_dir, "metrics.json")
@@ -108,6 +112,54 @@ def run(args):
     print(f"wrote {out}")
 
 
+def _trials_so_far(args, report):
+    """`report` with the trials finished so far in each search folder (a
+    search stopped before its last trial has no results.json yet)."""
+    import glob
+
+    import yaml
+
+    with open(args.space, encoding="utf-8") as f:
+        searched = list(yaml.safe_load(f))
+    key = args.objective.removeprefix("val_")
+    report["status"] = ("trials finished so far, read from the search "
+                        "folders; nothing trained or tested")
+    report["searches"] = {}
+    for algorithm in args.algorithms:
+        with open(os.path.join(args.searches, "hand_set", "metrics.json"),
+                  encoding="utf-8") as f:
+            hand = json.load(f)
+        trials = []
+        for trial_dir in sorted(glob.glob(
+                os.path.join(args.searches, algorithm, "trials", "*"))):
+            if not os.path.exists(os.path.join(trial_dir, "metrics.json")):
+                continue  # stopped mid-trial
+            with open(os.path.join(trial_dir, "metrics.json"),
+                      encoding="utf-8") as f:
+                metrics = json.load(f)
+            with open(os.path.join(trial_dir, "config.json"),
+                      encoding="utf-8") as f:
+                config = json.load(f)
+            trials.append({
+                "trial": os.path.basename(trial_dir),
+                args.objective: metrics["validation"][key],
+                "training_seconds": metrics.get("training_seconds"),
+                "values": {name: config.get(name) for name in searched},
+            })
+        best = (max if key == "accuracy" else min)(
+            trials, key=lambda trial: trial[args.objective])
+        report["searches"][algorithm] = {
+            "trials_completed": len(trials),
+            "hand_set_validation": hand["validation"],
+            "best_trial": best["trial"],
+            f"best_{args.objective}": best[args.objective],
+            "trial_seconds": round(sum(
+                t["training_seconds"] or 0 for t in trials), 1),
+            "trials": trials,
+        }
+    return report
+
+
 def _test_scores(run_dir, prepared):
     evaluation = last_json(attnpred("evaluate", run_dir, "--prepared",
                                     prepared))
@@ -133,6 +185,11 @@ def main():
                         help="start the searches over (attnpred tune "
                         "--overwrite)")
     parser.add_argument("--out", help="default benchmarks/results/...json")
+    parser.add_argument(
+        "--trials-so-far", action="store_true",
+        help="only report the trials finished in the folders of "
+        "--searches (SEARCHES/hand_set, SEARCHES/ALGORITHM/trials)",
+    )
     run(parser.parse_args())
 
 
