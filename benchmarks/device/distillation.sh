@@ -34,13 +34,7 @@ IMDB_TEACHER=${IMDB_TEACHER:-.device_data/imdb_pretrained_transformer}
 MULTI30K_TEACHER=${MULTI30K_TEACHER:-.device_data/multi30k_de_en_transformer}
 IMDB_PREPARED=${IMDB_PREPARED:-imdb_distilled}
 MULTI30K_PREPARED=${MULTI30K_PREPARED:-multi30k_de_en_distilled}
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
-  | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
-export ATTNPRED_DEVICE=$gpu
-# Archives of any compression (.tar.gz, .tar.xz), each unpacked once.
-for archive in .device_data/*.tar.*; do
-  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
-done
+source benchmarks/device/_setup.sh
 mkdir -p $OUT/results students
 start=$SECONDS
 distill() {  # TEACHER CONFIG PREPARED NAME MEMORY_FRACTION

@@ -33,13 +33,7 @@ SCRATCH=${SCRATCH:-}
 LORA_RANK=${LORA_RANK:-8}
 LORA_FLAGS=${LORA_FLAGS:---learning-rate 0.0005}
 FINETUNE_FLAGS=${FINETUNE_FLAGS:-}  # for every classifier, e.g. --epochs 1
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
-  | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
-export ATTNPRED_DEVICE=$gpu
-# Archives of any compression (.tar.gz, .tar.xz), each unpacked once.
-for archive in .device_data/*.tar.*; do
-  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
-done
+source benchmarks/device/_setup.sh
 results=$OUT/results
 mkdir -p $results runs
 start=$SECONDS

@@ -17,12 +17,7 @@ LIMIT=${LIMIT:-500}
 NAME=${NAME:-trec_transformer}
 PREPARED=${PREPARED:-trec}
 TRIALS=${TRIALS:-20}
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
-  | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
-export ATTNPRED_DEVICE=$gpu
-for archive in .device_data/*.tar.*; do
-  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
-done
+source benchmarks/device/_setup.sh
 results=$OUT/searches
 mkdir -p $results
 for algorithm in random bayesian; do

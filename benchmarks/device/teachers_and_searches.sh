@@ -24,12 +24,7 @@ set -u
 export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:?set OUT}
 LIMIT=${LIMIT:-570}
-gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 \
-  | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/ .*//')
-export ATTNPRED_DEVICE=$gpu
-for archive in .device_data/*.tar.*; do
-  [ -d "${archive%%.tar.*}" ] || tar -xf "$archive" -C .device_data
-done
+source benchmarks/device/_setup.sh
 mkdir -p $OUT/teacher
 OUT=$OUT CORPUS=imdb_pretraining \
   PRETRAIN_CONFIG=examples/configs/imdb_pretraining.yaml \
