@@ -100,6 +100,8 @@ def main(argv=None):
                         help="timed calls per latency figure")
     parser.add_argument("--threads", type=int, default=1,
                         help="TFLite interpreter threads")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32],
+                        help="the TFLite models' batches, timed (1 first)")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-examples", type=int)
@@ -142,7 +144,7 @@ def main(argv=None):
     saved_model = export_classifier_saved_model(run, os.path.join(
         out_dir, "serving"))
     tflite = {}
-    for batch in (1, 32):
+    for batch in args.batch_sizes:
         tflite[batch] = export_classifier_tflite(
             run, os.path.join(out_dir, f"tflite_{batch}"),
             quantizations=None,  # all that the model allows
@@ -185,7 +187,7 @@ def main(argv=None):
 
     # `timed` calls each lambda within its own iteration.
     latency = {}
-    for batch in (1, 32):
+    for batch in args.batch_sizes:
         batch_ids, batch_texts = ids[:batch], texts[:batch]
         if len(batch_texts) < batch:
             continue

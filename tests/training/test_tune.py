@@ -151,6 +151,10 @@ def test_an_interrupted_search_continues_and_its_trial_is_not_counted(
                    overwrite=True)
     assert results["algorithm"] == "bayesian"
     assert len(results["trials"]) == 1
+    # Most of a search's trials are left to the Gaussian process (KerasTuner
+    # alone draws 3 per setting at random: all 20 of a 10-setting search).
+    oracle = _read(os.path.join(out, "search", "oracle.json"))
+    assert oracle["num_initial_points"] == 3
 
 
 def test_the_command_line_tunes_with_hyperband_and_refuses_bad_spaces(
