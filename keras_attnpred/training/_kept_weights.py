@@ -9,6 +9,12 @@ import keras
 from keras_attnpred.training import _run_files as files
 
 
+def monitor_mode(monitor):
+    """`"min"` for a loss, else `"max"` (an accuracy): which end of the
+    `monitor` is the best, for this module and for Keras's callbacks."""
+    return "min" if monitor.endswith("loss") else "max"
+
+
 class EpochCopies(keras.callbacks.Callback):
     """Host copies of the weights of the last epoch and of the best one by
     `monitor` (lowest `val_loss`, highest `val_accuracy`; the earliest of
@@ -24,7 +30,7 @@ class EpochCopies(keras.callbacks.Callback):
         super().__init__()
         self.monitor = monitor
         self.copy_last = copy_last
-        self.lower_is_better = monitor.endswith("loss")
+        self.lower_is_better = monitor_mode(monitor) == "min"
         self.last = self.best = None
         self.last_epoch = self.best_epoch = self.best_value = None
 

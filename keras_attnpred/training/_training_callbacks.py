@@ -11,6 +11,7 @@ from keras_attnpred._atomic_files import disk_full_error
 from keras_attnpred._atomic_files import is_disk_full
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._backup import AtomicBackup
+from keras_attnpred.training._kept_weights import monitor_mode
 from keras_attnpred.training.training_diverged_error import (
     TrainingDivergedError,
 )
@@ -36,7 +37,10 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
         _BestCheckpoint(
             os.path.join(out_dir, files.BEST),
             monitor=config.monitor,
-            mode=_monitor_mode(config.monitor),
+            # Given, not inferred: Keras infers it from the compiled
+            # metrics of the model it saves, and a Distiller's student has
+            # none.
+            mode=monitor_mode(config.monitor),
             save_best_only=True,
             saved_model=saved_model,
         ),
@@ -49,7 +53,7 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=config.monitor,
-                mode=_monitor_mode(config.monitor),
+                mode=monitor_mode(config.monitor),
                 patience=config.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -57,13 +61,6 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
     if config.time_limit is not None:
         callbacks.append(TimeLimit(config.time_limit))
     return callbacks
-
-
-def _monitor_mode(monitor):
-    """`"max"` for an accuracy, else `"min"`. Given, not inferred: Keras
-    infers it from the compiled metrics of the model it saves, and the
-    student a `Distiller` saves has none."""
-    return "max" if monitor.endswith("accuracy") else "min"
 
 
 class TimeLimit(keras.callbacks.Callback):

@@ -16,6 +16,7 @@ from keras_attnpred.training import TrainingRun
 from keras_attnpred.training import prepare
 from keras_attnpred.training import train
 from keras_attnpred.training import tune
+from keras_attnpred.training._attnpred_tuner import make_oracle
 from tests.training.tiny_data import write_sentiment_csv
 from tests.training.tiny_data import write_translation_tsv
 
@@ -155,6 +156,9 @@ def test_an_interrupted_search_continues_and_its_trial_is_not_counted(
     # alone draws 3 per setting at random: all 20 of a 10-setting search).
     oracle = _read(os.path.join(out, "search", "oracle.json"))
     assert oracle["num_initial_points"] == 3
+    # The TREC space's 20-trial search: 5 random, 15 from the process.
+    assert make_oracle("bayesian", "val_accuracy", 20, 0, None).get_state()[
+        "num_initial_points"] == 5
 
 
 def test_the_command_line_tunes_with_hyperband_and_refuses_bad_spaces(
