@@ -28,6 +28,7 @@ import json
 import os
 import time
 
+from _attnpred import ROOT
 from _attnpred import attnpred
 from _attnpred import last_json
 from _attnpred import report_header
@@ -78,12 +79,16 @@ def run(args):
     for algorithm in args.algorithms:
         search_dir = os.path.join(args.searches, algorithm)
         start = time.perf_counter()
-        attnpred(
+        tune_args = (
             "tune", "--config", args.config, "--space", args.space,
             "--prepared", args.prepared, "--algorithm", algorithm,
             "--trials", args.trials, "--objective", args.objective,
             "--out", search_dir, *(["--overwrite"] if args.fresh else []),
         )
+        if args.workers:
+            _distributed(tune_args, args.workers, search_dir)
+        else:
+            attnpred(*tune_args)
         seconds = time.perf_counter() - start
         with open(os.path.join(search_dir, "results.json"),
                   encoding="utf-8") as f:
@@ -93,6 +98,7 @@ def run(args):
         better = (test[key] > hand["test"][key] if key == "accuracy"
                   else test[key] < hand["test"][key])
         report["searches"][algorithm] = {
+            "workers": args.workers or 1,
             "trials_completed": results["trials_completed"],
             "best_trial": results["best_trial"],
             f"best_{args.objective}": round(results["best_score"], 4),
@@ -110,6 +116,46 @@ def run(args):
         print(algorithm, report["searches"][algorithm], flush=True)
         write_report(out, report)
     print(f"wrote {out}")
+
+
+def _distributed(tune_args, workers, search_dir):
+    """`attnpred TUNE_ARGS` as KerasTuner's chief and `workers` workers on
+    this machine (127.0.0.1), each trial trained by one worker; their logs
+    go to `search_dir/logs/`. Returns when the chief does: all trials
+    ended."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    logs = os.path.join(search_dir, "logs")
+    os.makedirs(logs, exist_ok=True)
+    env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+           "KERASTUNER_ORACLE_PORT": str(port),
+           "PYTHONPATH": os.pathsep.join(
+               p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
+    command = [sys.executable, "-m", "keras_attnpred.cli", *map(str, tune_args)]
+    print("$ attnpred " + " ".join(map(str, tune_args))
+          + f"  (chief and {workers} workers)", flush=True)
+    processes = {}
+    for name in ["chief", *(f"tuner{i}" for i in range(workers))]:
+        log = open(os.path.join(logs, f"{name}.log"), "a", encoding="utf-8")
+        processes[name] = subprocess.Popen(
+            command, env={**env, "KERASTUNER_TUNER_ID": name}, stdout=log,
+            stderr=subprocess.STDOUT)
+        log.close()
+    status = processes["chief"].wait()
+    for process in processes.values():
+        # Workers end once the oracle has no trial left; do not hang on one.
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if status != 0:
+        raise SystemExit(f"the chief of {search_dir} failed with exit status "
+                         f"{status}; see {logs}/chief.log")
 
 
 def _trials_so_far(args, report):
@@ -181,6 +227,10 @@ def main():
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--objective", default="val_accuracy",
                         choices=["val_loss", "val_accuracy"])
+    parser.add_argument("--workers", type=int, default=0,
+                        help="train the trials in this many processes "
+                        "(KerasTuner's distributed search: a chief and "
+                        "workers on 127.0.0.1); 0: one process")
     parser.add_argument("--fresh", action="store_true",
                         help="start the searches over (attnpred tune "
                         "--overwrite)")

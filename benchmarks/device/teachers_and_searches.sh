@@ -14,6 +14,7 @@
 #     for the CPU machine by benchmarks/run_transfer.py;
 #     (TEACHER_FLAGS: more `attnpred train` flags);
 #   - searches.sh (TREC-6, random and Bayesian).
+# JOBS (default "imdb multi30k searches") picks which of the three run.
 # TASKS="" pretrains only (pretraining.sh fine-tunes in a later call). The
 # teachers stay in runs/ for distillation.sh on the same machine:
 #   IMDB_TEACHER=runs/imdb_pretrained_mlm/imdb_pretrained_transformer_seed0
@@ -25,12 +26,13 @@ export KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:?set OUT}
 LIMIT=${LIMIT:-570}
 source benchmarks/device/_setup.sh
+JOBS=${JOBS:-imdb multi30k searches}
 mkdir -p $OUT/teacher
-OUT=$OUT CORPUS=imdb_pretraining \
+[[ " $JOBS " == *" imdb "* ]] && OUT=$OUT CORPUS=imdb_pretraining \
   PRETRAIN_CONFIG=examples/configs/imdb_pretraining.yaml \
   TASKS=${TASKS-imdb_pretrained=examples/configs/imdb_pretrained_transformer.yaml} \
   timeout $LIMIT bash benchmarks/device/pretraining.sh &
-(
+[[ " $JOBS " == *" multi30k "* ]] && (
   timeout $((LIMIT - 40)) python3 benchmarks/translation_quality.py train \
     --config examples/configs/multi30k_de_en_transformer.yaml \
     --prepared .device_data/multi30k_de_en \
@@ -40,9 +42,13 @@ OUT=$OUT CORPUS=imdb_pretraining \
     runs/quality/multi30k_de_en_transformer $OUT/teacher \
     >> $OUT/teacher/multi30k_de_en_transformer.log 2>&1
 ) &
-OUT=$OUT LIMIT=$((LIMIT - 30)) bash benchmarks/device/searches.sh &
+[[ " $JOBS " == *" searches "* ]] \
+  && OUT=$OUT LIMIT=$((LIMIT - 30)) bash benchmarks/device/searches.sh &
 wait
-tail -n 3 $OUT/teacher/*.log
-# Few files come back: the teacher's report and log in one archive.
-tar -cf $OUT/teacher_results.tar -C $OUT/teacher \
-  $(cd $OUT/teacher && ls *.log *.json) && rm $OUT/teacher/*.log $OUT/teacher/*.json
+if [[ " $JOBS " == *" multi30k "* ]]; then
+  tail -n 3 $OUT/teacher/*.log
+  # Few files come back: the teacher's report and log in one archive.
+  tar -cf $OUT/teacher_results.tar -C $OUT/teacher \
+    $(cd $OUT/teacher && ls *.log *.json) \
+    && rm $OUT/teacher/*.log $OUT/teacher/*.json
+fi
