@@ -5,7 +5,7 @@
 # over examples/spaces/NAME.yaml on .device_data/PREPARED (an archive of
 # `attnpred prepare --config examples/configs/NAME.yaml`), each best trial
 # scored on the test part. Needs keras-tuner[bayesian] beside Keras.
-# WORKERS (default 4) processes train each search's trials (KerasTuner's
+# WORKERS (default 3) processes train each search's trials (KerasTuner's
 # distributed search on 127.0.0.1); 0 trains them one after another.
 #   OUT=/some/folder LIMIT=500 bash benchmarks/device/searches.sh
 # Stopped by LIMIT, a search continues where it was when the script runs
@@ -19,7 +19,7 @@ LIMIT=${LIMIT:-500}
 NAME=${NAME:-trec_transformer}
 PREPARED=${PREPARED:-trec}
 TRIALS=${TRIALS:-20}
-WORKERS=${WORKERS:-4}
+WORKERS=${WORKERS:-3}
 source benchmarks/device/_setup.sh
 results=$OUT/searches
 mkdir -p $results
