@@ -15,8 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def attnpred(*args):
-    """Runs `attnpred ARGS` (this checkout's), echoing its output; returns
-    the output. Raises `SystemExit` when the command fails."""
+    """Runs `attnpred ARGS` (this checkout's), echoing its output as it
+    comes (a run killed by a time limit leaves its log so far); returns the
+    output. Raises `SystemExit` when the command fails."""
     command = [sys.executable, "-m", "keras_attnpred.cli", *map(str, args)]
     print("$ attnpred " + " ".join(map(str, args)), flush=True)
     env = dict(os.environ)
@@ -24,14 +25,18 @@ def attnpred(*args):
         p for p in (ROOT, env.get("PYTHONPATH")) if p
     )
     # The caller's working directory: the paths it gives are relative to it.
-    process = subprocess.run(command, capture_output=True, text=True, env=env)
-    print(process.stdout[-4000:], end="", flush=True)
+    # Standard error goes straight to the caller's.
+    lines = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                          env=env) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
     if process.returncode != 0:
-        print(process.stderr[-4000:], file=sys.stderr)
         raise SystemExit(
             f"attnpred {args[0]} failed with exit status {process.returncode}"
         )
-    return process.stdout
+    return "".join(lines)
 
 
 def last_json(output):
