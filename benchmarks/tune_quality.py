@@ -13,7 +13,8 @@ and the best trial of each search is evaluated on the held-out test part:
         --config examples/configs/trec_transformer.yaml \\
         --space examples/spaces/trec_transformer.yaml \\
         --prepared .device_data/trec --searches tuning/trec \\
-        --algorithms random bayesian --trials 20 --objective val_accuracy
+        --algorithms random bayesian --trials 20 --objective val_accuracy \\
+        --workers 3    # optional: 3 processes train each search's trials
 
 A killed run continues where it stopped when run again (`attnpred tune`
 resumes; `--fresh` starts the searches over). Writes
