@@ -2,7 +2,6 @@ import os
 import random
 
 from keras_attnpred.export import _export_utils as utils
-from keras_attnpred.models import TransformerTranslator
 from keras_attnpred.validation import check_choice
 
 FORMATS = ("saved_model", "tflite", "both")
@@ -36,8 +35,8 @@ def export_run(
     cannot be read, the int8 model is left out.
 
     A TFLite export that cannot succeed is refused before anything is
-    written: an RNN translator, or a model that `Model.quantize` made int8
-    or float8 (`format="saved_model"` takes both).
+    written: a model that `Model.quantize` made int8 or float8
+    (`format="saved_model"` takes it).
 
     Args:
         run: a run directory or `TrainingRun`.
@@ -87,18 +86,6 @@ def export_run(
     if version is None:
         version = utils.next_version(base_dir, tflite_base)
     classification = run.config.is_classification
-    if (
-        format in ("tflite", "both")
-        and not classification
-        and not isinstance(run.model, TransformerTranslator)
-    ):
-        # Checked before anything is written (as is a quantized model,
-        # below): no half-exported version.
-        raise ValueError(
-            "Only Transformer translators export to TFLite; this run's model "
-            "is not one. Use format='saved_model'. Received: format="
-            f"{format!r}"
-        )
     if format in ("tflite", "both"):
         utils.check_convertible_quantization(run.model, classification)
     exported = run.classifier if classification else run.translator

@@ -6,6 +6,7 @@ from keras_attnpred.decoding import check_decoding_length
 from keras_attnpred.export import _export_utils as utils
 from keras_attnpred.export.export_classifier_tflite import _convert
 from keras_attnpred.export.export_classifier_tflite import _write
+from keras_attnpred.models import RNNTranslator
 from keras_attnpred.models import TransformerTranslator
 from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_positive_int
@@ -18,13 +19,13 @@ TARGET_TOKENIZER_DIRNAME = "target_tokenizer"
 
 
 def export_translator_tflite(translator, out_dir, batch_size=1):
-    """Exports a Transformer translator as two float32 TFLite models.
+    """Exports a translator as two float32 TFLite models.
 
     The search loop stays outside, in the app (or `TFLiteTranslator`): an
     encoder that runs once per sentence and a decoder that runs once per
-    generated token through key/value caches, both with TFLite built-in ops
-    only and fixed shapes (`S` = the translator's `max_length`, `B` =
-    `batch_size`, `L` decoder layers):
+    generated token, both with TFLite built-in ops only and fixed shapes
+    (`S` = the translator's `max_length`, `B` = `batch_size`). For a
+    Transformer (`L` decoder layers), the decoder reads key/value caches:
 
     - `encoder.tflite`: `source_ids` int32 `(B, S)`, 0-padded ->
       `cross_cache_0` ... `cross_cache_{L-1}` float32
@@ -40,14 +41,14 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
     `keras_attnpred.decoding.greedy_search` (`TFLiteTranslator` does it).
     Also written: the two tokenizers (their `save` layout: the vocabulary
     files a mobile WordPiece tokenizer needs, or the SentencePiece model) and
-    `translator.json` (`max_length`, `batch_size`, the reserved ids and the
-    decoder layer count). A model that `Model.quantize` made int8 or float8
+    `translator.json` (`max_length`, `batch_size`, the reserved ids, the
+    `"decoder"`, `"transformer"` or `"rnn"`, and its cache or state count). A model that `Model.quantize` made int8 or float8
     is refused with a `ValueError`: the converter rejects those layers.
 
     Args:
         translator: a `keras_attnpred.inference.Translator`, a directory it
-            loads from, or a `TrainingRun`, of a
-            `TransformerTranslator` (`build_transformer_translator`).
+            loads from, or a `TrainingRun`, of a `TransformerTranslator` or
+            an `RNNTranslator`.
         out_dir: str, the folder to write (created if missing).
         batch_size: int, the fixed batch of both models.
 
@@ -72,25 +73,63 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
     translator = utils.as_translator(translator)
     batch_size = check_positive_int("batch_size", batch_size)
     model = translator.model
-    if not isinstance(model, TransformerTranslator):
+    if not isinstance(model, (TransformerTranslator, RNNTranslator)):
         raise ValueError(
-            "The TFLite translator export needs a Transformer translator "
-            "(a `TransformerTranslator`, from build_transformer_translator: "
-            "its `start_decoding` and `decode_step` give the cached decoder "
-            f"step). Received: a {type(model).__name__} named {model.name!r}"
+            "The TFLite translator export needs a `TransformerTranslator` or "
+            "an `RNNTranslator` (their `start_decoding` and `decode_step` "
+            f"give the decoder step). Received: a {type(model).__name__} "
+            f"named {model.name!r}"
         )
     utils.check_convertible_quantization(model, classification=False)
     length = translator.max_length
     check_decoding_length(model, length)
     target = translator.target_tokenizer
-    layers = model.num_layers
-    width = model.encoder.model_dim
     source_spec = tf.TensorSpec(
         [batch_size, length], tf.int32, name="source_ids"
     )
+    if isinstance(model, TransformerTranslator):
+        encoder, decoder_step, step_spec, decoder = _transformer_graphs(
+            model, batch_size, length, source_spec
+        )
+    else:
+        encoder, decoder_step, step_spec, decoder = _rnn_graphs(
+            model, batch_size, length, source_spec
+        )
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    with utils.unfused_attention(model):
+        encoder_content = _convert(
+            model, encoder, source_spec, "float32", None
+        )
+        decoder_content = _convert(
+            model, decoder_step, step_spec, "float32", None
+        )
+    paths = {
+        "encoder": _write(out_dir, ENCODER_FILENAME, encoder_content),
+        "decoder_step": _write(out_dir, DECODER_FILENAME, decoder_content),
+    }
+    translator.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
+    target.save(os.path.join(out_dir, TARGET_TOKENIZER_DIRNAME))
+    utils.write_json(
+        os.path.join(out_dir, CONFIG_FILENAME),
+        {
+            "max_length": length,
+            "batch_size": batch_size,
+            **decoder,
+            "pad_id": target.PAD_ID,
+            "start_id": target.START_ID,
+            "end_id": target.END_ID,
+        },
+    )
+    return paths
 
-    # The model's own decoding methods, those of greedy_search and
-    # beam_search, one per TFLite model.
+
+def _transformer_graphs(model, batch_size, length, source_spec):
+    """The encoder and cached decoder step of a `TransformerTranslator`:
+    the model's own decoding methods, those of greedy and beam search."""
+    layers = model.num_layers
+    width = model.encoder.model_dim
+
     def encoder(source_ids):
         (_, _, cross_caches), _ = model.start_decoding(source_ids, length)
         return {f"cross_cache_{i}": c for i, c in enumerate(cross_caches)}
@@ -128,30 +167,44 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
         for kind in ("cross_cache", "self_cache"):
             name = f"{kind}_{i}"
             step_spec[name] = tf.TensorSpec(shape, tf.float32, name=name)
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    with utils.unfused_attention(model):
-        encoder_content = _convert(
-            model, encoder, source_spec, "float32", None
-        )
-        decoder_content = _convert(
-            model, decoder_step, step_spec, "float32", None
-        )
-    paths = {
-        "encoder": _write(out_dir, ENCODER_FILENAME, encoder_content),
-        "decoder_step": _write(out_dir, DECODER_FILENAME, decoder_content),
+    return encoder, decoder_step, step_spec, {
+        "decoder": "transformer", "num_layers": layers,
     }
-    translator.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
-    target.save(os.path.join(out_dir, TARGET_TOKENIZER_DIRNAME))
-    utils.write_json(
-        os.path.join(out_dir, CONFIG_FILENAME),
-        {
-            "max_length": length,
-            "batch_size": batch_size,
-            "num_layers": layers,
-            "pad_id": target.PAD_ID,
-            "start_id": target.START_ID,
-            "end_id": target.END_ID,
-        },
-    )
-    return paths
+
+
+def _rnn_graphs(model, batch_size, length, source_spec):
+    """The encoder and decoder step of an `RNNTranslator`, through its
+    `start_decoding` and `decode_step`; the step carries the RNN state."""
+
+    def encoder(source_ids):
+        (memory, _), state = model.start_decoding(source_ids, length)
+        return {"memory": memory,
+                **{f"state_{i}": s for i, s in enumerate(state)}}
+
+    shapes = {
+        name: tuple(value.shape)
+        for name, value in encoder(
+            tf.zeros([batch_size, length], tf.int32)
+        ).items()
+    }
+    num_states = len(shapes) - 1
+
+    def decoder_step(inputs):
+        context = (inputs["memory"],
+                   tf.not_equal(inputs["source_ids"], PAD_ID))
+        state = tuple(inputs[f"state_{i}"] for i in range(num_states))
+        # No position index: the state carries it.
+        logits, state = model.decode_step(context, inputs["token"], None,
+                                          state)
+        return {"logits": logits,
+                **{f"state_{i}": s for i, s in enumerate(state)}}
+
+    step_spec = {
+        "token": tf.TensorSpec([batch_size, 1], tf.int32, name="token"),
+        "source_ids": source_spec,
+        **{name: tf.TensorSpec(shape, tf.float32, name=name)
+           for name, shape in shapes.items()},
+    }
+    return encoder, decoder_step, step_spec, {
+        "decoder": "rnn", "num_states": num_states,
+    }

@@ -24,7 +24,8 @@ class TFLiteTranslator:
 
     Greedy search in Python around the LiteRT interpreter (`ai_edge_litert`):
     the encoder runs once per batch of sentences, the decoder step once per
-    generated token, its self-attention caches fed back each time. Like
+    generated token, its state (a Transformer's self-attention caches, an
+    RNN's state) fed back each time. Like
     `greedy_search`, `[PAD]` and `[START]` are never generated and a row
     stops at `[END]`. The tokenizers are the exported `SubwordTokenizer`s
     or `SentencePieceTokenizer`s (which need TensorFlow Text); on a phone, a
@@ -67,7 +68,8 @@ class TFLiteTranslator:
         self.batch_size = config["batch_size"]
         self.start_id, self.end_id = config["start_id"], config["end_id"]
         self.pad_id = config["pad_id"]
-        self.num_layers = config["num_layers"]
+        # Exports before RNN translators had no "decoder": Transformers.
+        self.decoder = config.get("decoder", "transformer")
 
         def runner(name):
             path = os.path.join(directory, name)
@@ -123,24 +125,33 @@ class TFLiteTranslator:
         return max_length
 
     def _search(self, source, max_length):
-        caches = self._encoder(source_ids=source)
-        self_caches = {
-            f"self_cache_{i}": np.zeros_like(caches[f"cross_cache_{i}"])
-            for i in range(self.num_layers)
-        }
+        encoded = self._encoder(source_ids=source)
+        if self.decoder == "transformer":
+            # The encoder gives the cross-attention caches; the
+            # self-attention caches start empty.
+            context = encoded
+            state = {
+                name.replace("cross", "self"): np.zeros_like(cache)
+                for name, cache in encoded.items()
+            }
+        else:
+            context = {"memory": encoded.pop("memory")}
+            state = encoded
+        # An RNN's step has no position input: its state carries it.
+        position = self.decoder != "rnn"
         token = np.full((self.batch_size, 1), self.start_id, "int32")
         done = np.zeros((self.batch_size,), bool)
         generated = []
         for index in range(max_length):
             outputs = self._decoder(
                 token=token,
-                index=np.array(index, "int32"),
                 source_ids=source,
-                **caches,
-                **self_caches,
+                **({"index": np.array(index, "int32")} if position else {}),
+                **context,
+                **state,
             )
             logits = outputs.pop("logits")
-            self_caches = outputs
+            state = outputs
             logits[:, [self.pad_id, self.start_id]] = -np.inf
             step = np.where(done, 0, logits.argmax(-1)).astype("int32")
             done |= step == self.end_id

@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -251,18 +252,25 @@ def test_keras_int8_translator_to_tflite_is_refused(translator_run, tmp_path):
 
 
 @slow
-def test_rnn_translator_to_tflite_is_refused_before_anything_is_written(
-        rnn_translator_run, tmp_path):
+def test_rnn_translator_tflite_matches_greedy_search(rnn_translator_run,
+                                                     tmp_path):
+    """The LSTM translator's state (h and c) goes through the TFLite step;
+    `export_run` writes it beside the SavedModel."""
     from keras_attnpred.export import export_run
 
-    base = tmp_path / "rnn"
-    with pytest.raises(ValueError, match="Only Transformer translators"):
-        export_run(rnn_translator_run, str(base))
-    assert not base.exists() or not any(base.iterdir())
-    # Called directly, the TFLite export refuses it too, naming the class.
-    with pytest.raises(
-        ValueError, match="needs a Transformer translator.*RNNTranslator"
-    ):
-        export_translator_tflite(rnn_translator_run, str(tmp_path / "mobile"))
-    assert not (tmp_path / "mobile").exists()
-    assert export_run(rnn_translator_run, str(base), format="saved_model")
+    written = export_run(rnn_translator_run, str(tmp_path / "rnn"),
+                         batch_size=2)
+    with open(os.path.join(written["tflite"], "translator.json")) as f:
+        settings = json.load(f)
+    assert settings["decoder"] == "rnn" and settings["num_states"] == 2
+    translator = TFLiteTranslator(written["tflite"])
+    texts = TEXTS + UNSEEN + RNN_UNSEEN
+    rows = [r[:MAX_LENGTH] for r in
+            rnn_translator_run.source_tokenizer.tokenize(texts).to_list()]
+    rows = [r for r in rows if r]
+    expected = greedy_search(rnn_translator_run.model,
+                             pad_ids(rows, max(map(len, rows))),
+                             max_length=MAX_LENGTH)
+    np.testing.assert_array_equal(translator.translate_ids(rows), expected)
+    assert translator.translate(texts) == keras_translations(
+        rnn_translator_run, texts)
