@@ -4,9 +4,12 @@
 
 ```
 training_metadata.json  {"epoch": N, "batch": 0, "weights": FILE,
-                         "previous": {"epoch": N - 1, "weights": FILE}}
+                         "state": {...}, "files": {...},
+                         "previous": {the same of epoch N - 1}}
 epoch-N.weights.h5      weights and optimizer state after N epochs
 epoch-M.weights.h5      the one before, kept until N's is complete
+*.state.npz             weights the callbacks keep of earlier epochs (the
+                          best one, those to average), named in "files"
 config.json, data.json  what the run was made with (`_resume_checks`)
 trained.weights.h5      once `fit` is over: the final weights (after
 trained.json              averaging) and the facts of `fit`, plus the
@@ -14,8 +17,13 @@ trained.json              averaging) and the facts of `fit`, plus the
 ```
 
 Every file is written under a temporary name and renamed into place once
-complete (`_atomic_files`), and the metadata only names weights that are
-complete: a kill at any moment leaves a backup to resume from.
+complete (`_atomic_files`), and the metadata only names files that are
+complete: a kill at any moment leaves a backup to resume from. Besides
+the weights, each epoch's backup holds what the run's callbacks need to go
+on as if never stopped (`AtomicBackup`'s `states`: the history so far, the
+best epoch, the epochs to average), so a resumed run ends as an
+uninterrupted one.
+
 `keras.callbacks.BackupAndRestore` rewrote `latest.weights.h5` in place (a
 SIGKILL then left 96 bytes) and deleted the folder when `fit` returned,
 before the run was saved. Its backups (`latest.weights.h5`, metadata
@@ -28,8 +36,10 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 
 import keras
+import numpy as np
 
 from keras_attnpred import _atomic_files
 
@@ -38,13 +48,18 @@ LEGACY_WEIGHTS = "latest.weights.h5"
 TRAINED_WEIGHTS = "trained.weights.h5"
 TRAINED = "trained.json"
 
-ResumePoint = collections.namedtuple("ResumePoint", "epoch weights")
+# `state` and `files`: what `AtomicBackup` saved of its `states` (empty in a
+# backup from before they were saved).
+ResumePoint = collections.namedtuple(
+    "ResumePoint", "epoch weights state files", defaults=(None, None)
+)
 
 logger = logging.getLogger("keras_attnpred.training")
 
 
 def resume_point(backup_dir):
-    """The `ResumePoint(epoch, weights path)` to resume from, or None.
+    """The `ResumePoint(epoch, weights path, state, files)` to resume
+    from, or None.
 
     Raises:
         ValueError: naming the unreadable file, with the ways out: resume
@@ -66,7 +81,7 @@ def resume_point(backup_dir):
     weights = os.path.join(backup_dir, latest.weights)
     problem = weights_problem(weights)
     if problem is None:
-        return ResumePoint(latest.epoch, weights)
+        return latest._replace(weights=weights)
     earlier = None
     if previous is not None:
         earlier = os.path.join(backup_dir, previous.weights)
@@ -78,7 +93,7 @@ def resume_point(backup_dir):
             "%s is missing: resuming from the backup of epoch %d, %s.",
             weights, previous.epoch, earlier,
         )
-        return ResumePoint(previous.epoch, earlier)
+        return previous._replace(weights=earlier)
     if earlier is not None:
         raise ValueError(
             f"Corrupt training backup {weights}: {problem}. The backup of "
@@ -94,11 +109,19 @@ def _entry(path, metadata, default_weights):
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise corrupt_backup(path, f"bad epoch {epoch!r}")
     weights = metadata.get("weights", default_weights)
-    if weights is not None and (
-        not isinstance(weights, str) or os.path.basename(weights) != weights
-    ):
+    if weights is not None and not _is_file_name(weights):
         raise corrupt_backup(path, f"bad weights file name {weights!r}")
-    return ResumePoint(epoch, weights)
+    state, files = metadata.get("state", {}), metadata.get("files", {})
+    if not (isinstance(state, dict) and isinstance(files, dict)) or any(
+        not isinstance(names, list) or not all(map(_is_file_name, names))
+        for names in files.values()
+    ):
+        raise corrupt_backup(path, "bad callback state")
+    return ResumePoint(epoch, weights, state, files)
+
+
+def _is_file_name(name):
+    return isinstance(name, str) and os.path.basename(name) == name
 
 
 def weights_problem(path):
@@ -169,19 +192,35 @@ def load_weights(model, path):
 class AtomicBackup(keras.callbacks.Callback):
     """Writes `backup/` at the end of every epoch; restores `resume` first.
 
+    Put it after the callbacks of `states`: it saves what they hold once
+    they have seen the epoch, and restores it after their
+    `on_train_begin` (Keras's `EarlyStopping` resets itself there).
+
     Args:
         backup_dir: the folder.
         resume: the `ResumePoint` of `resume_point`, or None.
+        states: `{name: callback}`, what each epoch's backup saves besides
+            the model: each callback's `backup_state()` returns `(facts,
+            arrays)`, JSON-ready facts and `{file name: list of arrays}`,
+            and `restore_backup_state(facts, arrays)` takes them back. A
+            file name must end with `.state.npz` and change when its arrays
+            do (name it after an epoch): each is written once.
     """
 
-    def __init__(self, backup_dir, resume=None):
+    def __init__(self, backup_dir, resume=None, states=None):
         super().__init__()
         self.backup_dir = backup_dir
         self.resume = resume
+        self.states = dict(states or {})
         self._latest = None
+        # State files complete on disk, written by this call or resumed.
+        self._written = set()
         if resume is not None:
             self._latest = {"epoch": resume.epoch,
-                            "weights": os.path.basename(resume.weights)}
+                            "weights": os.path.basename(resume.weights),
+                            "state": resume.state or {},
+                            "files": resume.files or {}}
+            self._written = set(_names(self._latest))
 
     def on_train_begin(self, logs=None):
         if self.resume is None:
@@ -189,6 +228,13 @@ class AtomicBackup(keras.callbacks.Callback):
         load_weights(self.model, self.resume.weights)
         # What `BackupAndRestore` sets: `fit` starts at this epoch.
         self.model._initial_epoch = self.resume.epoch
+        for key, callback in self.states.items():
+            if key in self._latest["state"]:
+                callback.restore_backup_state(
+                    self._latest["state"][key],
+                    {name: load_arrays(os.path.join(self.backup_dir, name))
+                     for name in self._latest["files"].get(key, [])},
+                )
 
     def on_epoch_end(self, epoch, logs=None):
         self.save(epoch + 1)
@@ -206,23 +252,65 @@ class AtomicBackup(keras.callbacks.Callback):
             path, lambda temporary: self.model.save_weights(temporary),
             suffix=".weights.h5", note=kept,
         )
+        state, files = {}, {}
+        for key, callback in self.states.items():
+            state[key], arrays = callback.backup_state()
+            files[key] = sorted(arrays)
+            for file_name, values in arrays.items():
+                if file_name not in self._written:
+                    save_arrays(os.path.join(self.backup_dir, file_name),
+                                values, note=kept)
+                    self._written.add(file_name)
         previous = self._latest if self._latest and (
             self._latest["weights"] != name
         ) else None
-        self._latest = {"epoch": epoch, "weights": name}
-        # Only now does the metadata name the new weights.
+        self._latest = {"epoch": epoch, "weights": name, "state": state,
+                        "files": files}
+        # Only now does the metadata name the new files.
         _atomic_files.write_json(
             os.path.join(self.backup_dir, METADATA),
             {**self._latest, "batch": 0, "previous": previous},
             note=kept,
         )
-        keep = {name, previous and previous["weights"], TRAINED_WEIGHTS}
-        # Older epochs, Keras's latest.weights.h5, and what a save killed
-        # mid-write left under its temporary name.
-        for pattern in ("*.weights.h5", ".*.tmp.weights.h5"):
+        keep = {name, previous and previous["weights"], TRAINED_WEIGHTS,
+                *_names(self._latest), *_names(previous or {})}
+        self._written &= keep
+        # Older epochs, Keras's latest.weights.h5, state no epoch needs,
+        # and what a save killed mid-write left under its temporary name.
+        for pattern in ("*.weights.h5", "*.state.npz", ".*.tmp.weights.h5",
+                        ".*.tmp.npz"):
             for old in glob.glob(os.path.join(self.backup_dir, pattern)):
                 if os.path.basename(old) not in keep:
                     os.remove(old)
+
+
+def _names(entry):
+    """The state files a metadata entry names."""
+    return [name for names in entry.get("files", {}).values()
+            for name in names]
+
+
+def save_arrays(path, arrays, note=""):
+    """Writes a list of arrays to the `.npz` file `path`, atomically."""
+    _atomic_files.write_atomically(
+        path, lambda temporary: np.savez(temporary, *arrays), suffix=".npz",
+        note=note,
+    )
+
+
+def load_arrays(path):
+    """The list of arrays `save_arrays` wrote.
+
+    Raises:
+        ValueError: the file is missing or unreadable, with the way out.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return [data[f"arr_{i}"] for i in range(len(data.files))]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise corrupt_backup(
+            path, f"missing or unreadable ({_first_line(error)})"
+        ) from None
 
 
 def save_trained(backup_dir, model, facts):

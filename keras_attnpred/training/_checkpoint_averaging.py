@@ -8,20 +8,47 @@ import numpy as np
 
 
 class EpochWeights(keras.callbacks.Callback):
-    """Keeps host copies of the trainable weights of the last `keep`
-    epochs, by epoch number (1-based)."""
+    """Keeps host copies of the trainable weights of the epochs that the
+    average of `keep` epochs up to the best one may need, by epoch number
+    (1-based): the last `keep` epochs (a later best's) and, given the
+    run's `EpochCopies` as `copies`, the `keep` up to its best so far.
 
-    def __init__(self, keep):
+    The copies are saved with each epoch's backup (a file an epoch) and
+    restored with it: a resumed run averages the epochs before too.
+    """
+
+    def __init__(self, keep, copies=None):
         super().__init__()
         self.keep = keep
+        self.copies = copies
         self.kept = collections.OrderedDict()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.kept[epoch + 1] = [
+        last = epoch + 1
+        self.kept[last] = [
             keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables
         ]
-        while len(self.kept) > self.keep:
-            self.kept.popitem(last=False)
+        best = self.copies and self.copies.best_epoch
+        for old in list(self.kept):
+            if old <= last - self.keep and not (
+                best and best - self.keep < old <= best
+            ):
+                del self.kept[old]
+
+    def backup_state(self):
+        return (
+            {"epochs": list(self.kept)},
+            {_file_name(e): weights for e, weights in self.kept.items()},
+        )
+
+    def restore_backup_state(self, facts, arrays):
+        self.kept = collections.OrderedDict(
+            (e, arrays[_file_name(e)]) for e in facts["epochs"]
+        )
+
+
+def _file_name(epoch):
+    return f"averaged-epoch-{epoch}.state.npz"
 
 
 def average_checkpoints(model, epoch_weights, best_epoch, count, evaluate,

@@ -16,26 +16,21 @@ def monitor_mode(monitor):
 
 
 class EpochCopies(keras.callbacks.Callback):
-    """Host copies of the weights of the last epoch and of the best one by
-    `monitor` (lowest `val_loss`, highest `val_accuracy`; the earliest of
-    equal ones, as `ModelCheckpoint` picks them). Epochs count from 1.
+    """A host copy of the weights of the best epoch by `monitor` (lowest
+    `val_loss`, highest `val_accuracy`; the earliest of equal ones, as
+    `ModelCheckpoint` picks them). Epochs count from 1.
 
-    With `EarlyStopping(restore_best_weights=True)` the model holds the
-    best weights after `fit`, so the last epoch's need a copy; without it
-    the model holds the last epoch's, and `copy_last=False` saves that
-    copy.
+    The copy, its epoch and value are saved with each epoch's backup and
+    restored with it: a resumed run picks among all its epochs.
     """
 
-    def __init__(self, monitor, copy_last=True):
+    def __init__(self, monitor):
         super().__init__()
         self.monitor = monitor
-        self.copy_last = copy_last
         self.lower_is_better = monitor_mode(monitor) == "min"
-        self.last = self.best = None
-        self.last_epoch = self.best_epoch = self.best_value = None
+        self.best = self.best_epoch = self.best_value = None
 
     def on_epoch_end(self, epoch, logs=None):
-        self.last_epoch = epoch + 1
         value = (logs or {}).get(self.monitor)
         value = None if value is None else float(value)
         improved = value is not None and math.isfinite(value) and (
@@ -43,15 +38,23 @@ class EpochCopies(keras.callbacks.Callback):
             or (value < self.best_value if self.lower_is_better
                 else value > self.best_value)
         )
-        if not (improved or self.copy_last):
-            return
-        weights = self.model.get_weights()
-        if self.copy_last:
-            self.last = weights
         if improved:
             self.best, self.best_epoch, self.best_value = (
-                weights, epoch + 1, value
+                self.model.get_weights(), epoch + 1, value
             )
+
+    def backup_state(self):
+        if self.best is None:
+            return {}, {}
+        return (
+            {"epoch": self.best_epoch, "value": self.best_value},
+            {f"best-epoch-{self.best_epoch}.state.npz": self.best},
+        )
+
+    def restore_backup_state(self, facts, arrays):
+        if facts:
+            [self.best] = arrays.values()
+            self.best_epoch, self.best_value = facts["epoch"], facts["value"]
 
 
 def keep_best_weights(model, copies, out_dir, epochs_done, saved_model=None):
@@ -59,7 +62,7 @@ def keep_best_weights(model, copies, out_dir, epochs_done, saved_model=None):
     the best epoch's weights into `model`.
 
     Args:
-        model: the model after `fit`.
+        model: the model after `fit`, holding the last epoch's weights.
         copies: the run's `EpochCopies`.
         out_dir: the run directory.
         epochs_done: int, the epochs completed in all (a call that resumed
@@ -71,8 +74,6 @@ def keep_best_weights(model, copies, out_dir, epochs_done, saved_model=None):
         The `"weights"` record of `metrics.json`: `{"kept": "best",
         "epoch": N, "monitor": ..., "value": ..., "last_epoch": M}`.
     """
-    if copies.last is not None:
-        model.set_weights(copies.last)
     saved = model if saved_model is None else saved_model
     saved.save(os.path.join(out_dir, files.LAST))
     record = {"kept": "best", "epoch": epochs_done, "monitor": copies.monitor,

@@ -11,7 +11,10 @@ from keras_attnpred._atomic_files import disk_full_error
 from keras_attnpred._atomic_files import is_disk_full
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._backup import AtomicBackup
+from keras_attnpred.training._checkpoint_averaging import EpochWeights
+from keras_attnpred.training._kept_weights import EpochCopies
 from keras_attnpred.training._kept_weights import monitor_mode
+from keras_attnpred.training._run_history import RunHistory
 from keras_attnpred.training.training_diverged_error import (
     TrainingDivergedError,
 )
@@ -25,41 +28,52 @@ def training_callbacks(model, config, out_dir, train_batches, resume=None,
     logs need TensorFlow (its summary writer): without it they are left
     out. `resume`: the `_backup.ResumePoint` to restore first, or None.
     `saved_model`: what `best.keras` holds (the student of a `Distiller`);
-    default the model `fit` trains.
+    default the model `fit` trains. The list holds a `RunHistory`, an
+    `EpochCopies` and, with `average_last_epochs`, an `EpochWeights`: what
+    `metrics.json` reports and the weights the run keeps.
     """
     backup_dir = os.path.join(out_dir, files.BACKUP)
+    history = RunHistory()
+    copies = EpochCopies(config.monitor)
+    checkpoint = _BestCheckpoint(
+        os.path.join(out_dir, files.BEST),
+        monitor=config.monitor,
+        # Given, not inferred: Keras infers it from the compiled metrics of
+        # the model it saves, and a Distiller's student has none.
+        mode=monitor_mode(config.monitor),
+        save_best_only=True,
+        saved_model=saved_model,
+    )
+    # What a resumed run needs to go on as if never stopped.
+    states = {"history": history, "best": copies, "best_checkpoint": checkpoint}
     callbacks = [
         _EpochOrder(train_batches),
         _EpochSeeds(model, config.seed),
         # Before the backup and the checkpoint: a NaN epoch is never saved.
         _StopOnNonFiniteLoss(out_dir),
-        AtomicBackup(backup_dir, resume),
-        _BestCheckpoint(
-            os.path.join(out_dir, files.BEST),
-            monitor=config.monitor,
-            # Given, not inferred: Keras infers it from the compiled
-            # metrics of the model it saves, and a Distiller's student has
-            # none.
-            mode=monitor_mode(config.monitor),
-            save_best_only=True,
-            saved_model=saved_model,
-        ),
+        history,
+        copies,
     ]
+    if config.average_last_epochs is not None:
+        # After `copies`: it keeps the epochs up to the best so far.
+        states["averaged"] = EpochWeights(config.average_last_epochs, copies)
+        callbacks.append(states["averaged"])
+    callbacks.append(checkpoint)
     if tensorflow_available():
         callbacks.append(
             keras.callbacks.TensorBoard(os.path.join(out_dir, files.LOGS))
         )
     if config.early_stopping_patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=config.monitor,
-                mode=monitor_mode(config.monitor),
-                patience=config.early_stopping_patience,
-                restore_best_weights=True,
-            )
+        states["early_stopping"] = _EarlyStopping(
+            monitor=config.monitor,
+            mode=monitor_mode(config.monitor),
+            patience=config.early_stopping_patience,
         )
+        callbacks.append(states["early_stopping"])
     if config.time_limit is not None:
         callbacks.append(TimeLimit(config.time_limit))
+    # Last: it saves what the callbacks above hold after each epoch.
+    callbacks.append(AtomicBackup(backup_dir, resume, states))
     return callbacks
 
 
@@ -141,6 +155,35 @@ class _BestCheckpoint(keras.callbacks.ModelCheckpoint):
                     "space and run the same command to resume"
                 ) from error
             raise
+
+    # Saved with the backup: a resumed run replaces `best.keras` only with
+    # a better epoch than all the epochs before.
+    def backup_state(self):
+        return {"best": _float_or_none(self.best)}, {}
+
+    def restore_backup_state(self, facts, arrays):
+        self.best = facts["best"]
+
+
+class _EarlyStopping(keras.callbacks.EarlyStopping):
+    """`EarlyStopping` whose patience counts the epochs before a resume.
+
+    It leaves the weights as they are: the run keeps its best epoch's
+    (`EpochCopies`) and the last one's.
+    """
+
+    def backup_state(self):
+        return {"wait": self.wait, "best": _float_or_none(self.best),
+                "best_epoch": self.best_epoch}, {}
+
+    def restore_backup_state(self, facts, arrays):
+        self.wait = facts["wait"]
+        self.best = facts["best"]
+        self.best_epoch = facts["best_epoch"]
+
+
+def _float_or_none(value):
+    return None if value is None else float(value)
 
 
 class _EpochOrder(keras.callbacks.Callback):

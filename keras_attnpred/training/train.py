@@ -1,6 +1,5 @@
 import os
 import shutil
-import time
 
 import keras
 import numpy as np
@@ -34,6 +33,7 @@ from keras_attnpred.training._run_directory import save_run
 from keras_attnpred.training._run_guard import FailedStartCleanup
 from keras_attnpred.training._run_guard import check_may_train_into
 from keras_attnpred.training._run_guard import remove_run
+from keras_attnpred.training._run_history import RunHistory
 from keras_attnpred.training._teacher import check_teacher_data
 from keras_attnpred.training._teacher import load_teacher
 from keras_attnpred.training._teacher import with_teacher_settings
@@ -85,8 +85,11 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     as an uninterrupted run on one CPU: the batches of epoch `e` are
     shuffled with seed `config.seed + e` and the dropout seeds are reset at
     every epoch from the epoch number, so neither depends on what ran
-    before. (Checkpoint averaging only averages the epochs of the last
-    call.)
+    before. Each epoch's backup also holds the history so far, the
+    training seconds so far, the best epoch's weights and the weights of
+    the epochs checkpoint averaging may need, and the state of early
+    stopping: a resumed run reports, keeps and averages as if it had never
+    stopped.
 
     The run directory:
 
@@ -98,11 +101,12 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
                                      better)
     out_dir/checkpoints/best.keras   the model of the best epoch (`monitor`)
     out_dir/checkpoints/last.keras   the model of the last epoch
-    out_dir/backup/                  the last two epochs' weights, the
-                                     settings and data fingerprint they
-                                     were made with, after training the
-                                     final weights (emptied once the run
-                                     is saved)
+    out_dir/backup/                  the last two epochs' weights and
+                                     state (`_backup`), the settings and
+                                     data fingerprint they were made
+                                     with, after training the final
+                                     weights (emptied once the run is
+                                     saved)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration); only
@@ -117,17 +121,17 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     `metrics.json` holds `"train"`, `"validation"` and (with a `test_path`)
     `"test"`, each `{"loss", "accuracy"}` of the run's model evaluated
     without dropout (for translation the token accuracy without padding),
-    and `"training_seconds"`, `"parameter_count"`,
+    and `"training_seconds"` (of every call, for a resumed run),
+    `"parameter_count"`,
     `"trainable_parameter_count"`, `"padding_fraction"` (of the training
     batches' inputs), `"epochs_completed"`, `"stopped_by_time_limit"`
     (see `time_limit`), `"history"`
-    (per-epoch logs of this call's `fit`), `"num_replicas"` and, with
+    (per-epoch logs of every epoch), `"num_replicas"` and, with
     `average_last_epochs`, `"checkpoint_averaging"` (the epochs averaged,
     both validation scores and the weights kept), and `"weights"`: what
     `model.keras` holds, `{"kept": "best", "epoch": N, "monitor": ...,
     "value": ..., "last_epoch": M}` (`"kept": "average"` and `"epochs":
-    [first, last]` when the checkpoint average was kept). A run resumed
-    from its backup picks the best epoch among those of the last call.
+    [first, last]` when the checkpoint average was kept).
 
     A loss that becomes NaN or infinite stops training at once with a
     `TrainingDivergedError`; nothing of that epoch is saved, so `backup/`
@@ -358,24 +362,11 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
         model, config, out_dir, train_batches, resume,
         saved_model=saved_model,
     )
-    # `EarlyStopping` puts the best weights back when `fit` ends: then the
-    # last epoch's need a copy of their own.
-    copies = EpochCopies(
-        config.monitor,
-        copy_last=config.early_stopping_patience is not None,
-    )
-    callbacks.insert(0, copies)
-    epoch_weights = None
-    if config.average_last_epochs is not None:
-        # The best epoch is at most `patience` epochs before the last.
-        epoch_weights = EpochWeights(
-            config.average_last_epochs
-            + (config.early_stopping_patience or config.epochs)
-        )
-        callbacks.append(epoch_weights)
+    record = _find(callbacks, RunHistory)
+    copies = _find(callbacks, EpochCopies)
+    epoch_weights = _find(callbacks, EpochWeights)
     write_hparams(config, os.path.join(out_dir, files.LOGS))
 
-    start = time.perf_counter()
     history = model.fit(
         keras_data(train_batches),
         epochs=config.epochs,
@@ -384,14 +375,14 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
         shuffle=False,  # the batches are shuffled by epoch already
         verbose=verbose,
     )
-    seconds = time.perf_counter() - start
+    seconds = record.seconds()
     epochs_done = int(first_epoch + len(history.epoch))
     time_limits = [c for c in callbacks if isinstance(c, TimeLimit)]
     # The run's model is the best epoch's; the last one's goes beside it.
     weights = keep_best_weights(model, copies, out_dir, epochs_done,
                                 saved_model=saved_model)
     averaging = None
-    if epoch_weights is not None and history.epoch:
+    if epoch_weights is not None and epoch_weights.kept:
         averaging = average_checkpoints(
             model,
             epoch_weights,
@@ -409,13 +400,15 @@ def _fit(config, out_dir, model, train_batches, validation_data, resume,
         "epochs_completed": epochs_done,
         "stopped_by_time_limit": any(c.stopped for c in time_limits),
         "weights": weights,
-        "history": {
-            key: [float(value) for value in values]
-            for key, values in history.history.items()
-        },
+        "history": record.history,
         "checkpoint_averaging": averaging,
         "evaluation": {},
     }
+
+
+def _find(callbacks, kind):
+    """The callback of type `kind` in `callbacks`, or None."""
+    return next((c for c in callbacks if isinstance(c, kind)), None)
 
 
 def _distillation_facts(config, teacher, dataset, training_data):

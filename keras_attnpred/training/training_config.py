@@ -145,9 +145,9 @@ class TrainingConfig:
             epoch (early stopping, `checkpoints/best.keras`, averaging).
         average_last_epochs: optional int >= 2: checkpoint averaging
             (Vaswani et al., 2017). The weights of the epochs up to the best
-            one, this many of them, are averaged, and the average is kept
-            when it scores better on the validation part than the best
-            epoch. Epochs of an earlier, interrupted call are not averaged.
+            one, this many of them (an interrupted call's too), are
+            averaged, and the average is kept when it scores better on the
+            validation part than the best epoch.
         bucket_boundaries: None, `"auto"` or a strictly increasing list of
             ints, as in `classification_dataset`.
         max_examples: optional int > 0, keep only the first examples of the

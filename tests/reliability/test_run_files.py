@@ -86,19 +86,20 @@ def test_a_kill_while_the_backup_is_written_leaves_one_to_resume(
     assert not (out / "model.keras").exists()
     # Nothing half-written is left behind.
     assert sorted(os.listdir(out / "backup")) == [
-        "config.json", "data.json", "epoch-1.weights.h5",
-        "training_metadata.json"]
+        "best-epoch-1.state.npz", "config.json", "data.json",
+        "epoch-1.weights.h5", "training_metadata.json"]
     run = train(config, out, verbose=0)
     assert run.metrics["epochs_completed"] == 2
-    assert len(run.metrics["history"]["loss"]) == 1  # only epoch 2 ran
+    assert len(run.metrics["history"]["loss"]) == 2  # epoch 1's kept
 
 
 def test_an_unreadable_backup_names_the_file_and_the_ways_out(tmp_path):
     config, out = tiny_config(tmp_path, epochs=3), tmp_path / "run"
     interrupted(config, out, epoch=2, batch=1)
     assert metadata(out)["epoch"] == 2
-    assert metadata(out)["previous"] == {"epoch": 1,
-                                         "weights": "epoch-1.weights.h5"}
+    previous = metadata(out)["previous"]
+    assert (previous["epoch"], previous["weights"]) == (
+        1, "epoch-1.weights.h5")
     latest = out / "backup" / "epoch-2.weights.h5"
     with open(latest, "r+b") as f:  # damaged after the fact
         f.truncate(96)
@@ -111,7 +112,8 @@ def test_an_unreadable_backup_names_the_file_and_the_ways_out(tmp_path):
     os.remove(latest)  # as the message says
     run = train(config, out, verbose=0)
     assert run.metrics["epochs_completed"] == 3
-    assert len(run.metrics["history"]["loss"]) == 2  # epochs 2 and 3
+    # From the backup of epoch 1, with its history.
+    assert len(run.metrics["history"]["loss"]) == 3
 
 
 def test_a_backup_locked_by_another_process_is_named(tmp_path):
@@ -200,7 +202,7 @@ def test_resuming_on_a_replaced_training_file_is_refused(tmp_path):
     # The same data again resumes.
     write_sentiment_csv(config["train_path"], 120)
     run = train(config, out, verbose=0)
-    assert len(run.metrics["history"]["loss"]) == 2
+    assert len(run.metrics["history"]["loss"]) == 3
 
 
 def test_resuming_on_a_prepared_folder_made_again_is_refused(tmp_path):
@@ -247,8 +249,8 @@ def test_a_full_disk_while_backing_up_is_one_line_naming_the_file(
         "kept: free space and run the same command to resume"), err
     monkeypatch.setattr(keras.Model, "save_weights", save_weights)
     assert sorted(os.listdir(out / "backup")) == [
-        "config.json", "data.json", "epoch-1.weights.h5",
-        "training_metadata.json"]
+        "best-epoch-1.state.npz", "config.json", "data.json",
+        "epoch-1.weights.h5", "training_metadata.json"]
     assert cli.main(["train", "--config", str(path), "--out", str(out)]) == 0
 
 

@@ -445,8 +445,8 @@ def test_with_early_stopping_the_last_model_is_the_last_epoch(tmp_path):
 
 
 class _Clock(keras.callbacks.Callback):
-    """A clock for `TimeLimit` that moves `seconds` at each epoch start
-    (after `TimeLimit` has read it)."""
+    """A clock for `TimeLimit` and `RunHistory` that moves `seconds` at
+    each epoch start (after they have read it)."""
 
     def __init__(self, seconds):
         super().__init__()
@@ -455,6 +455,8 @@ class _Clock(keras.callbacks.Callback):
 
     def monotonic(self):
         return self.now
+
+    perf_counter = monotonic
 
     def on_epoch_begin(self, epoch, logs=None):
         self.now += self.seconds
@@ -483,3 +485,55 @@ def test_time_limit_stops_before_an_epoch_that_would_pass_it(
     assert run.metrics["stopped_by_time_limit"] is False
     with pytest.raises(ValueError, match="time_limit=0"):
         TrainingConfig.from_dict(sentiment_config(tmp_path, time_limit=0))
+
+
+def test_a_resumed_run_reports_keeps_and_averages_as_one_never_stopped(
+        tmp_path, monkeypatch):
+    from keras_attnpred.serialization import load_model
+    from keras_attnpred.training import _run_history
+
+    clock = _Clock(10.0)  # epochs of 10 s
+    monkeypatch.setattr(_run_history, "time", clock)
+    # A Transformer (dropout) whose third epoch starts from scrambled
+    # weights: the best epoch is the second, before the interruption, and
+    # early stopping (patience 1) ends the run after the third.
+    config = sentiment_config(tmp_path, epochs=4, learning_rate=0.002,
+                              average_last_epochs=2,
+                              early_stopping_patience=1)
+
+    def run(out, *callbacks):
+        return train(config, str(tmp_path / out), verbose=0,
+                     callbacks=[Scramble(epoch=2), clock, *callbacks])
+
+    whole = run("whole").metrics
+    assert whole["epochs_completed"] == 3 and whole["weights"]["epoch"] == 2
+    with pytest.raises(KeyboardInterrupt):
+        run("resumed", Interrupt(epoch=2, batches=1))
+    keras.backend.clear_session()
+    epochs = Epochs()
+    resumed = run("resumed", epochs).metrics
+    assert epochs.seen == [2]  # and early stopping stopped after it
+    assert resumed["epochs_completed"] == 3
+    # All the epochs, and the seconds of both calls.
+    assert sorted(resumed["history"]) == sorted(whole["history"])
+    for key, values in whole["history"].items():
+        np.testing.assert_allclose(resumed["history"][key], values,
+                                   rtol=1e-5, atol=1e-6)
+    assert resumed["training_seconds"] == whole["training_seconds"] == 30.0
+    # The best epoch and the average are chosen among all the epochs.
+    for record in ("weights", "checkpoint_averaging"):
+        numbers = {k for k, v in whole[record].items() if isinstance(v, float)}
+        assert {k: v for k, v in resumed[record].items() if k not in numbers
+                } == {k: v for k, v in whole[record].items()
+                      if k not in numbers}
+        for key in numbers:
+            np.testing.assert_allclose(resumed[record][key],
+                                       whole[record][key], rtol=1e-5)
+    assert resumed["checkpoint_averaging"]["epochs"] == [1, 2]
+    for name in ("model.keras", "checkpoints/best.keras",
+                 "checkpoints/last.keras"):
+        expected = load_model(str(tmp_path / "whole" / name)).get_weights()
+        for a, b in zip(
+                load_model(str(tmp_path / "resumed" / name)).get_weights(),
+                expected):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
