@@ -11,6 +11,8 @@ epoch-M.weights.h5      the one before, kept until N's is complete
 *.state.npz             weights the callbacks keep of earlier epochs (the
                           best one, those to average), named in "files"
 config.json, data.json  what the run was made with (`_resume_checks`)
+teacher_targets.npz     a translator teacher's translations of the
+                          training sources (sequence-level distillation)
 trained.weights.h5      once `fit` is over: the final weights (after
 trained.json              averaging) and the facts of `fit`, plus the
                           parts evaluated so far
@@ -47,6 +49,7 @@ METADATA = "training_metadata.json"
 LEGACY_WEIGHTS = "latest.weights.h5"
 TRAINED_WEIGHTS = "trained.weights.h5"
 TRAINED = "trained.json"
+TEACHER_TARGETS = "teacher_targets.npz"
 
 # `state` and `files`: what `AtomicBackup` saved of its `states` (empty in a
 # backup from before they were saved).
@@ -311,6 +314,28 @@ def load_arrays(path):
         raise corrupt_backup(
             path, f"missing or unreadable ({_first_line(error)})"
         ) from None
+
+
+def save_teacher_targets(backup_dir, targets):
+    """Keeps the teacher's translations (`RaggedIds`) for a resumed run."""
+    save_arrays(os.path.join(backup_dir, TEACHER_TARGETS),
+                [targets.values, targets.offsets])
+
+
+def read_teacher_targets(backup_dir, rows):
+    """The translations `save_teacher_targets` kept, or None: none kept,
+    or not `rows` of them (other data, which `check_same_run` names)."""
+    from keras_attnpred.data import RaggedIds
+
+    path = os.path.join(backup_dir, TEACHER_TARGETS)
+    if not os.path.exists(path):
+        return None
+    arrays = load_arrays(path)
+    try:
+        targets = RaggedIds(*arrays)
+    except (TypeError, ValueError) as error:
+        raise corrupt_backup(path, _first_line(error)) from None
+    return targets if len(targets) == rows else None
 
 
 def save_trained(backup_dir, model, facts):

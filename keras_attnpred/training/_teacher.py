@@ -87,23 +87,28 @@ def load_teacher(config):
     )
 
 
-def with_teacher_translations(config, dataset, teacher, batch_size=None):
-    """`dataset` whose training targets are the teacher's beam-search
-    translations of the training sources (sequence-level distillation, Kim
-    & Rush 2016), after the references with
-    `config.distillation_keep_references`."""
+def teacher_translations(config, dataset, teacher, batch_size=None):
+    """The teacher's beam-search translations of the training sources of
+    `dataset` (`RaggedIds`, in their order)."""
     from keras_attnpred.training.sequence_level_targets import (
         sequence_level_targets,
     )
 
-    train = dataset.part("train")
-    targets = sequence_level_targets(
+    return sequence_level_targets(
         teacher,
-        train["source"],
+        dataset.part("train")["source"],
         max_length=config.max_length,
         beam_width=config.distillation_beam_width,
         batch_size=batch_size or config.batch_size,
     )
+
+
+def with_teacher_translations(config, dataset, targets):
+    """`dataset` whose training targets are `targets`, the teacher's
+    translations of the training sources (`teacher_translations`:
+    sequence-level distillation, Kim & Rush 2016), after the references
+    with `config.distillation_keep_references`."""
+    train = dataset.part("train")
     if config.distillation_keep_references:
         part = {
             "source": train["source"].concatenate(train["source"]),

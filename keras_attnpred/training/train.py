@@ -36,6 +36,7 @@ from keras_attnpred.training._run_guard import remove_run
 from keras_attnpred.training._run_history import RunHistory
 from keras_attnpred.training._teacher import check_teacher_data
 from keras_attnpred.training._teacher import load_teacher
+from keras_attnpred.training._teacher import teacher_translations
 from keras_attnpred.training._teacher import with_teacher_settings
 from keras_attnpred.training._teacher import with_teacher_translations
 from keras_attnpred.training._training_callbacks import TimeLimit
@@ -104,9 +105,10 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     out_dir/backup/                  the last two epochs' weights and
                                      state (`_backup`), the settings and
                                      data fingerprint they were made
-                                     with, after training the final
-                                     weights (emptied once the run is
-                                     saved)
+                                     with, a translator teacher's
+                                     translations, after training the
+                                     final weights (emptied once the run
+                                     is saved)
     out_dir/logs/                    TensorBoard: train/, validation/
                                      (losses, metrics, learning rate) and
                                      hparams/ (the configuration); only
@@ -219,19 +221,10 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
     backup_dir = os.path.join(out_dir, files.BACKUP)
     dataset, tokenizers = _dataset(config)
     config = resolve_data_settings(config, dataset)
-    teacher = None
-    # What the model trains on; `dataset` is what the run is evaluated on.
-    training_data = dataset
-    if config.teacher is not None:
-        check_teacher_data(config, dataset)
-        teacher = load_teacher(config)
-        if config.is_translation:
-            training_data = with_teacher_translations(config, dataset, teacher)
-        else:
-            training_data = dataset.with_unlabeled_training_texts()
     # Training over, the run not yet saved: evaluate and save, no training.
     trained = _backup.read_trained(backup_dir)
     resume = None if trained is not None else _backup.resume_point(backup_dir)
+    resuming = trained is not None or resume is not None
     if trained is not None and trained.get("epochs") != config.epochs:
         raise ValueError(
             f"{out_dir} holds a run that finished training with "
@@ -239,6 +232,30 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
             "saved. Run the same command to save it, or delete "
             f"{backup_dir} to start over. Received: epochs={config.epochs}"
         )
+    teacher = None
+    # A translator teacher's translations of the training sources, when
+    # searched by this call (then kept in the backup).
+    searched = None
+    # What the model trains on; `dataset` is what the run is evaluated on.
+    training_data = dataset
+    if config.teacher is not None:
+        check_teacher_data(config, dataset)
+        teacher = load_teacher(config)
+        if config.is_translation:
+            # A resumed run trains on the translations it started with: a
+            # new search takes time and, on a GPU, may not give the same.
+            targets = None
+            if resuming:
+                targets = _backup.read_teacher_targets(
+                    backup_dir, len(dataset.part("train")["source"])
+                )
+            if targets is None:
+                targets = searched = teacher_translations(
+                    config, dataset, teacher
+                )
+            training_data = with_teacher_translations(config, dataset, targets)
+        else:
+            training_data = dataset.with_unlabeled_training_texts()
     first_epoch = min(resume.epoch if resume else 0, config.epochs)
     fingerprint = data_fingerprint(dataset, tokenizers)
     keras.utils.set_random_seed(config.seed)
@@ -282,10 +299,9 @@ def _train(config, out_dir, strategy, extra_callbacks, verbose, replace):
         if replace:
             remove_run(out_dir)
         make_run_directory(out_dir)
-        check_same_run(
-            backup_dir, config, fingerprint,
-            resuming=trained is not None or resume is not None,
-        )
+        check_same_run(backup_dir, config, fingerprint, resuming=resuming)
+        if searched is not None:
+            _backup.save_teacher_targets(backup_dir, searched)
         if trained is None:
             images = []
             if config.attention_maps is not None:

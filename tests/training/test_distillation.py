@@ -248,3 +248,47 @@ def test_translation_student_trains_on_the_teachers_translations(
     loaded = TrainingRun.load(run.directory)
     [translation] = loaded.translator.translate(["the cat eats fish"])
     assert isinstance(translation, str)
+
+
+def test_an_interrupted_translation_student_resumes_on_the_same_targets(
+        translation_teacher, tmp_path, monkeypatch):
+    import importlib
+
+    import keras
+
+    from keras_attnpred.training import _backup
+    from tests.training.test_train import Epochs
+    from tests.training.test_train import Interrupt
+
+    # `training.sequence_level_targets` is the function: the module is
+    # taken from `sys.modules`.
+    module = importlib.import_module(
+        "keras_attnpred.training.sequence_level_targets")
+    search = module.sequence_level_targets
+    searched = []
+
+    def recorded_search(*args, **kwargs):
+        searched.append(search(*args, **kwargs))
+        return searched[-1]
+
+    monkeypatch.setattr(module, "sequence_level_targets", recorded_search)
+    config = {"task": "translation", "train_path": translation_teacher.pairs,
+              "model": "rnn", "preset": "tiny", "batch_size": 16,
+              "epochs": 3, "teacher": translation_teacher.run.directory,
+              "distillation_beam_width": 2}
+    out = str(tmp_path / "student")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, out, callbacks=[Interrupt(epoch=1, batches=2)],
+              verbose=0)
+    # The translations are kept with the backup, as searched.
+    kept = _backup.read_teacher_targets(os.path.join(out, "backup"), 72)
+    np.testing.assert_array_equal(kept.values, searched[0].values)
+    np.testing.assert_array_equal(kept.offsets, searched[0].offsets)
+    keras.backend.clear_session()
+    epochs = Epochs()
+    run = train(config, out, callbacks=[epochs], verbose=0)
+    assert epochs.seen == [1, 2]  # after the last completed epoch
+    assert len(searched) == 1  # the kept translations, not a new search
+    assert len(run.metrics["history"]["loss"]) == 3
+    assert run.metrics["distillation"]["training_examples"] == 72
+    assert os.listdir(os.path.join(out, "backup")) == []  # the run is saved
