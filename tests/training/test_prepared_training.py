@@ -22,6 +22,8 @@ from keras_attnpred.training._model_factory import build_optimizer
 from tests.training.tiny_data import write_corpus
 from tests.training.tiny_data import write_sentiment_csv
 from tests.training.tiny_data import write_translation_tsv
+from tests.training.without_tensorflow import SEPARATOR
+from tests.training.without_tensorflow import THEN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 WITHOUT_TENSORFLOW = os.path.join(
@@ -139,18 +141,24 @@ def test_a_folder_of_given_tokenizers_takes_the_configs_vocabulary_request(
 
 
 def _without_tensorflow(tmp_path):
-    """A function that runs `attnpred ARGS...` on JAX without TensorFlow in
-    `tmp_path` and returns its output."""
+    """A function that runs `attnpred` commands (lists of arguments) one
+    after the other in one process on JAX without TensorFlow, in
+    `tmp_path`, and returns their outputs."""
     env = {**os.environ, "KERAS_BACKEND": "jax",
            "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
-    def blocked(*args):
+    def blocked(*commands):
+        args = []
+        for command in commands:
+            args += [THEN, *command] if args else command
         result = subprocess.run(
             [sys.executable, WITHOUT_TENSORFLOW, *args], capture_output=True,
             text=True, env=env, cwd=str(tmp_path), timeout=600,
         )
         assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
+        outputs = result.stdout.split(SEPARATOR + "\n")
+        assert len(outputs) == len(commands) + 1 and not outputs[-1]
+        return outputs[:-1]
 
     return blocked
 
@@ -170,17 +178,22 @@ def test_a_process_without_tensorflow_trains_from_prepared_folders(tmp_path):
     ):
         assert cli.main(["prepare", *args]) == 0
     blocked = _without_tensorflow(tmp_path)
-    out = blocked("train", "--prepared", "reviews", "--model", "rnn",
-                  "--preset", "tiny", "--epochs", "2", "--batch-size", "16",
-                  "--learning-rate", "0.01", "--out", "reviews_run")
+    # One process (JAX starts once). Every new batch shape is a new jit
+    # compilation (seconds each): one bucket above the longest text (16
+    # ids, 8 ids) keeps the same few shapes in every epoch; one epoch of the
+    # classifier, two of the translator to average.
+    out, _, report = blocked(
+        ["train", "--prepared", "reviews", "--model", "rnn", "--preset",
+         "tiny", "--epochs", "1", "--batch-size", "16", "--learning-rate",
+         "0.01", "--bucket-boundaries", "17", "--out", "reviews_run"],
+        ["train", "--prepared", "pairs", "--preset", "tiny", "--epochs", "2",
+         "--average-last-epochs", "2", "--bucket-boundaries", "9", "--out",
+         "pairs_run"],
+        ["evaluate", "reviews_run", "--prepared", "reviews", "--part",
+         "validation"],
+    )
     assert "labels: negative" in out and "parameters" in out
-    blocked("train", "--prepared", "pairs", "--preset", "tiny", "--epochs",
-            "2", "--average-last-epochs", "2", "--bucket-boundaries", "4,6",
-            "--out", "pairs_run")
-    report = json.loads(blocked(
-        "evaluate", "reviews_run", "--prepared", "reviews", "--part",
-        "validation"
-    ))
+    report = json.loads(report)
     with open(tmp_path / "reviews_run" / "metrics.json") as f:
         metrics = json.load(f)
     assert report["accuracy"] == pytest.approx(
@@ -212,11 +225,11 @@ def test_a_process_without_tensorflow_pretrains_and_fine_tunes(tmp_path):
                      "--tokenizers-from", str(tmp_path / "corpus"),
                      "--out", str(tmp_path / "reviews")]) == 0
     blocked = _without_tensorflow(tmp_path)
-    blocked("pretrain", "--prepared", "corpus", "--preset", "tiny",
-            "--max-length", "16", "--epochs", "1", "--batch-size", "16",
-            "--out", "pretrained")
-    blocked("train", "--prepared", "reviews", "--init-from", "pretrained",
-            "--epochs", "1", "--batch-size", "16", "--out", "tuned")
+    blocked(["pretrain", "--prepared", "corpus", "--preset", "tiny",
+             "--max-length", "16", "--epochs", "1", "--batch-size", "16",
+             "--out", "pretrained"],
+            ["train", "--prepared", "reviews", "--init-from", "pretrained",
+             "--epochs", "1", "--batch-size", "16", "--out", "tuned"])
     pretrained = TrainingRun.load(str(tmp_path / "pretrained"))
     assert pretrained.config.task == "pretraining"
     tuned = TrainingRun.load(str(tmp_path / "tuned"))
