@@ -124,7 +124,7 @@ def test_flags_override_the_config_file(tmp_path):
     assert values["text_column"] == 0
 
 
-def test_classification_train_evaluate_predict(tmp_path):
+def test_classification_train_evaluate_predict(tmp_path, capsys):
     data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 320)
     run = str(tmp_path / "run")
     result = run_cli(
@@ -135,35 +135,38 @@ def test_classification_train_evaluate_predict(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert os.path.exists(os.path.join(run, "model.keras"))
 
+    # Its own process: nothing but the report on standard output.
     result = run_cli("evaluate", run, "--data", data)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["accuracy"] > 0.9
 
-    result = run_cli("predict", run, "a wonderful film", "an awful film")
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = result.stdout.strip().splitlines()
+    # Here (a process of its own costs a TensorFlow start):
+    # test_commands_are_quiet_unless_verbose runs `predict` as a command.
+    capsys.readouterr()
+    assert cli.main(["predict", run, "a wonderful film", "an awful film"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("positive\t") and lines[1].startswith("negative\t")
 
 
-def test_translation_predict_prints_one_line_per_text(tmp_path):
+def test_translation_predict_prints_one_line_per_text(tmp_path, capsys):
     data = write_translation_tsv(str(tmp_path / "pairs.tsv"), 200)
     run = str(tmp_path / "run")
-    result = run_cli(
+    # In this process: each command of its own would start TensorFlow
+    # again (test_classification_train_evaluate_predict trains as one).
+    assert cli.main([
         "train", "--task", "translation", "--preset", "tiny", "--data", data,
         "--epochs", "1", "--max-length", "12", "--vocabulary-size", "100",
         "--out", run,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    result = run_cli("predict", run, "the cat eats", "the dog runs")
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = result.stdout.strip().splitlines()
+    ]) == 0, capsys.readouterr().err[-2000:]
+    capsys.readouterr()
+    assert cli.main(["predict", run, "the cat eats", "the dog runs"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["the cat eats", "the dog runs"]
-    result = run_cli(
+    assert cli.main([
         "predict", run, "--beam-width", "3", "--length-penalty", "0.6",
         "the cat eats", "the dog runs",
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = result.stdout.strip().splitlines()
+    ]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["the cat eats", "the dog runs"]
     result = run_cli("predict", run, "--beam-width", "0", "the cat eats")
     assert result.returncode == 2
