@@ -8,8 +8,9 @@ RESULT_JSON, with MODE one of:
 - `jax`: KERAS_BACKEND=jax and 2 host devices (set by the caller); trains
   with "one-device" and "mirrored" (`DataParallel`).
 - `multi-worker`: TF_CONFIG set by the caller; trains once into OUT_DIR.
-- `one-device`: trains once on one device into OUT_DIR (the reference for
-  `multi-worker`).
+- `one-device`: trains once on one device into OUT_DIR (a reference for
+  `multi-worker`; the tests take `tf-mirrored`'s one-device run, the same
+  training).
 
 RESULT_JSON gets, per run, the per-epoch losses and the final weights.
 """

@@ -53,12 +53,20 @@ def assert_same_training(results):
         np.testing.assert_allclose(np.array(a), np.array(b), atol=WEIGHT_ATOL)
 
 
-def test_mirrored_two_cpus_matches_one_device(tmp_path):
-    process, result = run_worker("tf-mirrored", str(tmp_path),
-                                 env={"KERAS_BACKEND": "tensorflow"})
+@pytest.fixture(scope="module")
+def tf_mirrored(tmp_path_factory):
+    """The `tf-mirrored` worker's results: the run on one device and the
+    run on 2 CPU replicas (one process for both tests below)."""
+    process, result = run_worker(
+        "tf-mirrored", str(tmp_path_factory.mktemp("tf_mirrored")),
+        env={"KERAS_BACKEND": "tensorflow"})
     finish(process)
     with open(result) as f:
-        assert_same_training(json.load(f))
+        return json.load(f)
+
+
+def test_mirrored_two_cpus_matches_one_device(tf_mirrored):
+    assert_same_training(tf_mirrored)
 
 
 @pytest.mark.slow  # about 80 s on 2 shared cores
@@ -83,7 +91,7 @@ def free_ports(count):
     return ports
 
 
-def test_multi_worker_two_processes(tmp_path):
+def test_multi_worker_two_processes(tmp_path, tf_mirrored):
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     processes = []
@@ -113,14 +121,10 @@ def test_multi_worker_two_processes(tmp_path):
     for a, b in zip(chief["weights"], other["weights"]):
         np.testing.assert_array_equal(np.array(a), np.array(b))
     # Each worker takes half of each global batch: the same training as
-    # one device on the whole batch.
-    (tmp_path / "one").mkdir()
-    process, path = run_worker("one-device", str(tmp_path / "one"),
-                               env={"KERAS_BACKEND": "tensorflow"})
-    finish(process)
-    with open(path) as f:
-        one = json.load(f)["one-device"]
-    assert_same_training({"one-device": one, "mirrored": chief})
+    # one device on the whole batch (the same data and configuration, run
+    # by the `tf-mirrored` worker).
+    assert_same_training({"one-device": tf_mirrored["one-device"],
+                          "mirrored": chief})
     run = tmp_path / "run"
     assert (run / "model.keras").exists() and (run / "metrics.json").exists()
     # Only the chief wrote: one set of TensorBoard files, no worker dirs.
