@@ -59,6 +59,15 @@ def source_ids(run, texts):
     return pad_ids(rows, MAX_LENGTH), [not r for r in rows]
 
 
+def greedy_ids(run, texts):
+    """The source ids of the `texts` that have some, and `greedy_search`'s
+    ids for them."""
+    rows = [r[:MAX_LENGTH] for r in
+            run.source_tokenizer.tokenize(texts).to_list() if r]
+    return rows, greedy_search(run.model, pad_ids(rows, max(map(len, rows))),
+                               max_length=MAX_LENGTH)
+
+
 def trimmed(ids, empty):
     """Ids as the signature gives them: empty sources' rows 0, then cut
     after the longest translation."""
@@ -221,11 +230,7 @@ def test_tflite_translator_matches_greedy_search(translator_run, tmp_path):
             assert set(tflite_ops(f.read())) <= builtin, path
     translator = TFLiteTranslator(str(tmp_path))
     sources, _ = translation_pairs(7, seed=5)
-    rows = [r[:MAX_LENGTH] for r in
-            translator_run.source_tokenizer.tokenize(sources).to_list()]
-    expected = greedy_search(translator_run.model,
-                             pad_ids(rows, max(map(len, rows))),
-                             max_length=MAX_LENGTH)
+    rows, expected = greedy_ids(translator_run, sources)
     np.testing.assert_array_equal(translator.translate_ids(rows), expected)
     assert translator.translate(TEXTS) == keras_translations(
         translator_run, TEXTS)
@@ -265,12 +270,7 @@ def test_rnn_translator_tflite_matches_greedy_search(rnn_translator_run,
     assert settings["decoder"] == "rnn" and settings["num_states"] == 2
     translator = TFLiteTranslator(written["tflite"])
     texts = TEXTS + UNSEEN + RNN_UNSEEN
-    rows = [r[:MAX_LENGTH] for r in
-            rnn_translator_run.source_tokenizer.tokenize(texts).to_list()]
-    rows = [r for r in rows if r]
-    expected = greedy_search(rnn_translator_run.model,
-                             pad_ids(rows, max(map(len, rows))),
-                             max_length=MAX_LENGTH)
+    rows, expected = greedy_ids(rnn_translator_run, texts)
     np.testing.assert_array_equal(translator.translate_ids(rows), expected)
     assert translator.translate(texts) == keras_translations(
         rnn_translator_run, texts)
