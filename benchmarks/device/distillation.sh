@@ -24,6 +24,8 @@
 # $OUT/students.tar.part* (a few MB each): BLEU, TFLite sizes and CPU latency are
 # measured on the CPU machine (benchmarks/translation_quality.py score,
 # benchmarks/export_quality.py).
+# IMDB_STUDENTS and MULTI30K_STUDENTS name other student configs of
+# examples/configs (e.g. multi30k_de_en_distilled_bahdanau_wide).
 #   OUT=/some/folder LIMIT=560 bash benchmarks/device/distillation.sh [imdb|multi30k|both]
 set -u
 export KERAS_BACKEND=jax
@@ -34,6 +36,9 @@ IMDB_TEACHER=${IMDB_TEACHER:-.device_data/imdb_pretrained_transformer}
 MULTI30K_TEACHER=${MULTI30K_TEACHER:-.device_data/multi30k_de_en_transformer}
 IMDB_PREPARED=${IMDB_PREPARED:-imdb_distilled}
 MULTI30K_PREPARED=${MULTI30K_PREPARED:-multi30k_de_en_distilled}
+IMDB_STUDENTS=${IMDB_STUDENTS:-imdb_distilled_transformer imdb_distilled_bigru}
+MULTI30K_STUDENTS=${MULTI30K_STUDENTS:-multi30k_de_en_distilled_transformer multi30k_de_en_distilled_bahdanau}
+FRACTION=${FRACTION:-.22}  # of the GPU's memory, for each student
 source benchmarks/device/_setup.sh
 mkdir -p $OUT/results students
 start=$SECONDS
@@ -53,16 +58,14 @@ distill() {  # TEACHER CONFIG PREPARED NAME MEMORY_FRACTION
   fi
 }
 if [ "$MODE" != multi30k ]; then
-  distill $IMDB_TEACHER imdb_distilled_transformer $IMDB_PREPARED \
-    imdb_distilled_transformer .22 &
-  distill $IMDB_TEACHER imdb_distilled_bigru $IMDB_PREPARED \
-    imdb_distilled_bigru .22 &
+  for student in $IMDB_STUDENTS; do
+    distill $IMDB_TEACHER $student $IMDB_PREPARED $student $FRACTION &
+  done
 fi
 if [ "$MODE" != imdb ]; then
-  distill $MULTI30K_TEACHER multi30k_de_en_distilled_transformer \
-    $MULTI30K_PREPARED multi30k_de_en_distilled_transformer .22 &
-  distill $MULTI30K_TEACHER multi30k_de_en_distilled_bahdanau \
-    $MULTI30K_PREPARED multi30k_de_en_distilled_bahdanau .22 &
+  for student in $MULTI30K_STUDENTS; do
+    distill $MULTI30K_TEACHER $student $MULTI30K_PREPARED $student $FRACTION &
+  done
 fi
 wait
 # Each student as benchmarks/run_transfer.py packs it (its model without
