@@ -322,6 +322,27 @@ def unfused_attention(model):
 QUANTIZATIONS = ("float32", "float16", "dynamic_int8", "int8")
 
 
+def check_quantizations(quantizations):
+    """`quantizations` as a list of names among `QUANTIZATIONS` (the
+    `quantizations` argument of the TFLite exporters); a single str or an
+    unknown name is a `ValueError` naming the argument."""
+    names = None
+    if not isinstance(quantizations, (str, bytes)):
+        try:
+            names = list(quantizations)
+        except TypeError:
+            pass
+    if names is None or not all(
+        isinstance(name, str) and name in QUANTIZATIONS for name in names
+    ):
+        raise ValueError(
+            "`quantizations` must hold names among "
+            f"{list(QUANTIZATIONS)}. Received: "
+            f"quantizations={names if names is not None else quantizations!r}"
+        )
+    return names
+
+
 # `Model.quantize` modes whose layers the TensorFlow 2.21 converter rejects:
 # int8 fails at the quantized matmuls, float8 at its casts. An int4 model
 # converts (its kernels are unpacked to float constants) and matches Keras.

@@ -112,14 +112,7 @@ def export_classifier_tflite(
             for q in utils.QUANTIZATIONS
             if q != "int8" or (representative_texts and not recurrent)
         ]
-    quantizations = list(quantizations)
-    for quantization in quantizations:
-        if quantization not in utils.QUANTIZATIONS:
-            raise ValueError(
-                "`quantizations` must hold names among "
-                f"{list(utils.QUANTIZATIONS)}. Received: "
-                f"quantizations={quantizations!r}"
-            )
+    quantizations = utils.check_quantizations(quantizations)
     if "int8" in quantizations:
         if recurrent:
             raise ValueError(
