@@ -1,10 +1,11 @@
 import os
+import tempfile
 
+import keras
 import tensorflow as tf
 
 from keras_attnpred.decoding import check_decoding_length
 from keras_attnpred.export import _export_utils as utils
-from keras_attnpred.export.export_classifier_tflite import _convert
 from keras_attnpred.export.export_classifier_tflite import _write
 from keras_attnpred.models import RNNTranslator
 from keras_attnpred.models import TransformerTranslator
@@ -12,38 +13,81 @@ from keras_attnpred.reserved_ids import PAD_ID
 from keras_attnpred.validation import check_positive_int
 
 CONFIG_FILENAME = "translator.json"
+# The float32 files of exports from before the quantized variants; a
+# `translator.json` without "models" names these.
 ENCODER_FILENAME = "encoder.tflite"
 DECODER_FILENAME = "decoder_step.tflite"
 SOURCE_TOKENIZER_DIRNAME = "source_tokenizer"
 TARGET_TOKENIZER_DIRNAME = "target_tokenizer"
+# Full int8 (integer activations) is not offered for translators: its
+# calibration would need representative caches or states of every step.
+TRANSLATOR_QUANTIZATIONS = ("float32", "float16", "dynamic_int8")
 
 
-def export_translator_tflite(translator, out_dir, batch_size=1):
-    """Exports a translator as two float32 TFLite models.
+def model_filenames(quantization):
+    """`{"encoder": ..., "decoder_step": ...}`: the file names of one
+    variant, e.g. `encoder_dynamic_int8.tflite`."""
+    return {
+        "encoder": f"encoder_{quantization}.tflite",
+        "decoder_step": f"decoder_step_{quantization}.tflite",
+    }
+
+
+def export_translator_tflite(
+    translator, out_dir, batch_size=1, quantizations=None
+):
+    """Exports a translator as TFLite models: an encoder and a decoder step.
 
     The search loop stays outside, in the app (or `TFLiteTranslator`): an
     encoder that runs once per sentence and a decoder that runs once per
     generated token, both with TFLite built-in ops only and fixed shapes
-    (`S` = the translator's `max_length`, `B` = `batch_size`). For a
-    Transformer (`L` decoder layers), the decoder reads key/value caches:
+    (`S` = the translator's `max_length`, `B` = `batch_size`). Each
+    quantization is a pair of files, `encoder_{q}.tflite` and
+    `decoder_step_{q}.tflite`, with the same inputs and outputs (float32
+    and int32 in every variant):
 
-    - `encoder.tflite`: `source_ids` int32 `(B, S)`, 0-padded ->
+    | `q` | weights | activations |
+    |---|---|---|
+    | `float32` | float32 | float32 |
+    | `float16` | float16 | float32 |
+    | `dynamic_int8` | int8 | float32 (dynamic range: the usual choice for seq2seq on a phone) |
+
+    For a Transformer (`L` decoder layers), the decoder reads key/value
+    caches:
+
+    - `encoder_{q}.tflite`: `source_ids` int32 `(B, S)`, 0-padded ->
       `cross_cache_0` ... `cross_cache_{L-1}` float32
       `(B, 2, S, heads, head_size)` (each decoder layer's projected keys and
       values of the encoded source).
-    - `decoder_step.tflite`: `token` int32 `(B, 1)` (the token at position
-      `index`: `[START]` first), `index` int32 scalar, `source_ids`, the
-      `cross_cache_i` and `self_cache_i` `(B, 2, S, heads, head_size)`
-      (zeros at the start) -> `logits` float32 `(B, vocabulary)` and the
-      updated `self_cache_i`, to feed back at the next step.
+    - `decoder_step_{q}.tflite`: `token` int32 `(B, 1)` (the token at
+      position `index`: `[START]` first), `index` int32 scalar,
+      `source_ids`, the `cross_cache_i` and `self_cache_i`
+      `(B, 2, S, heads, head_size)` (zeros at the start) -> `logits`
+      float32 `(B, vocabulary)` and the updated `self_cache_i`, to feed
+      back at the next step.
 
-    Greedy decoding with them gives the tokens of
-    `keras_attnpred.decoding.greedy_search` (`TFLiteTranslator` does it).
+    An RNN translator's encoder gives `memory` (the encoded source) and
+    `state_0` ... (the decoder's initial state); its step takes `token`,
+    `source_ids`, `memory` and the state, and gives `logits` and the new
+    state. Greedy decoding with the float32 pair gives the tokens of
+    `keras_attnpred.decoding.greedy_search` (`TFLiteTranslator` does it);
+    the quantized pairs give nearly the same tokens (on the toy
+    Transformer and LSTM translators of the tests: float16 all of them,
+    dynamic int8 over 99% of them).
     Also written: the two tokenizers (their `save` layout: the vocabulary
-    files a mobile WordPiece tokenizer needs, or the SentencePiece model) and
-    `translator.json` (`max_length`, `batch_size`, the reserved ids, the
-    `"decoder"`, `"transformer"` or `"rnn"`, and its cache or state count). A model that `Model.quantize` made int8 or float8
-    is refused with a `ValueError`: the converter rejects those layers.
+    files a mobile WordPiece tokenizer needs, or the SentencePiece model)
+    and `translator.json` (`max_length`, `batch_size`, the reserved ids,
+    the `"decoder"`, `"transformer"` or `"rnn"`, its cache or state count,
+    the `"quantizations"` written and, under `"models"`, each one's files
+    and ops).
+
+    Refused with a `ValueError` before the translator is loaded or
+    anything written: an unknown quantization name, and `"int8"` (full
+    integer activations; its calibration would need representative caches
+    of every decoding step: use `"dynamic_int8"`). Every variant is
+    converted before the first file is written. A model that
+    `Model.quantize` made int8 or float8 is refused too: the converter
+    rejects those layers.
 
     Args:
         translator: a `keras_attnpred.inference.Translator`, a directory it
@@ -51,27 +95,39 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
             an `RNNTranslator`.
         out_dir: str, the folder to write (created if missing).
         batch_size: int, the fixed batch of both models.
+        quantizations: list of variant names among `"float32"`,
+            `"float16"` and `"dynamic_int8"`; default all three.
 
     Returns:
-        A dict with the paths of `"encoder"` and `"decoder_step"`.
+        A dict from variant name to a dict with the paths of `"encoder"`
+        and `"decoder_step"`.
 
     Example:
 
-    >>> paths = export_translator_tflite(translator, "mobile/en-es")
-    >>> sorted(paths)
-    ['decoder_step', 'encoder']
+    >>> paths = export_translator_tflite(
+    ...     translator, "mobile/en-es", quantizations=["float32"])
+    >>> sorted(paths), sorted(paths["float32"])
+    (['float32'], ['decoder_step', 'encoder'])
     >>> import os
     >>> sorted(os.listdir("mobile/en-es"))  # ... and the tokenizers
-    ['decoder_step.tflite', 'encoder.tflite', 'source_tokenizer',
-     'target_tokenizer', 'translator.json']
+    ['decoder_step_float32.tflite', 'encoder_float32.tflite',
+     'source_tokenizer', 'target_tokenizer', 'translator.json']
     >>> texts = ["the cat eats fish", ""]
     >>> TFLiteTranslator("mobile/en-es").translate(texts) == (
     ...     translator.translate(texts))
     True
+    >>> export_translator_tflite(translator, "mobile/int8",
+    ...                          quantizations=["int8"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Full int8 quantization (integer activations) is not
+    available for translators: ... Use 'dynamic_int8' (int8 weights).
+    Received: quantizations=['int8']
     """
     utils.require_tensorflow_backend()
-    translator = utils.as_translator(translator)
     batch_size = check_positive_int("batch_size", batch_size)
+    quantizations = _check_quantizations(quantizations)
+    translator = utils.as_translator(translator)
     model = translator.model
     if not isinstance(model, (TransformerTranslator, RNNTranslator)):
         raise ValueError(
@@ -95,19 +151,32 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
         encoder, decoder_step, step_spec, decoder = _rnn_graphs(
             model, batch_size, length, source_spec
         )
+    # Every variant is converted before anything is written.
+    with utils.unfused_attention(model):
+        contents = {
+            "encoder": _convert_each(
+                model, encoder, source_spec, quantizations
+            ),
+            "decoder_step": _convert_each(
+                model, decoder_step, step_spec, quantizations
+            ),
+        }
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    with utils.unfused_attention(model):
-        encoder_content = _convert(
-            model, encoder, source_spec, "float32", None
-        )
-        decoder_content = _convert(
-            model, decoder_step, step_spec, "float32", None
-        )
-    paths = {
-        "encoder": _write(out_dir, ENCODER_FILENAME, encoder_content),
-        "decoder_step": _write(out_dir, DECODER_FILENAME, decoder_content),
-    }
+    paths, models = {}, {}
+    for quantization in quantizations:
+        names = model_filenames(quantization)
+        paths[quantization] = {
+            part: _write(out_dir, names[part], contents[part][quantization])
+            for part in names
+        }
+        models[quantization] = {
+            part: {
+                "file": names[part],
+                "ops": utils.tflite_ops(contents[part][quantization]),
+            }
+            for part in names
+        }
     translator.source_tokenizer.save(os.path.join(out_dir, SOURCE_TOKENIZER_DIRNAME))
     target.save(os.path.join(out_dir, TARGET_TOKENIZER_DIRNAME))
     utils.write_json(
@@ -119,9 +188,49 @@ def export_translator_tflite(translator, out_dir, batch_size=1):
             "pad_id": target.PAD_ID,
             "start_id": target.START_ID,
             "end_id": target.END_ID,
+            "quantizations": quantizations,
+            "models": models,
         },
     )
     return paths
+
+
+def _check_quantizations(quantizations):
+    """The variant names to write, checked: the translators' default is
+    every variant but full int8, which is refused."""
+    if quantizations is None:
+        return list(TRANSLATOR_QUANTIZATIONS)
+    quantizations = utils.check_quantizations(quantizations)
+    if "int8" in quantizations:
+        raise ValueError(
+            "Full int8 quantization (integer activations) is not available "
+            "for translators: its calibration would need representative "
+            "attention caches or RNN states of every decoding step. Use "
+            "'dynamic_int8' (int8 weights). Received: "
+            f"quantizations={quantizations!r}"
+        )
+    if not quantizations:
+        raise ValueError(
+            "`quantizations` must name at least one variant among "
+            f"{list(TRANSLATOR_QUANTIZATIONS)}. Received: "
+            f"quantizations={quantizations!r}"
+        )
+    # A name given twice is written once.
+    return list(dict.fromkeys(quantizations))
+
+
+def _convert_each(model, function, spec, quantizations):
+    """`{quantization: TFLite bytes}`: `function` written out once as a
+    SavedModel, then converted once per variant."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", function, [spec])
+    with tempfile.TemporaryDirectory() as directory:
+        archive.write_out(directory, verbose=False)
+        return {
+            quantization: utils.convert_saved_model(directory, quantization)
+            for quantization in quantizations
+        }
 
 
 def _transformer_graphs(model, batch_size, length, source_spec):

@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+from keras_attnpred.export._export_utils import QUANTIZATIONS
 from keras_attnpred.export._export_utils import pad_ids
 from keras_attnpred.export._export_utils import tflite_interpreter
 from keras_attnpred.export.export_translator_tflite import CONFIG_FILENAME
@@ -35,13 +36,20 @@ class TFLiteTranslator:
     Args:
         directory: str, the folder written by `export_translator_tflite`.
         num_threads: int, interpreter threads; default 1.
+        quantization: str, the variant to run: `"float32"` (default),
+            `"float16"` or `"dynamic_int8"`, among those the folder holds
+            (`quantizations`). A folder exported before the variants holds
+            `"float32"` only (`encoder.tflite`, `decoder_step.tflite`).
 
     Example:
 
-    >>> _ = export_translator_tflite(translator, "mobile/en-es")
+    >>> _ = export_translator_tflite(translator, "mobile/en-es",
+    ...                              quantizations=["float32"])
     >>> tflite = TFLiteTranslator("mobile/en-es")
     >>> tflite.max_length, tflite.batch_size  # the translator's, and 1
     (16, 1)
+    >>> tflite.quantization, tflite.quantizations
+    ('float32', ('float32',))
     >>> source_ids = english.tokenize(["the cat eats fish", "a dog"])
     >>> ids = tflite.translate_ids(source_ids.to_list(), max_length=8)
     >>> expected = greedy_search(translator.model, source_ids.to_tensor(), 8)
@@ -49,14 +57,27 @@ class TFLiteTranslator:
     True
     >>> tflite.translate(["the cat eats fish", ""])[1]  # no tokens, no text
     ''
+    >>> TFLiteTranslator("mobile/en-es", quantization="dynamic_int8")
+    Traceback (most recent call last):
+    ...
+    ValueError: `quantization` must be a variant that the export holds:
+    ['float32'] (mobile/en-es/translator.json). Received:
+    quantization='dynamic_int8'
     """
 
-    def __init__(self, directory, num_threads=None):
+    def __init__(self, directory, num_threads=None, quantization="float32"):
         from keras_attnpred.text import load_tokenizer
 
         num_threads = check_positive_int(
             "num_threads", num_threads, allow_none=True
         )
+        if not isinstance(quantization, str) or (
+            quantization not in QUANTIZATIONS
+        ):
+            raise ValueError(
+                f"`quantization` must be one of {list(QUANTIZATIONS)}. "
+                f"Received: quantization={quantization!r}"
+            )
         config_path = os.path.join(directory, CONFIG_FILENAME)
         if not os.path.isfile(config_path):
             raise ValueError(
@@ -75,8 +96,23 @@ class TFLiteTranslator:
             path = os.path.join(directory, name)
             return tflite_interpreter(path, num_threads).get_signature_runner()
 
-        self._encoder = runner(ENCODER_FILENAME)
-        self._decoder = runner(DECODER_FILENAME)
+        # Exports before the quantized variants: float32 under the old
+        # names.
+        models = config.get("models") or {
+            "float32": {"encoder": {"file": ENCODER_FILENAME},
+                        "decoder_step": {"file": DECODER_FILENAME}},
+        }
+        self.quantizations = tuple(models)
+        if quantization not in models:
+            raise ValueError(
+                "`quantization` must be a variant that the export holds: "
+                f"{list(models)} ({config_path}). Received: "
+                f"quantization={quantization!r}"
+            )
+        self.quantization = quantization
+        files = models[quantization]
+        self._encoder = runner(files["encoder"]["file"])
+        self._decoder = runner(files["decoder_step"]["file"])
         self.source_tokenizer = load_tokenizer(
             os.path.join(directory, SOURCE_TOKENIZER_DIRNAME)
         )

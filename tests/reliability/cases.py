@@ -1371,11 +1371,12 @@ case(SERVING, "TFLiteClassifier", "a truncated file",
      Raises(r"not a valid TFLite model .*model.tflite"))(
     lambda env: _export().TFLiteClassifier(env.write("model.tflite", open(
         env.export("classifier_tflite"), "rb").read()[:5000])))
-case(SERVING, "TFLiteTranslator", "a corrupt decoder_step.tflite",
-     Raises(r"not a valid TFLite model .*decoder_step.tflite"))(
+case(SERVING, "TFLiteTranslator", "a corrupt decoder_step_float32.tflite",
+     Raises(r"not a valid TFLite model .*decoder_step_float32.tflite"))(
     lambda env: _export().TFLiteTranslator(str(damaged_export(
-        env, "translator_tflite", "decoder_step.tflite", b"TFL3" * 8))))
-case(SERVING, "TFLiteTranslator", "a missing encoder.tflite",
-     Raises(r"No TFLite model file at `path`. .*encoder.tflite"))(
+        env, "translator_tflite", "decoder_step_float32.tflite",
+        b"TFL3" * 8))))
+case(SERVING, "TFLiteTranslator", "a missing encoder_float32.tflite",
+     Raises(r"No TFLite model file at `path`. .*encoder_float32.tflite"))(
     lambda env: _export().TFLiteTranslator(str(damaged_export(
-        env, "translator_tflite", "encoder.tflite", None))))
+        env, "translator_tflite", "encoder_float32.tflite", None))))

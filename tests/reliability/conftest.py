@@ -154,7 +154,7 @@ class Env:
         `"classifier"` or `"translator"` (SavedModel version folders),
         `"classifier_tflite"` (the raw-text `.tflite`, batch 4),
         `"classifier_tflite_ids"` (the float32 `.tflite` on ids, batch 1) or
-        `"translator_tflite"` (the folder, batch 2)."""
+        `"translator_tflite"` (the folder of the float32 pair, batch 2)."""
         from keras_attnpred import export
 
         root = self.runs["classification"].parent / "exports"
@@ -171,7 +171,8 @@ class Env:
                 quantizations=["float32"], text_model=False)["float32"],
             "translator_tflite": lambda: export.export_translator_tflite(
                 self.translation_run, str(root / "translator_tflite"),
-                batch_size=2) and str(root / "translator_tflite"),
+                batch_size=2, quantizations=["float32"])
+            and str(root / "translator_tflite"),
         }
         return self._loaded(f"export {kind}", exporters[kind])
 
