@@ -1536,7 +1536,8 @@ def build_parser():
         "tokenizer inside, with warmup requests) and BASE/tflite/VERSION/ "
         "(TFLite models with built-in ops: a classifier in float32, float16, "
         "dynamic-range int8 and full int8 plus a raw-text model, or a "
-        "translator's encoder and cached decoder step). A version is written "
+        "translator's encoder and cached decoder step in float32, float16 "
+        "and dynamic-range int8). A version is written "
         "to a temporary folder and renamed into place; existing versions "
         "are never overwritten.",
     )

@@ -30,8 +30,12 @@ def export_run(
     and 0644 under umask 022), readable by a server running as another
     user.
 
-    For a classifier's full int8 model, `representative_texts` default to
-    256 texts drawn (seeded) from the run's training file; when that file
+    The TFLite variants are the exporters' defaults: a classifier's
+    float32, float16, dynamic-range int8 and full int8 models, a
+    translator's encoder and decoder step in float32, float16 and
+    dynamic-range int8 (no full int8: `export_translator_tflite`). For a
+    classifier's full int8 model, `representative_texts` default to 256
+    texts drawn (seeded) from the run's training file; when that file
     cannot be read, the int8 model is left out.
 
     A TFLite export that cannot succeed is refused before anything is
