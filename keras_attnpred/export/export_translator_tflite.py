@@ -124,9 +124,9 @@ def export_translator_tflite(
     available for translators: ... Use 'dynamic_int8' (int8 weights).
     Received: quantizations=['int8']
     """
+    quantizations = _check_quantizations(quantizations)
     utils.require_tensorflow_backend()
     batch_size = check_positive_int("batch_size", batch_size)
-    quantizations = _check_quantizations(quantizations)
     translator = utils.as_translator(translator)
     model = translator.model
     if not isinstance(model, (TransformerTranslator, RNNTranslator)):
