@@ -42,8 +42,9 @@ class MultiHeadAttention(keras.layers.Layer):
     on a GPU, attention dropout in training runs inside cuDNN's flash
     attention too, when the heads are bfloat16 or float16 with
     `value_dim == key_dim` a multiple of 8 up to 128, the lengths are even
-    where a mask applies, no `keras.distribution` is set and `XLA_FLAGS`
-    keep cuDNN kernels out of CUDA graphs (see `keras_attnpred.ops`). Its
+    where a mask applies, no `keras.distribution` spans several devices and
+    `XLA_FLAGS` keep cuDNN kernels out of CUDA graphs (see
+    `keras_attnpred.ops`). Its
     masks then come from cuDNN's random stream, seeded once per layer, not
     from `keras.random`: a layer called twice in one compiled step draws the
     same masks at both calls.

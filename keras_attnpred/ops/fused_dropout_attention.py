@@ -17,7 +17,8 @@ every compiled program and every device, so
 - a new program (another input shape) or a restarted run repeats the masks
   of the first steps;
 - data-parallel replicas would all draw the same masks, so the kernel is not
-  used under a `keras.distribution`.
+  used under a `keras.distribution` over several devices. One over a single
+  device (what `attnpred train` sets on one GPU) has one replica.
 
 XLA (JAX 0.11) aborts the process when it records a cuDNN kernel with
 dropout into a CUDA graph ("Check failed: local_device_ordinal.has_value()"
@@ -39,6 +40,7 @@ import random
 import re
 
 import keras
+import numpy as np
 from keras import ops
 
 # cuDNN's flash attention kernels take head sizes that are multiples of 8 up
@@ -105,7 +107,7 @@ def can_fuse_dropout(
 
     Returns:
         `True` with the JAX backend on a GPU with cuDNN, no
-        `keras.distribution`, `XLA_FLAGS` that keep cuDNN out of command
+        `keras.distribution` over more than one device, `XLA_FLAGS` that keep cuDNN out of command
         buffers (see the module's docstring), bfloat16 or float16 heads of a
         size cuDNN's flash kernels accept and, with a mask, even lengths
         (cuDNN's backward pass with a bias needs them); unless
@@ -125,13 +127,20 @@ def can_fuse_dropout(
         return False
     return (
         keras.config.is_flash_attention_enabled() is not False
-        and keras.distribution.distribution() is None
+        and _one_replica(keras.distribution.distribution())
         and cudnn_left_out_of_command_buffers(_XLA_FLAGS_AT_IMPORT)
         and keras.backend.standardize_dtype(dtype) in ("bfloat16", "float16")
         and head_dim % 8 == 0
         and head_dim <= _MAX_HEAD_DIM
         and _cudnn_attention_module() is not None
     )
+
+
+def _one_replica(distribution):
+    if distribution is None:
+        return True
+    mesh = getattr(distribution, "device_mesh", None)
+    return mesh is not None and np.size(mesh.devices) == 1
 
 
 def new_dropout_seed():

@@ -7,6 +7,7 @@ On the GPU machine (Keras on JAX):
 """
 
 import importlib
+import types
 
 import keras
 import numpy as np
@@ -131,10 +132,44 @@ def test_no_fused_dropout_when_flash_attention_is_disabled(kernel_available):
         keras.config.enable_flash_attention()  # back to the default, None
 
 
-def test_no_fused_dropout_under_a_distribution(kernel_available, monkeypatch):
+def _distribution_over(num_devices):
+    mesh = types.SimpleNamespace(devices=np.array(["gpu"] * num_devices))
+    return types.SimpleNamespace(device_mesh=mesh)
+
+
+@pytest.mark.parametrize(
+    "distribution, fused",
+    [
+        (object(), False),  # no mesh to count replicas on
+        (_distribution_over(2), False),
+        (_distribution_over(8), False),
+        (_distribution_over(1), True),  # `attnpred train` on one GPU
+    ],
+)
+def test_fused_dropout_only_under_one_replica(
+    kernel_available, monkeypatch, distribution, fused
+):
     # Replicas would all draw the same masks.
-    monkeypatch.setattr(keras.distribution, "distribution", lambda: object())
-    assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: distribution)
+    assert attnpred_ops.can_fuse_dropout("bfloat16", 64) is fused
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="keras.distribution is JAX's"
+)
+def test_fused_dropout_under_the_training_path_distribution_of_one_device(
+    kernel_available,
+):
+    one_device = keras.distribution.DataParallel(
+        devices=keras.distribution.list_devices()[:1]
+    )
+    with one_device.scope():
+        assert attnpred_ops.can_fuse_dropout("bfloat16", 64)
+    if len(keras.distribution.list_devices()) > 1:
+        from keras_attnpred.training import get_strategy
+
+        with get_strategy("auto").scope():
+            assert not attnpred_ops.can_fuse_dropout("bfloat16", 64)
 
 
 def test_no_fused_dropout_without_a_gpu(monkeypatch):
