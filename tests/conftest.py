@@ -3,6 +3,29 @@ import os
 import keras
 import pytest
 
+# The folders whose modules train the most, longest first. pytest-xdist's
+# `--dist loadfile` (the Makefile's) hands whole modules to the workers in
+# collection order, and tests/training/ comes last alphabetically: one
+# worker then ran those modules alone for minutes while the other idled.
+_LONGEST_FIRST = (
+    "tests/training/",
+    "tests/reliability/",
+    "tests/test_cli.py",
+    "tests/test_readme.py",
+    "tests/export/",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid
+        for position, prefix in enumerate(_LONGEST_FIRST):
+            if path.startswith(prefix):
+                return position
+        return len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+
 
 def data_dir():
     """The shared datasets folder: `$ATTNPRED_DATA`, default `../shared/data`."""
