@@ -5,8 +5,9 @@ import pytest
 
 # The folders whose modules train the most, longest first. pytest-xdist's
 # `--dist loadfile` (the Makefile's) hands whole modules to the workers in
-# collection order, and tests/training/ comes last alphabetically: one
-# worker then ran those modules alone for minutes while the other idled.
+# collection order, and tests/training/ comes last alphabetically, where
+# it left one worker training while the other had nothing left (the suite
+# took 22 min 51 s with this order, 23 min 33 s without, on 2 cores).
 _LONGEST_FIRST = (
     "tests/training/",
     "tests/reliability/",
