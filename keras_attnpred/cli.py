@@ -985,6 +985,7 @@ def command_export(args):
         format=args.format,
         version=args.version,
         batch_size=args.batch_size,
+        quantizations=args.quantizations,
     )
     for kind, path in written.items():
         print(f"{kind}\t{path}")
@@ -1562,6 +1563,13 @@ def build_parser():
         type=int,
         default=1,
         help="fixed batch size of the TFLite models (default: 1)",
+    )
+    export_parser.add_argument(
+        "--quantizations",
+        nargs="+",
+        metavar="Q",
+        help="the TFLite variants to write, among float32, float16, "
+        "dynamic_int8 and (classifiers) int8 (default: all the model has)",
     )
     _add_weights_flag(export_parser)
     export_parser.set_defaults(handler=command_export)

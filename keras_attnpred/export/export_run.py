@@ -15,6 +15,7 @@ def export_run(
     version=None,
     batch_size=1,
     representative_texts=None,
+    quantizations=None,
 ):
     """Exports a run directory for TF Serving and/or TFLite, by its task.
 
@@ -30,9 +31,9 @@ def export_run(
     and 0644 under umask 022), readable by a server running as another
     user.
 
-    The TFLite variants are the exporters' defaults: a classifier's
-    float32, float16, dynamic-range int8 and full int8 models, a
-    translator's encoder and decoder step in float32, float16 and
+    The TFLite variants are `quantizations`, by default the exporters':
+    a classifier's float32, float16, dynamic-range int8 and full int8
+    models, a translator's encoder and decoder step in float32, float16 and
     dynamic-range int8 (no full int8: `export_translator_tflite`). For a
     classifier's full int8 model, `representative_texts` default to 256
     texts drawn (seeded) from the run's training file; when that file
@@ -40,7 +41,8 @@ def export_run(
 
     A TFLite export that cannot succeed is refused before anything is
     written: a model that `Model.quantize` made int8 or float8
-    (`format="saved_model"` takes it).
+    (`format="saved_model"` takes it), and `quantizations` the run's
+    exporter does not offer.
 
     Args:
         run: a run directory or `TrainingRun`.
@@ -50,6 +52,9 @@ def export_run(
             the next free one.
         batch_size: int, the fixed batch of the TFLite models.
         representative_texts: list of str for the int8 calibration.
+        quantizations: optional list of the TFLite variants to write, among
+            `"float32"`, `"float16"`, `"dynamic_int8"` and (classifiers)
+            `"int8"`; `None` for the exporter's default.
 
     Returns:
         A dict with `"saved_model"` and/or `"tflite"`: the written folders.
@@ -92,18 +97,32 @@ def export_run(
     classification = run.config.is_classification
     if format in ("tflite", "both"):
         utils.check_convertible_quantization(run.model, classification)
+        if quantizations is not None:
+            quantizations = _checked_quantizations(
+                quantizations, classification
+            )
     exported = run.classifier if classification else run.translator
     written = {}
     # "both": the two versions are renamed into place together at the end,
     # or neither is (a full disk in the TFLite part left a SavedModel).
     with utils.publish_together():
         _export(run, exported, base_dir, tflite_base, format, version,
-                batch_size, representative_texts, written)
+                batch_size, representative_texts, quantizations, written)
     return written
 
 
+def _checked_quantizations(quantizations, classification):
+    if classification:
+        return utils.check_quantizations(quantizations)
+    from keras_attnpred.export.export_translator_tflite import (
+        _check_quantizations,
+    )
+
+    return _check_quantizations(quantizations)
+
+
 def _export(run, exported, base_dir, tflite_base, format, version,
-            batch_size, representative_texts, written):
+            batch_size, representative_texts, quantizations, written):
     from keras_attnpred.export.export_classifier_saved_model import (
         export_classifier_saved_model,
     )
@@ -128,17 +147,21 @@ def _export(run, exported, base_dir, tflite_base, format, version,
     if format in ("tflite", "both"):
         with utils.versioned_directory(tflite_base, version) as directory:
             if classification:
-                if representative_texts is None:
+                if representative_texts is None and (
+                    quantizations is None or "int8" in quantizations
+                ):
                     representative_texts = _training_sample(run)
                 export_classifier_tflite(
                     exported,
                     directory,
+                    quantizations=quantizations,
                     representative_texts=representative_texts,
                     batch_size=batch_size,
                 )
             else:
                 export_translator_tflite(
-                    exported, directory, batch_size=batch_size
+                    exported, directory, batch_size=batch_size,
+                    quantizations=quantizations,
                 )
         written["tflite"] = os.path.join(tflite_base, str(version))
 

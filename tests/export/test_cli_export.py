@@ -18,7 +18,8 @@ def test_export_help_is_complete(capsys):
     with pytest.raises(SystemExit):
         cli.main(["export", "--help"])
     text = capsys.readouterr().out
-    for flag in ("--out", "--format", "--version", "--batch-size"):
+    for flag in ("--out", "--format", "--version", "--batch-size",
+                 "--quantizations"):
         assert flag in text
 
 
@@ -48,3 +49,40 @@ def test_export_writes_both_formats_and_refuses_existing(tmp_path, capsys):
     assert status == 2
     assert "Version 2 exists already" in capsys.readouterr().err
     assert sorted(os.listdir(base)) == ["1", "2", "tflite"]
+
+
+LEGACY_RUNS = os.path.join(
+    os.path.dirname(__file__), "..", "fixtures", "legacy_runs"
+)
+
+
+@pytest.mark.parametrize(
+    "run, quantizations, named",
+    [
+        ("transformer_translator", ["int8"], "not available for translators"),
+        ("transformer_translator", ["int4"], "must hold names among"),
+        ("transformer_classifier", ["float32", "int4"], "must hold names among"),
+    ],
+)
+def test_export_refuses_quantizations_the_model_lacks(
+    tmp_path, capsys, run, quantizations, named
+):
+    base = tmp_path / "serving"
+    status = cli.main(["export", os.path.join(LEGACY_RUNS, run), "--out",
+                       str(base), "--quantizations", *quantizations])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert named in error and f"quantizations={quantizations!r}" in error
+    assert not base.exists()
+
+
+@pytest.mark.slow  # converts a translator to TFLite: ~15 s
+def test_export_writes_only_the_quantizations_asked(tmp_path, capsys):
+    base = str(tmp_path / "serving")
+    run = os.path.join(LEGACY_RUNS, "transformer_translator")
+    assert cli.main(["export", run, "--out", base, "--format", "tflite",
+                     "--quantizations", "dynamic_int8"]) == 0
+    folder = os.path.join(base, "tflite", "1")
+    assert sorted(f for f in os.listdir(folder) if f.endswith(".tflite")) == [
+        "decoder_step_dynamic_int8.tflite", "encoder_dynamic_int8.tflite"]
+    assert not os.path.exists(os.path.join(base, "1"))
