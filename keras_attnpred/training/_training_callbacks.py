@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_attnpred._atomic_files import disk_full_error
 from keras_attnpred._atomic_files import is_disk_full
+from keras_attnpred.ops import can_fuse_dropout
 from keras_attnpred.training import _run_files as files
 from keras_attnpred.training._backup import AtomicBackup
 from keras_attnpred.training._checkpoint_averaging import EpochWeights
@@ -229,6 +230,21 @@ class _EpochSeeds(keras.callbacks.Callback):
             generator.state.assign(state)
 
 
+def _fused_dropout_hint():
+    # An SST-2 fine-tuning on an H200 became NaN in its second batch only
+    # with this kernel (benchmarks/RESULTS.md, "Pretraining"); the cause is
+    # not known, so the way around it is named.
+    if not can_fuse_dropout("bfloat16", 64):
+        return ""
+    return (
+        " Attention dropout ran inside cuDNN's fused kernel; to train "
+        "without it, append CUDNN to --xla_gpu_enable_command_buffer in "
+        "XLA_FLAGS (e.g. XLA_FLAGS=--xla_gpu_enable_command_buffer="
+        "FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN) or call "
+        "keras.config.disable_flash_attention()."
+    )
+
+
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Raises `TrainingDivergedError` as soon as a loss is NaN or infinite.
 
@@ -273,7 +289,8 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
             f"Nothing of this epoch was saved; {kept}. Try a lower "
             "learning_rate, a clipnorm, or mixed_precision float32 / "
             "mixed_bfloat16, in a new out_dir (or delete "
-            f"{os.path.join(self.out_dir, files.BACKUP)} first).",
+            f"{os.path.join(self.out_dir, files.BACKUP)} first)."
+            + _fused_dropout_hint(),
             epoch=self.epoch,
             batch=batch,
             value=value,

@@ -105,3 +105,28 @@ def test_the_same_seed_gives_the_same_run_twice(tmp_path):
         assert first.metrics[part] == second.metrics[part]
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_nan_under_the_fused_dropout_kernel_names_the_way_around_it(
+    tmp_path, monkeypatch
+):
+    from keras_attnpred.training import _training_callbacks
+
+    # The kernel needs JAX on a GPU: here its test answers yes instead.
+    monkeypatch.setattr(
+        _training_callbacks, "can_fuse_dropout", lambda *args: True
+    )
+    config = tiny_config(tmp_path, learning_rate=1e38)
+    with pytest.raises(TrainingDivergedError) as error:
+        train(config, str(tmp_path / "run"), verbose=0)
+    message = str(error.value)
+    assert "cuDNN's fused kernel" in message
+    assert "CUSTOM_CALL,CUDNN" in message
+    assert "keras.config.disable_flash_attention()" in message
+
+
+def test_a_nan_without_the_fused_kernel_does_not_mention_it(tmp_path):
+    config = tiny_config(tmp_path, learning_rate=1e38)
+    with pytest.raises(TrainingDivergedError) as error:
+        train(config, str(tmp_path / "run"), verbose=0)
+    assert "cuDNN" not in str(error.value)
