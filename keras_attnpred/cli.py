@@ -107,6 +107,11 @@ _TRAINING_FLAGS = {
     "mixed_precision": dict(
         choices=["float32", "mixed_float16", "mixed_bfloat16"]
     ),
+    "flash_attention": dict(
+        action=argparse.BooleanOptionalAction,
+        help="--no-flash-attention trains without fused attention kernels "
+        "(cuDNN's included)",
+    ),
     "strategy": dict(
         choices=["auto", "one-device", "mirrored", "multi-worker", "tpu"]
     ),

@@ -124,6 +124,19 @@ def test_flags_override_the_config_file(tmp_path):
     assert values["text_column"] == 0
 
 
+@pytest.mark.parametrize("command, task", [("train", "sentiment"),
+                                           ("pretrain", "pretraining")])
+def test_no_flash_attention_reaches_the_config(tmp_path, command, task):
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps({"task": task, "train_path": "a.csv"}))
+    parser = cli.build_parser()
+    args = ["--config", str(config), "--out", "x"]
+    switched = parser.parse_args([command, *args, "--no-flash-attention"])
+    assert cli._training_config(switched).flash_attention is False
+    unswitched = parser.parse_args([command, *args])
+    assert cli._training_config(unswitched).flash_attention is True
+
+
 def test_classification_train_evaluate_predict(tmp_path, capsys):
     data = write_sentiment_csv(str(tmp_path / "reviews.csv"), 320)
     run = str(tmp_path / "run")

@@ -15,7 +15,8 @@ from keras_attnpred.training.training_config import TrainingConfig
 
 # Settings a resumed run may change: they do not alter what was trained.
 _RESUMABLE_CHANGES = (
-    "epochs", "early_stopping_patience", "attention_maps", "time_limit"
+    "epochs", "early_stopping_patience", "attention_maps", "time_limit",
+    "flash_attention",
 )
 DATA = "data.json"
 

@@ -238,10 +238,7 @@ def _fused_dropout_hint():
         return ""
     return (
         " Attention dropout ran inside cuDNN's fused kernel; to train "
-        "without it, append CUDNN to --xla_gpu_enable_command_buffer in "
-        "XLA_FLAGS (e.g. XLA_FLAGS=--xla_gpu_enable_command_buffer="
-        "FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN) or call "
-        "keras.config.disable_flash_attention()."
+        "without it, set flash_attention: false (--no-flash-attention)."
     )
 
 

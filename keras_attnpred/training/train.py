@@ -198,8 +198,11 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
     replace = check_may_train_into(write_dir, overwrite)
     cleanup = FailedStartCleanup(write_dir)
     previous_policy = keras.config.dtype_policy()
+    flash_attention_was_off = keras.config.is_flash_attention_enabled() is False
     try:
         keras.config.set_dtype_policy(config.mixed_precision)
+        if not config.flash_attention:
+            keras.config.disable_flash_attention()
         run = _train(config, write_dir, strategy,
                      list(callbacks or []) + [cleanup], verbose, replace)
     except BaseException:
@@ -207,6 +210,8 @@ def train(config, out_dir, callbacks=None, verbose="auto", overwrite=False):
         raise
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        if not flash_attention_was_off:
+            keras.config.enable_flash_attention()
     if not chief:
         shutil.rmtree(write_dir, ignore_errors=True)
         run.directory = None

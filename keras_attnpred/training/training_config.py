@@ -130,6 +130,9 @@ class TrainingConfig:
         clipnorm: optional float > 0, gradient norm clipping.
         mixed_precision: `"float32"`, `"mixed_float16"` or
             `"mixed_bfloat16"`.
+        flash_attention: bool; False trains without fused attention
+            kernels (`keras.config.disable_flash_attention()` while `train`
+            runs), e.g. where a fused kernel makes the loss NaN.
         strategy: `"auto"`, `"one-device"`, `"mirrored"`, `"multi-worker"`
             or `"tpu"` (see `get_strategy`).
         seed: int >= 0, for splits, shuffling, initial weights and dropout.
@@ -256,6 +259,7 @@ class TrainingConfig:
     label_smoothing: float = 0.0
     clipnorm: object = None
     mixed_precision: str = "float32"
+    flash_attention: bool = True
     strategy: str = "auto"
     seed: int = 0
     early_stopping_patience: object = None
@@ -293,6 +297,7 @@ class TrainingConfig:
         _choice("attention", self.attention, ATTENTIONS)
         _choice("preset", self.preset, PRESETS)
         _choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
+        _bool("flash_attention", self.flash_attention)
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("tokenizer", self.tokenizer, TOKENIZERS)
         _choice("rnn", self.rnn, RNNS)

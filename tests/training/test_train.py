@@ -537,3 +537,39 @@ def test_a_resumed_run_reports_keeps_and_averages_as_one_never_stopped(
                 load_model(str(tmp_path / "resumed" / name)).get_weights(),
                 expected):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _FlashAttentionSetting(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.seen.append(keras.config.is_flash_attention_enabled())
+
+
+@pytest.mark.parametrize("flash_attention, during", [(False, False),
+                                                     (True, None)])
+def test_flash_attention_false_trains_without_fused_kernels(
+    tmp_path, flash_attention, during
+):
+    setting = _FlashAttentionSetting()
+    config = sentiment_config(tmp_path, model="transformer", epochs=1,
+                              flash_attention=flash_attention)
+    train(config, str(tmp_path / "run"), callbacks=[setting], verbose=0)
+    assert setting.seen and set(setting.seen) == {during}
+    assert keras.config.is_flash_attention_enabled() is None  # restored
+
+
+def test_a_run_resumes_with_flash_attention_turned_off(tmp_path):
+    config = sentiment_config(tmp_path, epochs=2)
+    out = str(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, out, callbacks=[Interrupt(epoch=1, batches=3)],
+              verbose=0)
+    # A kernel choice does not change what was trained, so the way around
+    # a kernel's NaN may be taken on resuming, as `time_limit` may change.
+    epochs = Epochs()
+    train({**config, "flash_attention": False}, out, callbacks=[epochs],
+          verbose=0)
+    assert epochs.seen == [1]

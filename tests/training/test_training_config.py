@@ -91,6 +91,7 @@ BAD = [
     ("label_smoothing", 1.0),
     ("clipnorm", -1.0),
     ("mixed_precision", "float16"),
+    ("flash_attention", "no"),
     ("strategy", "parameter-server"),
     ("seed", -1),
     ("seed", True),
