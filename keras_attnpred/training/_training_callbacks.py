@@ -232,8 +232,8 @@ class _EpochSeeds(keras.callbacks.Callback):
 
 def _fused_dropout_hint():
     # An SST-2 fine-tuning on an H200 became NaN in its second batch only
-    # with this kernel (benchmarks/RESULTS.md, "Pretraining"); the cause is
-    # not known, so the way around it is named.
+    # with this kernel (benchmarks/RESULTS.md, "Pretraining and fine-tuning");
+    # the cause is not known, so the way around it is named.
     if not can_fuse_dropout("bfloat16", 64):
         return ""
     return (
